@@ -1,0 +1,96 @@
+using Azure.Core;
+using Azure.Identity;
+using Azure.Storage.Blobs;
+using Azure.Storage.Queues;
+using DeployFunctions.Functions;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Azure;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions;
+
+/// <summary>The app's composition: options (validated at start), Azure clients, services and functions.</summary>
+public static class DeployFunctionsServices
+{
+    /// <summary>The storage the host itself uses; the ingress and readers use the same account.</summary>
+    public const string StorageSetting = "AzureWebJobsStorage";
+
+    public static IServiceCollection AddDeployFunctions(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+
+        services.AddOptions<WebhookOptions>().Bind(configuration.GetSection(WebhookOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WebhookOptions>, WebhookOptionsValidator>();
+        services.AddOptions<StorageNamesOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<StorageNamesOptions>, StorageNamesOptionsValidator>();
+
+        services.AddAzureClients(clients => AddStorageClients(clients, configuration.GetSection(StorageSetting)));
+
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<WebhookSignature>();
+        services.AddSingleton<DeliveryIntake>();
+        services.AddSingleton<IDeliveryQueues, DeliveryQueues>();
+        services.AddSingleton<WebhookIngress>();
+        services.AddSingleton<DeliveryReader>();
+
+        services.AddTransient<WebhookIngressFunction>();
+        services.AddTransient<QueuedDeliveryFunctions>();
+        return services;
+    }
+
+    /// <summary>
+    /// <c>AzureWebJobsStorage</c> is a connection string (local, Azurite) or, in Azure, the identity-based form the
+    /// host reads too: <c>__queueServiceUri</c>, <c>__blobServiceUri</c>, <c>__credential=managedidentity</c>,
+    /// <c>__clientId</c>.
+    /// </summary>
+    private static void AddStorageClients(AzureClientFactoryBuilder clients, IConfigurationSection storage)
+    {
+        if (!string.IsNullOrWhiteSpace(storage.Value))
+        {
+            clients.AddQueueServiceClient(storage.Value).ConfigureOptions(ConfigureQueues);
+            clients.AddBlobServiceClient(storage.Value).ConfigureOptions(ConfigureRetries);
+            return;
+        }
+
+        var queueUri = storage["queueServiceUri"];
+        var blobUri = storage["blobServiceUri"];
+        if (string.IsNullOrWhiteSpace(queueUri) || string.IsNullOrWhiteSpace(blobUri))
+        {
+            throw new OptionsValidationException(StorageSetting, typeof(QueueServiceClient), [
+                "Storage is not configured: set AzureWebJobsStorage to a connection string (UseDevelopmentStorage=true " +
+                "for Azurite), or set AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__blobServiceUri " +
+                "for identity-based access."]);
+        }
+
+        clients.AddQueueServiceClient(new Uri(queueUri)).ConfigureOptions(ConfigureQueues);
+        clients.AddBlobServiceClient(new Uri(blobUri)).ConfigureOptions(ConfigureRetries);
+        clients.UseCredential(CredentialFor(storage));
+    }
+
+    private static TokenCredential CredentialFor(IConfigurationSection storage) =>
+        string.Equals(storage["credential"], "managedidentity", StringComparison.OrdinalIgnoreCase)
+            ? new ManagedIdentityCredential(string.IsNullOrWhiteSpace(storage["clientId"])
+                ? ManagedIdentityId.SystemAssigned
+                : ManagedIdentityId.FromUserAssignedClientId(storage["clientId"]!))
+            : new DefaultAzureCredential();
+
+    private static void ConfigureQueues(QueueClientOptions options)
+    {
+        // The queue trigger reads base64; messages written otherwise would fail to decode.
+        options.MessageEncoding = QueueMessageEncoding.Base64;
+        ConfigureRetries(options);
+    }
+
+    private static void ConfigureRetries(Azure.Core.ClientOptions options)
+    {
+        // GitHub waits 10 s for the ingress's answer: fail fast and answer 503 rather than let GitHub time out.
+        options.Retry.Mode = RetryMode.Exponential;
+        options.Retry.MaxRetries = 2;
+        options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        options.Retry.MaxDelay = TimeSpan.FromSeconds(1);
+        options.Retry.NetworkTimeout = TimeSpan.FromSeconds(3);
+    }
+}

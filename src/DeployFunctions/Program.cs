@@ -1,0 +1,8 @@
+using DeployFunctions;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.Hosting;
+
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+builder.Services.AddDeployFunctions(builder.Configuration);
+await builder.Build().RunAsync();

@@ -1,0 +1,71 @@
+using System.Text.RegularExpressions;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Storage;
+
+/// <summary>
+/// Names of the queues and the claim-check container. Root-level app settings, because the queue triggers read
+/// the same settings as binding expressions (<c>%PullRequestsQueue%</c>).
+/// </summary>
+public sealed class StorageNamesOptions
+{
+    public const string DefaultPullRequestsQueue = "github-pull-requests";
+    public const string DefaultDeploymentsQueue = "github-deployments";
+    public const string DefaultDeploymentStatusesQueue = "github-deployment-statuses";
+    public const string DefaultPayloadContainer = "webhook-payloads";
+
+    /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
+    public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
+
+    /// <summary>App setting <c>DeploymentsQueue</c>.</summary>
+    public string DeploymentsQueue { get; set; } = DefaultDeploymentsQueue;
+
+    /// <summary>App setting <c>DeploymentStatusesQueue</c>.</summary>
+    public string DeploymentStatusesQueue { get; set; } = DefaultDeploymentStatusesQueue;
+
+    /// <summary>Blob container for payloads too large for a queue message. App setting <c>PayloadContainer</c>.</summary>
+    public string PayloadContainer { get; set; } = DefaultPayloadContainer;
+
+    public string QueueFor(DeliveryQueueKind kind) => kind switch
+    {
+        DeliveryQueueKind.PullRequests => PullRequestsQueue,
+        DeliveryQueueKind.Deployments => DeploymentsQueue,
+        DeliveryQueueKind.DeploymentStatuses => DeploymentStatusesQueue,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown queue."),
+    };
+}
+
+internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<StorageNamesOptions>
+{
+    public ValidateOptionsResult Validate(string? name, StorageNamesOptions options)
+    {
+        var failures = new List<string>();
+        // 56 characters at most, so that "<name>-poison" is still a valid queue name.
+        CheckName(failures, nameof(options.PullRequestsQueue), options.PullRequestsQueue, 56);
+        CheckName(failures, nameof(options.DeploymentsQueue), options.DeploymentsQueue, 56);
+        CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
+        CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
+
+        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue };
+        if (queues.Distinct(StringComparer.Ordinal).Count() != queues.Length)
+        {
+            failures.Add("PullRequestsQueue, DeploymentsQueue and DeploymentStatusesQueue must be three different queues.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void CheckName(List<string> failures, string setting, string value, int maxLength)
+    {
+        if (value is null || value.Length < 3 || value.Length > maxLength || !StorageName().IsMatch(value))
+        {
+            failures.Add(
+                $"App setting {setting} ('{value}') must be 3-{maxLength} lowercase letters, digits and single hyphens, " +
+                "starting and ending with a letter or digit.");
+        }
+    }
+
+    [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")]
+    private static partial Regex StorageName();
+}

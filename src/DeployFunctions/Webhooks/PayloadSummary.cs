@@ -1,0 +1,161 @@
+using System.Text.Json;
+
+namespace DeployFunctions.Webhooks;
+
+/// <summary>
+/// The few fields of a webhook payload the ingress routes on, read in one forward pass over the bytes
+/// (which also proves the whole payload is well-formed JSON) without building a document.
+/// </summary>
+public sealed record PayloadSummary
+{
+    public string? Action { get; init; }
+    public long? HookId { get; init; }
+    public long? InstallationId { get; init; }
+    public string? RepositoryFullName { get; init; }
+    public long? PullRequestNumber { get; init; }
+    public bool? PullRequestMerged { get; init; }
+
+    private enum Section { None, Installation, Repository, PullRequest }
+
+    /// <summary>Reads <paramref name="json"/>; throws <see cref="InvalidPayloadException"/> when it is not one JSON object.</summary>
+    public static PayloadSummary Read(ReadOnlySpan<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
+        try
+        {
+            if (!reader.Read())
+            {
+                throw new InvalidPayloadException("the payload is empty");
+            }
+
+            if (reader.TokenType != JsonTokenType.StartObject)
+            {
+                throw new InvalidPayloadException($"the payload is a JSON {Describe(reader.TokenType)}, not an object");
+            }
+
+            string? action = null, repository = null;
+            long? hookId = null, installationId = null, number = null;
+            bool? merged = null;
+            var section = Section.None;
+
+            while (reader.Read())
+            {
+                if (reader.TokenType != JsonTokenType.PropertyName)
+                {
+                    continue;
+                }
+
+                if (reader.CurrentDepth == 1)
+                {
+                    section = Section.None;
+                    if (reader.ValueTextEquals("action"u8))
+                    {
+                        action = ReadString(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("hook_id"u8))
+                    {
+                        hookId = ReadInt64(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("installation"u8))
+                    {
+                        section = Section.Installation;
+                    }
+                    else if (reader.ValueTextEquals("repository"u8))
+                    {
+                        section = Section.Repository;
+                    }
+                    else if (reader.ValueTextEquals("pull_request"u8))
+                    {
+                        section = Section.PullRequest;
+                    }
+                }
+                else if (reader.CurrentDepth == 2 && section != Section.None)
+                {
+                    switch (section)
+                    {
+                        case Section.Installation when reader.ValueTextEquals("id"u8):
+                            installationId = ReadInt64(ref reader);
+                            break;
+                        case Section.Repository when reader.ValueTextEquals("full_name"u8):
+                            repository = ReadString(ref reader);
+                            break;
+                        case Section.PullRequest when reader.ValueTextEquals("number"u8):
+                            number = ReadInt64(ref reader);
+                            break;
+                        case Section.PullRequest when reader.ValueTextEquals("merged"u8):
+                            merged = ReadBoolean(ref reader);
+                            break;
+                        default:
+                            break;
+                    }
+                }
+            }
+
+            return new PayloadSummary
+            {
+                Action = action,
+                HookId = hookId,
+                InstallationId = installationId,
+                RepositoryFullName = repository,
+                PullRequestNumber = number,
+                PullRequestMerged = merged,
+            };
+        }
+        catch (JsonException exception)
+        {
+            throw new InvalidPayloadException(
+                $"the payload is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})");
+        }
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+    }
+
+    private static long? ReadInt64(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value) ? value : null;
+    }
+
+    private static bool? ReadBoolean(ref Utf8JsonReader reader)
+    {
+        reader.Read();
+        return reader.TokenType switch
+        {
+            JsonTokenType.True => true,
+            JsonTokenType.False => false,
+            _ => null,
+        };
+    }
+
+    private static string Describe(JsonTokenType token) => token switch
+    {
+        JsonTokenType.StartArray => "array",
+        JsonTokenType.String => "string",
+        JsonTokenType.Number => "number",
+        JsonTokenType.True or JsonTokenType.False => "boolean",
+        JsonTokenType.Null => "null",
+        _ => token.ToString(),
+    };
+}
+
+/// <summary>The delivery's payload cannot be read; the message is safe to show the sender.</summary>
+public sealed class InvalidPayloadException : Exception
+{
+    public InvalidPayloadException()
+    {
+    }
+
+    public InvalidPayloadException(string message)
+        : base(message)
+    {
+    }
+
+    public InvalidPayloadException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
