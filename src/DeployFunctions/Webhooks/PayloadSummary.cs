@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace DeployFunctions.Webhooks;
 
@@ -20,13 +21,21 @@ public sealed record PayloadSummary
     /// <summary>Reads <paramref name="json"/>; throws <see cref="InvalidPayloadException"/> when it is not one JSON object.</summary>
     public static PayloadSummary Read(ReadOnlySpan<byte> json)
     {
+        if (json.Trim(" \t\r\n"u8).IsEmpty)
+        {
+            throw new InvalidPayloadException("the payload is empty");
+        }
+
+        // The reader checks UTF-8 only in the strings it decodes; GitHub sends UTF-8, so check all of it (vectorized).
+        if (!Utf8.IsValid(json))
+        {
+            throw new InvalidPayloadException("the payload is not valid UTF-8");
+        }
+
         var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
         try
         {
-            if (!reader.Read())
-            {
-                throw new InvalidPayloadException("the payload is empty");
-            }
+            reader.Read();
 
             if (reader.TokenType != JsonTokenType.StartObject)
             {
