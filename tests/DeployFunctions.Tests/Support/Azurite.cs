@@ -10,7 +10,7 @@ namespace DeployFunctions.Tests.Support;
 /// A real Azurite (the repository's pinned npm package), started on free loopback ports with in-memory storage and
 /// stopped with the tests. Each instance is private to its owner, so tests never see each other's messages.
 /// </summary>
-public sealed class Azurite : IAsyncLifetime
+public sealed class Azurite : IAsyncLifetime, IAsyncDisposable
 {
     private const string AccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
@@ -44,7 +44,6 @@ public sealed class Azurite : IAsyncLifetime
             throw new InvalidOperationException($"{executable} is missing: run 'npm ci' at the repository root.");
         }
 
-        var location = Directory.CreateTempSubdirectory("azurite-").FullName;
         for (var attempt = 0; ; attempt++)
         {
             (BlobPort, QueuePort, TablePort) = (FreePort(), FreePort(), FreePort());
@@ -53,7 +52,6 @@ public sealed class Azurite : IAsyncLifetime
                 ArgumentList =
                 {
                     "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
-                    "--location", location,
                     "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -95,6 +93,8 @@ public sealed class Azurite : IAsyncLifetime
     }
 
     public Task DisposeAsync() => StopAsync();
+
+    async ValueTask IAsyncDisposable.DisposeAsync() => await StopAsync();
 
     private async Task<bool> ListeningAsync(TimeSpan timeout)
     {

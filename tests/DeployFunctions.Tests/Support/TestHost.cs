@@ -1,0 +1,27 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace DeployFunctions.Tests.Support;
+
+/// <summary>The app's real composition (<see cref="DeployFunctionsServices"/>), on test configuration.</summary>
+internal static class TestHost
+{
+    public static Dictionary<string, string?> Settings(string storage) => new()
+    {
+        ["AzureWebJobsStorage"] = storage,
+        ["Webhook:Secrets:0"] = Deliveries.Secret,
+    };
+
+    public static ServiceProvider Services(string storage, Action<Dictionary<string, string?>>? change = null)
+    {
+        var settings = Settings(storage);
+        change?.Invoke(settings);
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddDeployFunctions(configuration);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+}
