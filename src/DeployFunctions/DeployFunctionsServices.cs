@@ -59,10 +59,10 @@ public static class DeployFunctionsServices
         var blobUri = storage["blobServiceUri"];
         if (string.IsNullOrWhiteSpace(queueUri) || string.IsNullOrWhiteSpace(blobUri))
         {
-            throw new OptionsValidationException(StorageSetting, typeof(QueueServiceClient), [
+            throw new InvalidOperationException(
                 "Storage is not configured: set AzureWebJobsStorage to a connection string (UseDevelopmentStorage=true " +
                 "for Azurite), or set AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__blobServiceUri " +
-                "for identity-based access."]);
+                "for identity-based access.");
         }
 
         clients.AddQueueServiceClient(new Uri(queueUri)).ConfigureOptions(ConfigureQueues);

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs DeployFunctions locally: checks prerequisites, creates local.settings.json (with a fresh webhook secret)
+# when it is missing, starts Azurite from the repository's pinned npm package, builds the app and runs `func start`.
+# Azurite stops when the host stops.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+missing=0
+need() {
+  if ! command -v "$1" >/dev/null 2>&1; then
+    echo "missing: $1 - $2" >&2
+    missing=1
+  fi
+}
+need dotnet "install the .NET 10 SDK: https://dotnet.microsoft.com/download/dotnet/10.0"
+need node "install Node.js 20 or later: https://nodejs.org/"
+need npm "install Node.js 20 or later (it ships npm): https://nodejs.org/"
+need func "install Azure Functions Core Tools 4.4.1 or later: npm install -g azure-functions-core-tools@4"
+[ "$missing" -eq 0 ] || exit 1
+
+if ! dotnet --list-sdks | grep -q '^10\.'; then
+  echo "missing: the .NET 10 SDK - https://dotnet.microsoft.com/download/dotnet/10.0" >&2; exit 1
+fi
+if ! dotnet --list-runtimes | grep -q '^Microsoft.NETCore.App 8\.'; then
+  echo "missing: the .NET 8 runtime, which Core Tools needs to build the extensions project -" \
+    "https://dotnet.microsoft.com/download/dotnet/8.0" >&2
+  exit 1
+fi
+node_major="$(node -p 'process.versions.node.split(".")[0]')"
+if [ "$node_major" -lt 20 ]; then
+  echo "missing: Node.js 20 or later (found $(node --version)) - https://nodejs.org/" >&2; exit 1
+fi
+func_version="$(func --version)"
+if [ "$(printf '%s\n4.4.1\n' "$func_version" | sort -V | head -n 1)" != "4.4.1" ]; then
+  echo "missing: Azure Functions Core Tools 4.4.1 or later (found $func_version) -" \
+    "npm install -g azure-functions-core-tools@4" >&2
+  exit 1
+fi
+
+if [ ! -f local.settings.json ]; then
+  secret="$(node -e 'process.stdout.write(require("crypto").randomBytes(32).toString("hex"))')"
+  node -e '
+    const fs = require("fs");
+    const settings = JSON.parse(fs.readFileSync("local.settings.sample.json", "utf8"));
+    settings.Values["Webhook__Secrets__0"] = process.argv[1];
+    fs.writeFileSync("local.settings.json", JSON.stringify(settings, null, 2) + "\n");
+  ' "$secret"
+  echo "Created local.settings.json. Your webhook secret (shown once; it is in local.settings.json):"
+  echo "  $secret"
+fi
+
+[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+mkdir -p .azurite
+node_modules/.bin/azurite --silent --location .azurite --debug .azurite/debug.log &
+azurite_pid=$!
+trap 'kill "$azurite_pid" 2>/dev/null || true' EXIT INT TERM
+
+dotnet build src/DeployFunctions -c Debug
+cd src/DeployFunctions/bin/Debug/net10.0
+func start
