@@ -2,7 +2,11 @@ using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
+using Azure.Data.Tables;
+using DeployFunctions.Deployments;
 using DeployFunctions.Functions;
+using DeployFunctions.GitHub;
+using DeployFunctions.History;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Azure;
@@ -27,24 +31,54 @@ public static class DeployFunctionsServices
         services.AddOptions<StorageNamesOptions>().Bind(configuration).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StorageNamesOptions>, StorageNamesOptionsValidator>();
 
-        services.AddAzureClients(clients => AddStorageClients(clients, configuration.GetSection(StorageSetting)));
+        services.AddOptions<GitHubOptions>().Bind(configuration.GetSection(GitHubOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GitHubOptions>, GitHubOptionsValidator>();
+        services.AddOptions<DeployOptions>().Bind(configuration.GetSection(DeployOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DeployOptions>, DeployOptionsValidator>();
+        services.AddOptions<EnvironmentsOptions>()
+            .Configure(options => configuration.GetSection(EnvironmentsOptions.SectionName).Bind(options.Environments));
+        services.AddOptions<DeliveryRetryOptions>().Bind(configuration.GetSection(DeliveryRetryOptions.SectionName))
+            .Validate(o => o.MaxAttempts >= 0 && o.BaseDelaySeconds > 0 && o.MaxDelaySeconds >= o.BaseDelaySeconds,
+                "Retry__MaxAttempts must be >= 0, Retry__BaseDelaySeconds > 0 and Retry__MaxDelaySeconds >= Retry__BaseDelaySeconds.")
+            .ValidateOnStart();
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName));
 
+        services.AddAzureClients(clients => AddStorageClients(clients, configuration.GetSection(StorageSetting)));
         services.AddSingleton(TimeProvider.System);
+
+        // Ingress
         services.AddSingleton<WebhookSignature>();
         services.AddSingleton<DeliveryIntake>();
         services.AddSingleton<IDeliveryQueues, DeliveryQueues>();
         services.AddSingleton<WebhookIngress>();
+
+        // Queue handlers
         services.AddSingleton<DeliveryReader>();
+        services.AddSingleton<IDeliveryRetries, DeliveryRetries>();
+        services.AddSingleton<ILeaseLocks, BlobLeaseLocks>();
+        services.AddSingleton<IGitHubClientFactory, GitHubClientFactory>();
+        services.AddSingleton<DeliveryWorker>();
+        services.AddSingleton<MergePolicy>();
+        services.AddTransient<MergedPullRequestHandler>();
+        services.AddTransient<DeploymentRunner>();
+        services.AddTransient<DeploymentStatusRecorder>();
+        services.AddTransient<IDeploymentProvider, SimulatedProvider>();
+        services.AddHttpClient<HttpDeployHookProvider>();
+        services.AddTransient<IDeploymentProvider>(provider => provider.GetRequiredService<HttpDeployHookProvider>());
+        services.AddTransient<IDeploymentProvider, GitHubActionsProvider>();
+        services.AddHttpClient<INotifier, IncomingWebhookNotifier>();
+        services.AddSingleton<IDeploymentHistory, TableDeploymentHistory>();
 
         services.AddTransient<WebhookIngressFunction>();
         services.AddTransient<QueuedDeliveryFunctions>();
+        services.AddTransient<DeploymentHistoryFunction>();
         return services;
     }
 
     /// <summary>
     /// <c>AzureWebJobsStorage</c> is a connection string (local, Azurite) or, in Azure, the identity-based form the
-    /// host reads too: <c>__queueServiceUri</c>, <c>__blobServiceUri</c>, <c>__credential=managedidentity</c>,
-    /// <c>__clientId</c>.
+    /// host reads too: <c>__queueServiceUri</c>, <c>__blobServiceUri</c>, <c>__tableServiceUri</c>,
+    /// <c>__credential=managedidentity</c>, <c>__clientId</c>.
     /// </summary>
     private static void AddStorageClients(AzureClientFactoryBuilder clients, IConfigurationSection storage)
     {
@@ -52,21 +86,25 @@ public static class DeployFunctionsServices
         {
             clients.AddQueueServiceClient(storage.Value).ConfigureOptions(ConfigureQueues);
             clients.AddBlobServiceClient(storage.Value).ConfigureOptions(ConfigureRetries);
+            clients.AddTableServiceClient(storage.Value);
             return;
         }
 
         var queueUri = storage["queueServiceUri"];
         var blobUri = storage["blobServiceUri"];
-        if (string.IsNullOrWhiteSpace(queueUri) || string.IsNullOrWhiteSpace(blobUri))
+        var tableUri = storage["tableServiceUri"];
+        if (string.IsNullOrWhiteSpace(queueUri) || string.IsNullOrWhiteSpace(blobUri) || string.IsNullOrWhiteSpace(tableUri))
         {
             throw new InvalidOperationException(
                 "Storage is not configured: set AzureWebJobsStorage to a connection string (UseDevelopmentStorage=true " +
-                "for Azurite), or set AzureWebJobsStorage__queueServiceUri and AzureWebJobsStorage__blobServiceUri " +
-                "for identity-based access.");
+                "for Azurite), or set AzureWebJobsStorage__queueServiceUri, AzureWebJobsStorage__blobServiceUri and " +
+                "AzureWebJobsStorage__tableServiceUri for identity-based access.");
         }
 
         clients.AddQueueServiceClient(new Uri(queueUri)).ConfigureOptions(ConfigureQueues);
         clients.AddBlobServiceClient(new Uri(blobUri)).ConfigureOptions(ConfigureRetries);
+        clients.AddTableServiceClient(new Uri(tableUri));
+
         clients.UseCredential(CredentialFor(storage));
     }
 

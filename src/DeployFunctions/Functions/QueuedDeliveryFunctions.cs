@@ -1,15 +1,19 @@
 using Azure.Storage.Queues.Models;
-using DeployFunctions.Storage;
+using DeployFunctions.Deployments;
+using DeployFunctions.History;
 using Microsoft.Azure.Functions.Worker;
-using Microsoft.Extensions.Logging;
 
 namespace DeployFunctions.Functions;
 
 /// <summary>
-/// The three queue-triggered functions, one per queue. Each reads its envelope (inline or claim-check) and hands it
-/// on; queue names come from app settings, as the host requires for binding expressions.
+/// The three queue-triggered functions, one per queue; queue names come from app settings, as the host requires
+/// for binding expressions. Each hands its message to <see cref="DeliveryWorker"/> with the queue's handler.
 /// </summary>
-public sealed partial class QueuedDeliveryFunctions(DeliveryReader reader, ILogger<QueuedDeliveryFunctions> logger)
+public sealed class QueuedDeliveryFunctions(
+    DeliveryWorker worker,
+    MergedPullRequestHandler mergedPullRequests,
+    DeploymentRunner deployments,
+    DeploymentStatusRecorder statuses)
 {
     public const string MergedPullRequest = "MergedPullRequest";
     public const string DeploymentProcessing = "DeploymentProcessing";
@@ -19,31 +23,23 @@ public sealed partial class QueuedDeliveryFunctions(DeliveryReader reader, ILogg
     public Task OnMergedPullRequest(
         [QueueTrigger("%PullRequestsQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        ReadAsync(MergedPullRequest, message, cancellationToken);
+        ProcessAsync(mergedPullRequests, message, cancellationToken);
 
     [Function(DeploymentProcessing)]
     public Task OnDeployment(
         [QueueTrigger("%DeploymentsQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        ReadAsync(DeploymentProcessing, message, cancellationToken);
+        ProcessAsync(deployments, message, cancellationToken);
 
     [Function(DeploymentStatusLog)]
     public Task OnDeploymentStatus(
         [QueueTrigger("%DeploymentStatusesQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
-        ReadAsync(DeploymentStatusLog, message, cancellationToken);
+        ProcessAsync(statuses, message, cancellationToken);
 
-    private async Task ReadAsync(string function, QueueMessage message, CancellationToken cancellationToken)
+    private async Task ProcessAsync(IDeliveryHandler handler, QueueMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
-        var delivery = await reader.ReadAsync(message.Body, cancellationToken);
-        var envelope = delivery.Envelope;
-        LogReceived(logger, function, envelope.DeliveryId, envelope.Event, envelope.Action, envelope.Repository,
-            delivery.Payload.Length, message.DequeueCount);
+        await worker.ProcessAsync(handler, message.Body, message.DequeueCount, cancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Information,
-        Message = "{Function}: delivery {DeliveryId} ({Event} {Action}, {Repository}), {PayloadBytes} bytes, attempt {DequeueCount}")]
-    private static partial void LogReceived(ILogger logger, string function, string deliveryId, string @event,
-        string? action, string? repository, int payloadBytes, long dequeueCount);
 }

@@ -14,6 +14,8 @@ public sealed class StorageNamesOptions
     public const string DefaultDeploymentsQueue = "github-deployments";
     public const string DefaultDeploymentStatusesQueue = "github-deployment-statuses";
     public const string DefaultPayloadContainer = "webhook-payloads";
+    public const string DefaultLockContainer = "deployment-locks";
+    public const string DefaultHistoryTable = "DeploymentHistory";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
     public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
@@ -26,6 +28,12 @@ public sealed class StorageNamesOptions
 
     /// <summary>Blob container for payloads too large for a queue message. App setting <c>PayloadContainer</c>.</summary>
     public string PayloadContainer { get; set; } = DefaultPayloadContainer;
+
+    /// <summary>Blob container for locks and idempotency records. App setting <c>LockContainer</c>.</summary>
+    public string LockContainer { get; set; } = DefaultLockContainer;
+
+    /// <summary>Table of deployment status history. App setting <c>HistoryTable</c>.</summary>
+    public string HistoryTable { get; set; } = DefaultHistoryTable;
 
     public string QueueFor(DeliveryQueueKind kind) => kind switch
     {
@@ -46,6 +54,11 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckName(failures, nameof(options.DeploymentsQueue), options.DeploymentsQueue, 56);
         CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
         CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
+        CheckName(failures, nameof(options.LockContainer), options.LockContainer, 63);
+        if (options.HistoryTable is null || !TableName().IsMatch(options.HistoryTable))
+        {
+            failures.Add($"App setting HistoryTable ('{options.HistoryTable}') must be 3-63 letters and digits, starting with a letter.");
+        }
 
         var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue };
         if (queues.Distinct(StringComparer.Ordinal).Count() != queues.Length)
@@ -68,4 +81,7 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
 
     [GeneratedRegex("^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")]
     private static partial Regex StorageName();
+
+    [GeneratedRegex("^[A-Za-z][A-Za-z0-9]{2,62}$")]
+    private static partial Regex TableName();
 }

@@ -36,6 +36,12 @@ public sealed record WebhookEnvelope
     public long? InstallationId { get; init; }
     public string? Repository { get; init; }
 
+    /// <summary>
+    /// How many times a handler has put this delivery back on its queue after a transient fault (0 from the ingress).
+    /// Written only when above 0.
+    /// </summary>
+    public int Attempt { get; init; }
+
     /// <summary>Blob holding the payload (<c>container/name</c>) when it did not travel inline.</summary>
     public string? PayloadBlob { get; init; }
 
@@ -57,6 +63,11 @@ public sealed record WebhookEnvelope
             WriteNumberOrNull(writer, "hookId"u8, HookId);
             WriteNumberOrNull(writer, "installationId"u8, InstallationId);
             WriteStringOrNull(writer, "repository"u8, Repository);
+            if (Attempt > 0)
+            {
+                writer.WriteNumber("attempt"u8, Attempt);
+            }
+
             if (PayloadBlob is not null)
             {
                 writer.WriteString("payloadBlob"u8, PayloadBlob);
@@ -108,6 +119,7 @@ public sealed record WebhookEnvelope
             HookId = OptionalInt64(root, "hookId"),
             InstallationId = OptionalInt64(root, "installationId"),
             Repository = OptionalString(root, "repository"),
+            Attempt = (int)(OptionalInt64(root, "attempt") ?? 0),
             PayloadBlob = OptionalString(root, "payloadBlob"),
         };
     }

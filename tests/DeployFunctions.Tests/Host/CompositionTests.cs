@@ -20,7 +20,7 @@ public sealed class CompositionTests
             .Where(t => t.GetMethods().Any(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Length > 0))
             .ToList();
 
-        Assert.Equal(2, functionTypes.Count);
+        Assert.Equal(3, functionTypes.Count);
         Assert.All(functionTypes, type => Assert.NotNull(services.GetRequiredService(type)));
         Assert.NotNull(services.GetRequiredService<WebhookIngressFunction>());
     }
@@ -88,6 +88,7 @@ public sealed class CompositionTests
             settings.Remove("AzureWebJobsStorage");
             settings["AzureWebJobsStorage:queueServiceUri"] = "https://example.queue.core.windows.net";
             settings["AzureWebJobsStorage:blobServiceUri"] = "https://example.blob.core.windows.net";
+            settings["AzureWebJobsStorage:tableServiceUri"] = "https://example.table.core.windows.net";
             settings["AzureWebJobsStorage:credential"] = "managedidentity";
             settings["AzureWebJobsStorage:clientId"] = "00000000-0000-0000-0000-000000000001";
         });

@@ -11,6 +11,8 @@ internal static class TestHost
     {
         ["AzureWebJobsStorage"] = storage,
         ["Webhook:Secrets:0"] = Deliveries.Secret,
+        ["GitHub:Token"] = "test-token",
+        ["GitHub:ApiBaseUrl"] = "http://127.0.0.1:9/",
     };
 
     public static ServiceProvider Services(string storage, Action<Dictionary<string, string?>>? change = null)

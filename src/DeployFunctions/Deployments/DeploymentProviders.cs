@@ -1,0 +1,222 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Octokit;
+
+namespace DeployFunctions.Deployments;
+
+/// <summary>One deployment to carry out, as GitHub announced it.</summary>
+public sealed record DeploymentJob
+{
+    public required string Owner { get; init; }
+    public required string Repository { get; init; }
+    public required long DeploymentId { get; init; }
+    public required string Sha { get; init; }
+    public required string Ref { get; init; }
+    public required string Environment { get; init; }
+    public required string Task { get; init; }
+
+    /// <summary>The deployment's payload as GitHub sent it (JSON), or null.</summary>
+    public string? PayloadJson { get; init; }
+
+    public required string DeliveryId { get; init; }
+
+    /// <summary>The branch a dispatched workflow runs from: the merge's base branch, else the default branch.</summary>
+    public required string Branch { get; init; }
+
+    public required EnvironmentOptions Settings { get; init; }
+    public required IGitHubClient GitHub { get; init; }
+
+    public string FullName => $"{Owner}/{Repository}";
+}
+
+/// <summary>How a provider's work ended.</summary>
+public abstract record ProviderResult
+{
+    private ProviderResult()
+    {
+    }
+
+    public sealed record Succeeded(Uri? EnvironmentUrl, Uri? LogUrl, string Description) : ProviderResult;
+
+    /// <summary>The target said no: the deployment's status becomes <c>failure</c>.</summary>
+    public sealed record Failed(Uri? LogUrl, string Description) : ProviderResult;
+
+    /// <summary>Someone else (a workflow) reports the final status.</summary>
+    public sealed record HandedOff(string Description) : ProviderResult;
+}
+
+/// <summary>Carries out deployments for environments configured with its <see cref="Kind"/>.</summary>
+public interface IDeploymentProvider
+{
+    string Kind { get; }
+
+    /// <summary>The log URL known before the work starts (reported with <c>in_progress</c>), if any.</summary>
+    Uri? LogUrlFor(DeploymentJob job);
+
+    /// <summary>Does the work. Throws <see cref="DeploymentProviderException"/> when it could not be done (status <c>error</c>).</summary>
+    Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken);
+}
+
+/// <summary>The provider could not do its work (unreachable, timed out): the deployment's status becomes <c>error</c>.</summary>
+public sealed class DeploymentProviderException : Exception
+{
+    public DeploymentProviderException()
+    {
+    }
+
+    public DeploymentProviderException(string message)
+        : base(message)
+    {
+    }
+
+    public DeploymentProviderException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>The guide's pretend deployment: waits <c>DelaySeconds</c>, then succeeds.</summary>
+public sealed class SimulatedProvider(TimeProvider clock) : IDeploymentProvider
+{
+    public string Kind => ProviderKinds.Simulated;
+
+    public Uri? LogUrlFor(DeploymentJob job) => null;
+
+    public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        await System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(job.Settings.DelaySeconds), clock, cancellationToken);
+        return new ProviderResult.Succeeded(job.Settings.EnvironmentUrl, null, "Simulated deployment finished");
+    }
+}
+
+/// <summary>
+/// POSTs the deployment as JSON to the environment's deploy hook, signed like GitHub signs webhooks
+/// (<c>X-DeployFunctions-Signature-256: sha256=&lt;hex HMAC of the body&gt;</c>). 2xx = success; a JSON answer may carry
+/// <c>environment_url</c> and <c>log_url</c>; any other status = failure; no answer in time = error.
+/// </summary>
+public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvider
+{
+    public const string SignatureHeader = "X-DeployFunctions-Signature-256";
+
+    public string Kind => ProviderKinds.Http;
+
+    public Uri? LogUrlFor(DeploymentJob job) => null;
+
+    public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var body = Body(job);
+        using var request = new HttpRequestMessage(HttpMethod.Post, job.Settings.Url);
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add(SignatureHeader, Sign(body, job.Settings.Secret!));
+        request.Headers.Add("X-GitHub-Deployment-Id", job.DeploymentId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(job.Settings.TimeoutSeconds));
+        try
+        {
+            using var response = await http.SendAsync(request, timeout.Token);
+            var answer = await response.Content.ReadAsStringAsync(timeout.Token);
+            var (environmentUrl, logUrl) = ReadUrls(answer);
+            return response.IsSuccessStatusCode
+                ? new ProviderResult.Succeeded(environmentUrl ?? job.Settings.EnvironmentUrl, logUrl, "Deploy hook accepted the deployment")
+                : new ProviderResult.Failed(logUrl, $"Deploy hook answered {(int)response.StatusCode}");
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new DeploymentProviderException($"The deploy hook did not answer within {job.Settings.TimeoutSeconds} s");
+        }
+        catch (HttpRequestException exception)
+        {
+            throw new DeploymentProviderException($"The deploy hook could not be reached: {exception.HttpRequestError}", exception);
+        }
+    }
+
+    public static string Sign(ReadOnlySpan<byte> body, string secret) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    private static byte[] Body(DeploymentJob job)
+    {
+        JsonNode? payload = null;
+        if (job.PayloadJson is { } json)
+        {
+            try
+            {
+                payload = JsonNode.Parse(json);
+            }
+            catch (JsonException)
+            {
+                payload = json;
+            }
+        }
+
+        return JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["deployment_id"] = job.DeploymentId,
+            ["repository"] = job.FullName,
+            ["sha"] = job.Sha,
+            ["ref"] = job.Ref,
+            ["environment"] = job.Environment,
+            ["task"] = job.Task,
+            ["payload"] = payload,
+            ["delivery"] = job.DeliveryId,
+        });
+    }
+
+    private static (Uri? EnvironmentUrl, Uri? LogUrl) ReadUrls(string answer)
+    {
+        try
+        {
+            var json = JsonNode.Parse(answer) as JsonObject;
+            return (Url(json?["environment_url"]), Url(json?["log_url"]));
+        }
+        catch (JsonException)
+        {
+            return (null, null);
+        }
+    }
+
+    private static Uri? Url(JsonNode? node) =>
+        node is JsonValue value && value.TryGetValue<string>(out var text) && Uri.TryCreate(text, UriKind.Absolute, out var uri) &&
+        uri.Scheme is "https" or "http"
+            ? uri
+            : null;
+}
+
+/// <summary>
+/// Dispatches the environment's workflow (<c>workflow_dispatch</c>) with inputs <c>deployment_id</c>, <c>environment</c>
+/// and <c>ref</c>; the workflow posts the final deployment status itself.
+/// </summary>
+public sealed class GitHubActionsProvider : IDeploymentProvider
+{
+    public string Kind => ProviderKinds.GitHubActions;
+
+    public Uri? LogUrlFor(DeploymentJob job)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var web = job.GitHub.Connection.BaseAddress;
+        var site = web.Host == "api.github.com" ? new Uri("https://github.com/") : new Uri(web, "/");
+        return new Uri(site, $"{job.Owner}/{job.Repository}/actions/workflows/{Uri.EscapeDataString(job.Settings.Workflow!)}");
+    }
+
+    public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(job);
+        var dispatch = new CreateWorkflowDispatch(job.Settings.WorkflowRef ?? job.Branch)
+        {
+            Inputs = new Dictionary<string, object>
+            {
+                ["deployment_id"] = job.DeploymentId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["environment"] = job.Environment,
+                ["ref"] = job.Sha,
+            },
+        };
+        await job.GitHub.Actions.Workflows.CreateDispatch(job.Owner, job.Repository, job.Settings.Workflow, dispatch);
+        return new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; it reports the result");
+    }
+}

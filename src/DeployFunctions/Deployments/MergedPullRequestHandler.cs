@@ -1,0 +1,218 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using DeployFunctions.GitHub;
+using DeployFunctions.History;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Options;
+using Octokit;
+using Octokit.Webhooks.Events.PullRequest;
+
+namespace DeployFunctions.Deployments;
+
+/// <summary>
+/// Merged pull request -> one GitHub deployment of the base repository at the merge commit. Exactly once in effect:
+/// under a lock per (repository, environment, commit), an earlier result recorded with the lock or a deployment
+/// GitHub already lists for that commit and environment means there is nothing to create.
+/// </summary>
+public sealed class MergedPullRequestHandler(
+    MergePolicy policy,
+    IGitHubClientFactory clients,
+    ILeaseLocks locks,
+    INotifier notifier,
+    IOptions<DeployOptions> options,
+    TimeProvider clock) : IDeliveryHandler
+{
+    private const string DeploymentIdKey = "deployment_id";
+    private readonly DeployOptions options = options.Value;
+
+    public DeliveryQueueKind Queue => DeliveryQueueKind.PullRequests;
+
+    public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var merged = JsonSerializer.Deserialize<PullRequestClosedEvent>(delivery.Payload.Span)
+            ?? throw new InvalidDataException("The pull_request payload is null.");
+        DeploymentRequest request;
+        switch (policy.Decide(merged))
+        {
+            case MergeDecision.DoNotDeploy no:
+                return new HandlerOutcome.Skipped(no.Reason);
+            case MergeDecision.Deploy deploy:
+                request = deploy.Request;
+                break;
+            default:
+                throw new InvalidOperationException("Unknown merge decision.");
+        }
+
+        var what = $"{request.FullName}@{request.Sha[..Math.Min(7, request.Sha.Length)]} to {request.Environment} (pull request #{request.PullRequestNumber})";
+        await using var held = await locks.TryAcquireAsync(
+            $"merges/{request.FullName}/{request.Environment}/{request.Sha}", cancellationToken);
+        if (held is null)
+        {
+            return new HandlerOutcome.RetryLater(
+                TimeSpan.FromSeconds(options.LockWaitSeconds), $"another delivery of {what} is being handled", IsFault: false);
+        }
+
+        if (held.Record.TryGetValue(DeploymentIdKey, out var recorded))
+        {
+            return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
+        }
+
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, cancellationToken);
+        if (await FindExistingAsync(github, request) is { } existing)
+        {
+            await held.SaveAsync(Record(existing), cancellationToken);
+            return new HandlerOutcome.Completed($"deployment {existing} of {what} exists already; nothing created");
+        }
+
+        Deployment created;
+        try
+        {
+            created = await github.Repository.Deployment.Create(request.Owner, request.Repository, NewDeployment(request, delivery.Envelope));
+        }
+        catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
+        {
+            return await OnConflictAsync(conflict, delivery.Envelope, what, cancellationToken);
+        }
+
+        if (created is null || created.Id == 0)
+        {
+            // 202 "Auto-merged ... ": GitHub merged the default branch into the ref and created nothing. We send
+            // auto_merge=false, so this is unexpected; try again rather than lose the deployment.
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.ChecksRetrySeconds),
+                $"GitHub created no deployment for {what} (202)", IsFault: true);
+        }
+
+        await held.SaveAsync(Record(created.Id), cancellationToken);
+        return new HandlerOutcome.Completed($"created deployment {created.Id} of {what}");
+    }
+
+    public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        return notifier.NotifyAsync(
+            $"DeployFunctions did not deploy {delivery.Envelope.Repository} (delivery {delivery.Envelope.DeliveryId}): {reason}",
+            cancellationToken);
+    }
+
+    private async Task<HandlerOutcome> OnConflictAsync(
+        ApiException conflict, WebhookEnvelope envelope, string what, CancellationToken cancellationToken)
+    {
+        var message = conflict.ApiError?.Message ?? conflict.Message;
+        if (message.Contains("merg", StringComparison.OrdinalIgnoreCase))
+        {
+            return new HandlerOutcome.Failed($"GitHub refused {what}: merge conflict ({message})");
+        }
+
+        // Commit statuses pending or failing: wait for CI, up to the deadline counted from the merge's delivery.
+        var deadline = envelope.ReceivedAt + TimeSpan.FromMinutes(options.WaitForChecksMinutes);
+        if (clock.GetUtcNow() >= deadline)
+        {
+            var reason = $"commit checks for {what} were still not green after {options.WaitForChecksMinutes} minutes ({message})";
+            await notifier.NotifyAsync($"DeployFunctions gave up: {reason}", cancellationToken);
+            return new HandlerOutcome.Failed(reason);
+        }
+
+        return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.ChecksRetrySeconds),
+            $"waiting for commit checks of {what}: {message}", IsFault: false);
+    }
+
+    private NewDeployment NewDeployment(DeploymentRequest request, WebhookEnvelope envelope)
+    {
+        var deployment = new NewDeployment(request.Sha)
+        {
+            Task = "deploy",
+            AutoMerge = false,
+            Environment = request.Environment,
+            Description = DeploymentMarker.Describe(
+                $"Pull request #{request.PullRequestNumber} merged by {request.DeployUser}: {request.PullRequestTitle}"),
+            Payload = new Dictionary<string, string>
+            {
+                ["environment"] = request.Environment,
+                ["deploy_user"] = request.DeployUser,
+                ["pull_request"] = request.PullRequestNumber.ToString(CultureInfo.InvariantCulture),
+                ["base_branch"] = request.BaseBranch,
+                ["delivery"] = envelope.DeliveryId,
+                [DeploymentMarker.Key] = DeploymentMarker.Value,
+            },
+        };
+        if (options.ParseRequiredContexts() is { } contexts)
+        {
+            deployment.RequiredContexts = [.. contexts];
+        }
+
+        return deployment;
+    }
+
+    /// <summary>
+    /// GET /repos/{owner}/{repo}/deployments?sha=&amp;environment=&amp;task=deploy: Octokit's GetAll has no filters, so the
+    /// query goes through the API connection (one page; a commit has few deployments per environment).
+    /// </summary>
+    private static async Task<long?> FindExistingAsync(IGitHubClient github, DeploymentRequest request)
+    {
+        var api = new ApiConnection(github.Connection);
+        var uri = new Uri($"repos/{Uri.EscapeDataString(request.Owner)}/{Uri.EscapeDataString(request.Repository)}/deployments", UriKind.Relative);
+        var found = await api.Get<List<DeploymentSummary>>(uri, new Dictionary<string, string>
+        {
+            ["sha"] = request.Sha,
+            ["environment"] = request.Environment,
+            ["task"] = "deploy",
+            ["per_page"] = "100",
+        });
+        return found?.FirstOrDefault(d => d.Sha == request.Sha && d.Environment == request.Environment)?.Id;
+    }
+
+    private static Dictionary<string, string> Record(long deploymentId) =>
+        new() { [DeploymentIdKey] = deploymentId.ToString(CultureInfo.InvariantCulture) };
+
+    /// <summary>The fields of a listed deployment we read; its payload is left alone (any JSON shape).</summary>
+    internal sealed class DeploymentSummary
+    {
+        public long Id { get; set; }
+        public string? Sha { get; set; }
+        public string? Environment { get; set; }
+    }
+}
+
+/// <summary>How this app marks the deployments it creates, and GitHub's description limit.</summary>
+public static class DeploymentMarker
+{
+    public const string Key = "created_by";
+    public const string Value = "deployfunctions";
+    public const int MaxDescription = 140;
+
+    public static string Describe(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.Length <= MaxDescription ? text : text[..(MaxDescription - 1)] + "…";
+    }
+
+    /// <summary>True when the deployment payload (an object, or a JSON string of one) carries our marker.</summary>
+    public static bool IsOurs(JsonElement? payload)
+    {
+        if (payload is not { } element)
+        {
+            return false;
+        }
+
+        if (element.ValueKind == JsonValueKind.String)
+        {
+            try
+            {
+                using var inner = JsonDocument.Parse(element.GetString() ?? "");
+                return IsOurs(inner.RootElement.Clone());
+            }
+            catch (JsonException)
+            {
+                return false;
+            }
+        }
+
+        return element.ValueKind == JsonValueKind.Object &&
+               element.TryGetProperty(Key, out var marker) &&
+               marker.ValueKind == JsonValueKind.String &&
+               marker.GetString() == Value;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Text.Json;
+using DeployFunctions.Deployments;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Logging;
+using Octokit.Webhooks.Events.DeploymentStatus;
+
+namespace DeployFunctions.History;
+
+/// <summary>
+/// Every deployment status: a structured log line ("Deployment status for {id} is {state}", as the guide logs it), a
+/// history row, and on a final state a notification. A repeated delivery adds no row and sends no second notification.
+/// </summary>
+public sealed partial class DeploymentStatusRecorder(
+    IDeploymentHistory history,
+    INotifier notifier,
+    ILogger<DeploymentStatusRecorder> logger) : IDeliveryHandler
+{
+    private static readonly string[] NotifiedStates = ["success", "failure", "error"];
+
+    public DeliveryQueueKind Queue => DeliveryQueueKind.DeploymentStatuses;
+
+    public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var created = JsonSerializer.Deserialize<DeploymentStatusCreatedEvent>(delivery.Payload.Span)
+            ?? throw new InvalidDataException("The deployment_status payload is null.");
+        var status = created.DeploymentStatus ?? throw new InvalidDataException("The payload has no deployment_status.");
+        var deployment = created.Deployment ?? throw new InvalidDataException("The payload has no deployment.");
+        var repository = created.Repository?.FullName ?? delivery.Envelope.Repository ?? "unknown";
+        var state = status.State.StringValue;
+        var environment = status.Environment ?? deployment.Environment;
+        var creator = status.Creator?.Login;
+        var logUrl = status.LogUrl ?? status.TargetUrl;
+
+        LogStatus(logger, deployment.Id, state, repository, environment, creator, logUrl, status.EnvironmentUrl, delivery.Envelope.DeliveryId);
+
+        var record = new StatusRecord
+        {
+            Repository = repository,
+            DeploymentId = deployment.Id,
+            StatusId = status.Id,
+            State = state,
+            Environment = environment,
+            Sha = deployment.Sha,
+            Ref = deployment.Ref,
+            Creator = creator,
+            Description = status.Description,
+            LogUrl = string.IsNullOrEmpty(logUrl) ? null : logUrl,
+            EnvironmentUrl = string.IsNullOrEmpty(status.EnvironmentUrl) ? null : status.EnvironmentUrl,
+            CreatedAt = status.CreatedAt,
+            DeliveryId = delivery.Envelope.DeliveryId,
+        };
+
+        if (!await history.AddAsync(record, cancellationToken))
+        {
+            return new HandlerOutcome.Completed($"status {status.Id} of deployment {deployment.Id} was recorded already");
+        }
+
+        if (NotifiedStates.Contains(state))
+        {
+            await notifier.NotifyAsync(
+                $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
+                $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
+                $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}",
+                cancellationToken);
+        }
+
+        return new HandlerOutcome.Completed($"recorded status {status.Id} ({state}) of deployment {deployment.Id}");
+    }
+
+    public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Deployment status for {DeploymentId} is {State} ({Repository}, {Environment}, by {Creator}, log {LogUrl}, environment {EnvironmentUrl}, delivery {DeliveryId})")]
+    private static partial void LogStatus(ILogger logger, long deploymentId, string state, string repository, string environment,
+        string? creator, string? logUrl, string? environmentUrl, string deliveryId);
+}

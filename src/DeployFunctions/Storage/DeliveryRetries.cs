@@ -1,0 +1,50 @@
+using Azure.Storage.Queues;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Storage;
+
+/// <summary>Puts a delivery back on its queue for later, or on its poison queue for good.</summary>
+public interface IDeliveryRetries
+{
+    /// <summary>Enqueues the delivery again, invisible for <paramref name="delay"/>, with <paramref name="attempt"/> recorded.</summary>
+    Task RescheduleAsync(DeliveryQueueKind queue, QueuedDelivery delivery, TimeSpan delay, int attempt, CancellationToken cancellationToken);
+
+    /// <summary>Moves the delivery to <c>&lt;queue&gt;-poison</c>, where it stays visible and can be replayed.</summary>
+    Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken);
+}
+
+public sealed class DeliveryRetries(QueueServiceClient queues, IOptions<StorageNamesOptions> names) : IDeliveryRetries
+{
+    /// <summary>Azure Storage's longest visibility timeout.</summary>
+    public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
+
+    public Task RescheduleAsync(
+        DeliveryQueueKind queue, QueuedDelivery delivery, TimeSpan delay, int attempt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var envelope = delivery.Envelope with { Attempt = attempt };
+        var visibility = delay < TimeSpan.Zero ? TimeSpan.Zero : delay > MaxDelay ? MaxDelay : delay;
+        return SendAsync(names.Value.QueueFor(queue), envelope, delivery.Payload, visibility, cancellationToken);
+    }
+
+    public Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        return SendAsync(PoisonQueue(names.Value.QueueFor(queue)), delivery.Envelope, delivery.Payload, null, cancellationToken);
+    }
+
+    /// <summary>The host's own naming for a queue's poison queue.</summary>
+    public static string PoisonQueue(string queue) => queue + "-poison";
+
+    private async Task SendAsync(
+        string queueName, WebhookEnvelope envelope, ReadOnlyMemory<byte> payload, TimeSpan? visibility,
+        CancellationToken cancellationToken)
+    {
+        // A claim-checked payload stays in its blob; only small payloads travel inline again.
+        var message = BinaryData.FromBytes(envelope.Serialize(envelope.PayloadBlob is null ? payload.Span : []));
+        var client = queues.GetQueueClient(queueName);
+        await client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
+        await client.SendMessageAsync(message, visibility, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken);
+    }
+}
