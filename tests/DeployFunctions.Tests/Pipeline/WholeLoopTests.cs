@@ -1,0 +1,274 @@
+using System.Text.Json.Nodes;
+using DeployFunctions.Tests.Support;
+using GitHubStandIn;
+
+namespace DeployFunctions.Tests.Pipeline;
+
+/// <summary>
+/// The whole loop on real parts: signed deliveries over HTTP into the ingress, real Azurite queues, Octokit's real
+/// requests to the GitHub stand-in, and the stand-in's webhooks coming back.
+/// </summary>
+public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private const string MergeSha = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c";
+
+    [Fact]
+    public async Task Merged_pull_request_into_the_default_branch_deploys_once_to_production_and_records_every_status()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var merged = MergedIntoDefaultBranch();
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", merged));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1 && pipeline.StatesOf(pipeline.Deployments()[0]).Contains("success"),
+            "a deployment that reaches success");
+        var deployment = Assert.Single(pipeline.Deployments());
+        Assert.Equal(MergeSha, deployment.Sha);
+        Assert.Equal("production", deployment.Environment);
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(deployment));
+
+        // What Octokit actually sent.
+        var request = deployment.Request;
+        Assert.Equal(MergeSha, (string?)request["ref"]);
+        Assert.Equal("deploy", (string?)request["task"]);
+        Assert.False((bool)request["auto_merge"]!);
+        Assert.Equal("production", (string?)request["environment"]);
+        Assert.Null(request["required_contexts"]); // unset: GitHub checks every context
+        var payload = request["payload"]!.AsObject();
+        Assert.Equal("production", (string?)payload["environment"]);
+        Assert.Equal("Codertocat", (string?)payload["deploy_user"]);
+        Assert.Equal((string?)merged["pull_request"]!["number"]!.ToString(), (string?)payload["pull_request"]);
+        Assert.Equal("deployfunctions", (string?)payload["created_by"]);
+        Assert.StartsWith($"Pull request #{merged["pull_request"]!["number"]} merged by Codertocat", (string?)request["description"], StringComparison.Ordinal);
+        var lookup = pipeline.GitHub.State.Requests.First(r => r.Method == "GET" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
+        Assert.Equal("/repos/Codertocat/Hello-World/deployments", lookup.Path);
+        Assert.Contains($"sha={MergeSha}", lookup.Query, StringComparison.Ordinal);
+        Assert.Contains("environment=production", lookup.Query, StringComparison.Ordinal);
+
+        await Eventually.TrueAsync(() => pipeline.HistoryAsync("Codertocat/Hello-World").Result.Count == 2, "two history rows");
+        var history = await pipeline.HistoryAsync("Codertocat/Hello-World", "production");
+        Assert.Equal(["success", "in_progress"], history.Select(h => h.State));
+        Assert.All(history, h => Assert.Equal(deployment.Id, h.DeploymentId));
+        Assert.Empty(pipeline.Pump.Failures);
+    }
+
+    [Fact]
+    public async Task Fork_pull_request_deploys_the_base_repository_at_the_merge_commit_not_the_fork_head()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var merged = MergedIntoDefaultBranch();
+        var head = merged["pull_request"]!["head"]!.AsObject();
+        head["repo"]!["full_name"] = "someone/Hello-World";
+        head["repo"]!["owner"]!["login"] = "someone";
+        head["repo"]!["fork"] = true;
+        head["sha"] = "ffffffffffffffffffffffffffffffffffffffff";
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", merged));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "one deployment");
+        var deployment = pipeline.Deployments()[0];
+        Assert.Equal("Codertocat/Hello-World", deployment.Repository.FullName);
+        Assert.Equal(MergeSha, deployment.Sha);
+    }
+
+    [Fact]
+    public async Task Merge_into_a_branch_that_does_not_deploy_creates_nothing()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var merged = MergedIntoDefaultBranch();
+        merged["pull_request"]!["base"]!["ref"] = "feature/x";
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", merged));
+
+        await Eventually.TrueAsync(() => pipeline.Pump.Invocations >= 1, "the handler ran");
+        await Task.Delay(300);
+        Assert.Empty(pipeline.Deployments());
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Path.Contains("/deployments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Pull_request_closed_without_merge_is_never_queued_nor_deployed()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+
+        Assert.Equal(200, await pipeline.DeliverAsync("pull_request", WebhookExamples.Get("pull_request", "closed")));
+
+        await Task.Delay(300);
+        Assert.Equal(0, pipeline.Pump.Invocations);
+        Assert.Empty(pipeline.Deployments());
+    }
+
+    [Fact]
+    public async Task The_same_merged_pull_request_delivered_50_times_creates_exactly_one_deployment()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var merged = MergedIntoDefaultBranch();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(_ => pipeline.DeliverAsync("pull_request", merged, "same-delivery")));
+
+        Assert.All(answers, status => Assert.Equal(202, status));
+        await Eventually.TrueAsync(() => pipeline.Pump.Invocations >= 50 + 1 + 2 && pipeline.Deployments().Count == 1 &&
+                                         pipeline.StatesOf(pipeline.Deployments()[0]).Contains("success"),
+            "all 50 deliveries handled and the deployment finished", TimeSpan.FromSeconds(60));
+        await Eventually.TrueAsync(() => QueuesEmptyAsync(pipeline).Result, "every queue drained", TimeSpan.FromSeconds(60));
+        var deployment = Assert.Single(pipeline.Deployments());
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(deployment));
+        Assert.Single(pipeline.GitHub.State.Requests, r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Checks_pending_twice_then_created_gives_one_deployment()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var conflict = """{"message":"Conflict: Commit status checks failed for main.","documentation_url":"https://docs.github.com/rest/deployments/deployments#create-a-deployment"}""";
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, conflict));
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, conflict));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment once checks pass");
+        await Task.Delay(500);
+        Assert.Single(pipeline.Deployments());
+        Assert.Equal([409, 409, 201], pipeline.GitHub.State.Requests
+            .Where(r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal)).Select(r => r.Status));
+        Assert.Equal(0, await pipeline.PoisonCountAsync("pull-requests"));
+    }
+
+    [Fact]
+    public async Task Merge_conflict_409_is_permanent_and_poisoned_not_retried()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, """{"message":"Conflict merging main into topic."}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.PoisonCountAsync("pull-requests").Result == 1, "the delivery in poison");
+        Assert.Empty(pipeline.Deployments());
+        Assert.Single(pipeline.GitHub.State.Requests, r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Server_error_then_created_gives_one_deployment()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 500, """{"message":"Server Error"}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment after the 500");
+        await Task.Delay(500);
+        Assert.Single(pipeline.Deployments());
+        Assert.Equal([500, 201], pipeline.GitHub.State.Requests
+            .Where(r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal)).Select(r => r.Status));
+    }
+
+    [Fact]
+    public async Task Unauthorized_is_not_retried_in_a_loop_and_ends_in_poison()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployments", 401, """{"message":"Bad credentials"}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.PoisonCountAsync("pull-requests").Result == 1, "the delivery in poison");
+        await Task.Delay(1000);
+        Assert.Single(pipeline.GitHub.State.Requests);
+        Assert.Empty(pipeline.Deployments());
+    }
+
+    [Fact]
+    public async Task Rate_limited_with_retry_after_waits_that_long_before_trying_again()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 429, """{"message":"API rate limit exceeded"}""")
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "2" },
+        });
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment after the wait");
+        var posts = pipeline.GitHub.State.Requests
+            .Where(r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal)).ToList();
+        Assert.Equal([429, 201], posts.Select(r => r.Status));
+        Assert.True(posts[1].At - posts[0].At >= TimeSpan.FromSeconds(2), $"retried after {posts[1].At - posts[0].At}");
+    }
+
+    [Fact]
+    public async Task Secondary_rate_limit_403_with_retry_after_waits_that_long()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 403,
+            """{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}""")
+        {
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "2" },
+        });
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment after the wait");
+        var posts = pipeline.GitHub.State.Requests
+            .Where(r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal)).ToList();
+        Assert.True(posts[1].At - posts[0].At >= TimeSpan.FromSeconds(2), $"retried after {posts[1].At - posts[0].At}");
+    }
+
+    [Fact]
+    public async Task Two_deployments_to_one_environment_never_overlap()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
+            settings["Environments:production:DelaySeconds"] = "1");
+
+        var first = MergedIntoDefaultBranch("1111111111111111111111111111111111111111");
+        var second = MergedIntoDefaultBranch("2222222222222222222222222222222222222222");
+        second["pull_request"]!["number"] = 3;
+        await Task.WhenAll(pipeline.DeliverAsync("pull_request", first), pipeline.DeliverAsync("pull_request", second));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 && pipeline.Deployments().All(d => pipeline.StatesOf(d).Contains("success")),
+            "both deployments finished", TimeSpan.FromSeconds(60));
+        var spans = pipeline.Deployments().Select(d =>
+        {
+            lock (pipeline.GitHub.State.Gate)
+            {
+                return (Start: d.Statuses.Single(s => s.State == "in_progress").CreatedAt, End: d.Statuses.Single(s => s.State == "success").CreatedAt);
+            }
+        }).OrderBy(s => s.Start).ToList();
+        Assert.True(spans[0].End <= spans[1].Start, $"overlap: first ran {spans[0].Start:O}-{spans[0].End:O}, second started {spans[1].Start:O}");
+    }
+
+    [Fact]
+    public async Task Deployments_created_by_others_for_unconfigured_environments_are_left_alone()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var foreign = WebhookExamples.Get("deployment", "created");
+        foreign["deployment"]!["environment"] = "github-pages";
+
+        Assert.Equal(202, await pipeline.DeliverAsync("deployment", foreign));
+
+        await Eventually.TrueAsync(() => pipeline.Pump.Invocations >= 1, "the handler ran");
+        await Task.Delay(300);
+        Assert.Empty(pipeline.GitHub.State.Requests);
+    }
+
+    private static async Task<bool> QueuesEmptyAsync(Support.Pipeline pipeline)
+    {
+        foreach (var suffix in new[] { "pull-requests", "deployments", "deployment-statuses" })
+        {
+            var queue = pipeline.Azurite.Queues().GetQueueClient($"{pipeline.Prefix}-{suffix}");
+            if ((await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount > 0)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>DERIVED from GitHub's real closed example: merged into the repository's default branch.</summary>
+    private static JsonObject MergedIntoDefaultBranch(string sha = MergeSha)
+    {
+        var merged = WebhookExamples.DerivedMergedPullRequest(sha);
+        merged["pull_request"]!["base"]!["ref"] = (string?)merged["repository"]!["default_branch"];
+        merged["pull_request"]!["labels"] = new JsonArray();
+        return merged;
+    }
+}

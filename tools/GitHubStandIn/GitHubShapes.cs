@@ -1,0 +1,132 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+
+namespace GitHubStandIn;
+
+/// <summary>
+/// JSON in GitHub's own shapes (REST answers and webhook payloads), built with the same property names as the real
+/// payloads in @octokit/webhooks-examples; a test in DeployFunctions.Tests compares them.
+/// </summary>
+public static class GitHubShapes
+{
+    public static string Time(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    public static JsonObject User(Uri api, string login, long id, string type = "User") => new()
+    {
+        ["login"] = login,
+        ["id"] = id,
+        ["node_id"] = NodeId("U", id),
+        ["avatar_url"] = $"https://avatars.githubusercontent.com/u/{id}?v=4",
+        ["gravatar_id"] = "",
+        ["url"] = new Uri(api, $"users/{login}").ToString(),
+        ["html_url"] = $"https://github.com/{login}",
+        ["followers_url"] = new Uri(api, $"users/{login}/followers").ToString(),
+        ["following_url"] = new Uri(api, $"users/{login}/following").ToString() + "{/other_user}",
+        ["gists_url"] = new Uri(api, $"users/{login}/gists").ToString() + "{/gist_id}",
+        ["starred_url"] = new Uri(api, $"users/{login}/starred").ToString() + "{/owner}{/repo}",
+        ["subscriptions_url"] = new Uri(api, $"users/{login}/subscriptions").ToString(),
+        ["organizations_url"] = new Uri(api, $"users/{login}/orgs").ToString(),
+        ["repos_url"] = new Uri(api, $"users/{login}/repos").ToString(),
+        ["events_url"] = new Uri(api, $"users/{login}/events").ToString() + "{/privacy}",
+        ["received_events_url"] = new Uri(api, $"users/{login}/received_events").ToString(),
+        ["type"] = type,
+        ["site_admin"] = false,
+    };
+
+    public static JsonObject Repository(Uri api, StandInRepository repository)
+    {
+        var url = new Uri(api, $"repos/{repository.FullName}").ToString();
+        return new JsonObject
+        {
+            ["id"] = repository.Id,
+            ["node_id"] = NodeId("R", repository.Id),
+            ["name"] = repository.Name,
+            ["full_name"] = repository.FullName,
+            ["private"] = false,
+            ["owner"] = User(api, repository.Owner, repository.Id + 1),
+            ["html_url"] = $"https://github.com/{repository.FullName}",
+            ["description"] = null,
+            ["fork"] = false,
+            ["url"] = url,
+            ["deployments_url"] = url + "/deployments",
+            ["created_at"] = "2026-01-01T00:00:00Z",
+            ["updated_at"] = "2026-01-01T00:00:00Z",
+            ["pushed_at"] = "2026-01-01T00:00:00Z",
+            ["git_url"] = $"git://github.com/{repository.FullName}.git",
+            ["ssh_url"] = $"git@github.com:{repository.FullName}.git",
+            ["clone_url"] = $"https://github.com/{repository.FullName}.git",
+            ["homepage"] = null,
+            ["size"] = 0,
+            ["stargazers_count"] = 0,
+            ["watchers_count"] = 0,
+            ["language"] = null,
+            ["has_issues"] = true,
+            ["has_projects"] = true,
+            ["has_downloads"] = true,
+            ["has_wiki"] = true,
+            ["has_pages"] = false,
+            ["forks_count"] = 0,
+            ["mirror_url"] = null,
+            ["archived"] = false,
+            ["disabled"] = false,
+            ["open_issues_count"] = 0,
+            ["license"] = null,
+            ["forks"] = 0,
+            ["open_issues"] = 0,
+            ["watchers"] = 0,
+            ["default_branch"] = repository.DefaultBranch,
+        };
+    }
+
+    public static JsonObject Deployment(Uri api, StandInRepository repository, StandInDeployment deployment)
+    {
+        var url = new Uri(api, $"repos/{repository.FullName}/deployments/{deployment.Id}").ToString();
+        return new JsonObject
+        {
+            ["url"] = url,
+            ["id"] = deployment.Id,
+            ["node_id"] = NodeId("DE", deployment.Id),
+            ["sha"] = deployment.Sha,
+            ["ref"] = deployment.Ref,
+            ["task"] = deployment.Task,
+            ["payload"] = deployment.Payload?.DeepClone() ?? new JsonObject(),
+            ["original_environment"] = deployment.Environment,
+            ["environment"] = deployment.Environment,
+            ["description"] = deployment.Description,
+            ["creator"] = User(api, deployment.Creator, 9000),
+            ["created_at"] = Time(deployment.CreatedAt),
+            ["updated_at"] = Time(deployment.CreatedAt),
+            ["statuses_url"] = url + "/statuses",
+            ["repository_url"] = new Uri(api, $"repos/{repository.FullName}").ToString(),
+            ["transient_environment"] = false,
+            ["production_environment"] = deployment.Environment == "production",
+            ["performed_via_github_app"] = null,
+        };
+    }
+
+    public static JsonObject DeploymentStatus(Uri api, StandInRepository repository, StandInDeployment deployment, StandInStatus status)
+    {
+        var deploymentUrl = new Uri(api, $"repos/{repository.FullName}/deployments/{deployment.Id}").ToString();
+        return new JsonObject
+        {
+            ["url"] = $"{deploymentUrl}/statuses/{status.Id}",
+            ["id"] = status.Id,
+            ["node_id"] = NodeId("DES", status.Id),
+            ["state"] = status.State,
+            ["creator"] = User(api, deployment.Creator, 9000),
+            ["description"] = status.Description ?? "",
+            ["environment"] = status.Environment ?? deployment.Environment,
+            ["target_url"] = status.LogUrl ?? "",
+            ["log_url"] = status.LogUrl ?? "",
+            ["environment_url"] = status.EnvironmentUrl ?? "",
+            ["created_at"] = Time(status.CreatedAt),
+            ["updated_at"] = Time(status.CreatedAt),
+            ["deployment_url"] = deploymentUrl,
+            ["repository_url"] = new Uri(api, $"repos/{repository.FullName}").ToString(),
+            ["performed_via_github_app"] = null,
+        };
+    }
+
+    private static string NodeId(string prefix, long id) =>
+        Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"0{prefix}{id}"));
+}

@@ -1,0 +1,377 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace GitHubStandIn;
+
+/// <summary>Where the stand-in listens and where it sends webhooks.</summary>
+public sealed record StandInOptions
+{
+    /// <summary>0: any free port.</summary>
+    public int Port { get; init; }
+
+    /// <summary>The app's webhook URL; null: send no webhooks.</summary>
+    public Uri? WebhookUrl { get; init; }
+
+    /// <summary>The webhook secret the deliveries are signed with.</summary>
+    public string WebhookSecret { get; init; } = "";
+
+    /// <summary>When set, deliveries carry <c>installation.id</c>, as a GitHub App's do.</summary>
+    public long? InstallationId { get; init; }
+
+    public long HookId { get; init; } = 424242;
+
+    public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+}
+
+/// <summary>
+/// A small GitHub: the REST endpoints DeployFunctions calls (deployments, statuses, workflow dispatch, installation
+/// tokens), answering in GitHub's shapes, and, like GitHub, a signed <c>deployment</c> / <c>deployment_status</c>
+/// webhook to the app for every deployment or status created. Serves both <c>/</c> and <c>/api/v3/</c> (Enterprise).
+/// </summary>
+public sealed partial class StandInServer : IAsyncDisposable
+{
+    private readonly StandInOptions options;
+    private readonly WebApplication app;
+    private readonly Channel<(string Event, JsonObject Payload)> webhooks = Channel.CreateUnbounded<(string, JsonObject)>();
+    private readonly HttpClient webhookClient = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private Task? sending;
+    private int webhooksSent;
+    private int webhooksFailed;
+
+    public StandInServer(StandInOptions options)
+    {
+        this.options = options;
+        WebhookUrl = options.WebhookUrl;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.SetMinimumLevel(options.LogLevel);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, options.Port));
+        app = builder.Build();
+        app.UsePathBase("/api/v3");
+        app.Use(RecordAndFaultAsync);
+        Map(app);
+    }
+
+    public StandInState State { get; } = new();
+
+    /// <summary>Where deliveries go; may be set after start (null: send none).</summary>
+    public Uri? WebhookUrl { get; set; }
+
+    /// <summary>The REST API root, e.g. <c>http://127.0.0.1:4010/</c>.</summary>
+    public Uri BaseAddress { get; private set; } = new("http://127.0.0.1/");
+
+    public int WebhooksSent => Volatile.Read(ref webhooksSent);
+    public int WebhooksFailed => Volatile.Read(ref webhooksFailed);
+
+    public async Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        await app.StartAsync(cancellationToken);
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        BaseAddress = new Uri(address.TrimEnd('/') + "/");
+        sending = SendWebhooksAsync();
+    }
+
+    public Task WaitForShutdownAsync() => app.WaitForShutdownAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        webhooks.Writer.TryComplete();
+        if (sending is not null)
+        {
+            await sending;
+        }
+
+        await app.DisposeAsync();
+        webhookClient.Dispose();
+    }
+
+    public static string Sign(ReadOnlySpan<byte> body, string secret) =>
+        "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body));
+
+    private async Task RecordAndFaultAsync(HttpContext context, RequestDelegate next)
+    {
+        context.Request.EnableBuffering();
+        string body;
+        using (var reader = new StreamReader(context.Request.Body, Encoding.UTF8, leaveOpen: true))
+        {
+            body = await reader.ReadToEndAsync(context.RequestAborted);
+        }
+
+        context.Request.Body.Position = 0;
+        var path = context.Request.Path.Value ?? "/";
+        var fault = State.TakeFault(context.Request.Method, path);
+        if (fault is not null)
+        {
+            if (fault.Delay > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(fault.Delay, context.RequestAborted);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+
+            context.Response.StatusCode = fault.Status;
+            foreach (var (name, value) in fault.Headers)
+            {
+                context.Response.Headers[name] = value;
+            }
+
+            context.Response.ContentType = "application/json; charset=utf-8";
+            await context.Response.WriteAsync(fault.Body, context.RequestAborted);
+        }
+        else if (!context.Request.Headers.Authorization.Any(a => a is not null && (a.StartsWith("token ", StringComparison.OrdinalIgnoreCase) || a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))))
+        {
+            context.Response.StatusCode = 401;
+            await context.Response.WriteAsJsonAsync(new { message = "Requires authentication", documentation_url = "https://docs.github.com/rest" });
+        }
+        else
+        {
+            await next(context);
+        }
+
+        State.Record(new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", body,
+            context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, context.Response.StatusCode));
+    }
+
+    private void Map(WebApplication web)
+    {
+        web.MapPost("/repos/{owner}/{repo}/deployments", CreateDeploymentAsync);
+        web.MapGet("/repos/{owner}/{repo}/deployments", ListDeployments);
+        web.MapGet("/repos/{owner}/{repo}/deployments/{id:long}", GetDeployment);
+        web.MapPost("/repos/{owner}/{repo}/deployments/{id:long}/statuses", CreateStatusAsync);
+        web.MapGet("/repos/{owner}/{repo}/deployments/{id:long}/statuses", ListStatuses);
+        web.MapPost("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", () => Results.NoContent());
+        web.MapPost("/app/installations/{id:long}/access_tokens", (long id, HttpContext context) =>
+        {
+            if (context.Request.Headers.Authorization.FirstOrDefault() is not { } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal) ||
+                auth.Split('.').Length != 3)
+            {
+                return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
+            }
+
+            return Json(201, new JsonObject
+            {
+                ["token"] = State.IssueInstallationToken(id),
+                ["expires_at"] = GitHubShapes.Time(DateTimeOffset.UtcNow.AddHours(1)),
+                ["permissions"] = new JsonObject { ["deployments"] = "write", ["metadata"] = "read", ["pull_requests"] = "read" },
+                ["repository_selection"] = "all",
+            });
+        });
+    }
+
+    private async Task<IResult> CreateDeploymentAsync(string owner, string repo, HttpContext context)
+    {
+        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        var reference = (string?)body?["ref"];
+        if (body is null || string.IsNullOrEmpty(reference))
+        {
+            return Json(422, new JsonObject { ["message"] = "Invalid request.\n\n\"ref\" wasn't supplied." });
+        }
+
+        var repository = State.Repository(owner, repo);
+        var payload = body["payload"] switch
+        {
+            JsonValue text when text.TryGetValue<string>(out var encoded) => JsonNode.Parse(encoded),
+            { } node => node.DeepClone(),
+            null => new JsonObject(),
+        };
+        var deployment = new StandInDeployment
+        {
+            Id = State.NextDeploymentId(),
+            Repository = repository,
+            Sha = reference.Length == 40 ? reference : Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(reference)))[..40],
+            Ref = reference,
+            Task = (string?)body["task"] ?? "deploy",
+            Environment = (string?)body["environment"] ?? "production",
+            Description = (string?)body["description"],
+            Payload = payload,
+            Creator = "deployfunctions-standin[bot]",
+            CreatedAt = DateTimeOffset.UtcNow,
+            Request = (JsonObject)body.DeepClone(),
+        };
+        lock (State.Gate)
+        {
+            State.Deployments.Add(deployment);
+        }
+
+        var json = GitHubShapes.Deployment(BaseAddress, repository, deployment);
+        Announce("deployment", new JsonObject
+        {
+            ["action"] = "created",
+            ["deployment"] = json.DeepClone(),
+            ["repository"] = GitHubShapes.Repository(BaseAddress, repository),
+            ["sender"] = GitHubShapes.User(BaseAddress, deployment.Creator, 9000, "Bot"),
+        });
+        return Json(201, json);
+    }
+
+    private IResult ListDeployments(string owner, string repo, string? sha, string? environment, string? task, [Microsoft.AspNetCore.Mvc.FromQuery(Name = "ref")] string? reference)
+    {
+        var repository = State.Repository(owner, repo);
+        JsonArray list;
+        lock (State.Gate)
+        {
+            list = [.. State.Deployments
+                .Where(d => d.Repository == repository)
+                .Where(d => sha is null || d.Sha == sha)
+                .Where(d => environment is null || d.Environment == environment)
+                .Where(d => task is null || d.Task == task)
+                .Where(d => reference is null || d.Ref == reference)
+                .OrderByDescending(d => d.Id)
+                .Select(d => (JsonNode)GitHubShapes.Deployment(BaseAddress, repository, d))];
+        }
+
+        return Json(200, list);
+    }
+
+    private IResult GetDeployment(string owner, string repo, long id)
+    {
+        var deployment = Find(owner, repo, id);
+        return deployment is null ? NotFound() : Json(200, GitHubShapes.Deployment(BaseAddress, deployment.Repository, deployment));
+    }
+
+    private async Task<IResult> CreateStatusAsync(string owner, string repo, long id, HttpContext context)
+    {
+        var deployment = Find(owner, repo, id);
+        if (deployment is null)
+        {
+            return NotFound();
+        }
+
+        var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+        var state = (string?)body?["state"];
+        string[] states = ["error", "failure", "inactive", "in_progress", "queued", "pending", "success"];
+        if (body is null || state is null || !states.Contains(state))
+        {
+            return Json(422, new JsonObject { ["message"] = "Validation Failed: state is not included in the list" });
+        }
+
+        var description = (string?)body["description"];
+        if (description is { Length: > 140 })
+        {
+            return Json(422, new JsonObject { ["message"] = "Validation Failed: description is too long (maximum is 140 characters)" });
+        }
+
+        var status = new StandInStatus(State.NextStatusId(), state, description, (string?)body["environment"],
+            (string?)body["log_url"] ?? (string?)body["target_url"], (string?)body["environment_url"], DateTimeOffset.UtcNow);
+        lock (State.Gate)
+        {
+            deployment.Statuses.Add(status);
+        }
+
+        var json = GitHubShapes.DeploymentStatus(BaseAddress, deployment.Repository, deployment, status);
+        Announce("deployment_status", new JsonObject
+        {
+            ["action"] = "created",
+            ["deployment_status"] = json.DeepClone(),
+            ["deployment"] = GitHubShapes.Deployment(BaseAddress, deployment.Repository, deployment),
+            ["repository"] = GitHubShapes.Repository(BaseAddress, deployment.Repository),
+            ["sender"] = GitHubShapes.User(BaseAddress, deployment.Creator, 9000, "Bot"),
+        });
+        return Json(201, json);
+    }
+
+    private IResult ListStatuses(string owner, string repo, long id)
+    {
+        var deployment = Find(owner, repo, id);
+        if (deployment is null)
+        {
+            return NotFound();
+        }
+
+        JsonArray list;
+        lock (State.Gate)
+        {
+            list = [.. deployment.Statuses
+                .OrderByDescending(s => s.Id)
+                .Select(s => (JsonNode)GitHubShapes.DeploymentStatus(BaseAddress, deployment.Repository, deployment, s))];
+        }
+
+        return Json(200, list);
+    }
+
+    private StandInDeployment? Find(string owner, string repo, long id)
+    {
+        lock (State.Gate)
+        {
+            return State.Deployments.FirstOrDefault(d =>
+                d.Id == id && string.Equals(d.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    private void Announce(string eventName, JsonObject payload)
+    {
+        if (options.InstallationId is { } installation)
+        {
+            payload["installation"] = new JsonObject { ["id"] = installation, ["node_id"] = "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u" };
+        }
+
+        webhooks.Writer.TryWrite((eventName, payload));
+    }
+
+    /// <summary>Deliveries go out in order, after the REST answer, as GitHub's do.</summary>
+    private async Task SendWebhooksAsync()
+    {
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GitHubStandIn.Webhooks");
+        await foreach (var (eventName, payload) in webhooks.Reader.ReadAllAsync())
+        {
+            if (WebhookUrl is not { } target)
+            {
+                continue;
+            }
+
+            var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
+            using var request = new HttpRequestMessage(HttpMethod.Post, target);
+            request.Content = new ByteArrayContent(body);
+            request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            request.Headers.Add("X-GitHub-Event", eventName);
+            request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+            request.Headers.Add("X-GitHub-Hook-ID", options.HookId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            request.Headers.Add("X-Hub-Signature-256", Sign(body, options.WebhookSecret));
+            request.Headers.UserAgent.ParseAdd("GitHub-Hookshot/standin");
+            try
+            {
+                using var response = await webhookClient.SendAsync(request);
+                var answer = await response.Content.ReadAsStringAsync();
+                Interlocked.Increment(ref response.IsSuccessStatusCode ? ref webhooksSent : ref webhooksFailed);
+                LogSent(logger, eventName, (int)response.StatusCode, answer);
+            }
+            catch (HttpRequestException exception)
+            {
+                Interlocked.Increment(ref webhooksFailed);
+                LogNotSent(logger, eventName, target, exception.Message);
+            }
+            catch (TaskCanceledException)
+            {
+                Interlocked.Increment(ref webhooksFailed);
+                LogNotSent(logger, eventName, target, "timed out");
+            }
+        }
+    }
+
+    private static IResult Json(int status, JsonNode body) =>
+        Results.Text(body.ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8, status);
+
+    private static IResult NotFound() =>
+        Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest" });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Sent {Event} webhook: {Status} {Answer}")]
+    private static partial void LogSent(ILogger logger, string @event, int status, string answer);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Event} webhook to {Url}: {Error}")]
+    private static partial void LogNotSent(ILogger logger, string @event, Uri url, string error);
+}
