@@ -32,6 +32,9 @@ public sealed record StandInOptions
     public long HookId { get; init; } = 424242;
 
     public LogLevel LogLevel { get; init; } = LogLevel.Warning;
+
+    /// <summary>The stand-in's clock (token expiry, timestamps); tests share theirs.</summary>
+    public TimeProvider Clock { get; init; } = TimeProvider.System;
 }
 
 /// <summary>
@@ -166,7 +169,7 @@ public sealed partial class StandInServer : IAsyncDisposable
             return Json(201, new JsonObject
             {
                 ["token"] = State.IssueInstallationToken(id),
-                ["expires_at"] = GitHubShapes.Time(DateTimeOffset.UtcNow.AddHours(1)),
+                ["expires_at"] = GitHubShapes.Time(options.Clock.GetUtcNow().AddHours(1)),
                 ["permissions"] = new JsonObject { ["deployments"] = "write", ["metadata"] = "read", ["pull_requests"] = "read" },
                 ["repository_selection"] = "all",
             });
@@ -200,7 +203,7 @@ public sealed partial class StandInServer : IAsyncDisposable
             Description = (string?)body["description"],
             Payload = payload,
             Creator = "deployfunctions-standin[bot]",
-            CreatedAt = DateTimeOffset.UtcNow,
+            CreatedAt = options.Clock.GetUtcNow(),
             Request = (JsonObject)body.DeepClone(),
         };
         lock (State.Gate)
@@ -267,7 +270,7 @@ public sealed partial class StandInServer : IAsyncDisposable
         }
 
         var status = new StandInStatus(State.NextStatusId(), state, description, (string?)body["environment"],
-            (string?)body["log_url"] ?? (string?)body["target_url"], (string?)body["environment_url"], DateTimeOffset.UtcNow);
+            (string?)body["log_url"] ?? (string?)body["target_url"], (string?)body["environment_url"], options.Clock.GetUtcNow());
         lock (State.Gate)
         {
             deployment.Statuses.Add(status);

@@ -40,6 +40,8 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         this.clock = clock;
         this.logger = logger;
         http = new HttpClientAdapter(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        // Once, before any request: the adapter's HttpClient is shared by every connection made below.
+        http.SetRequestTimeout(TimeSpan.FromSeconds(this.options.RequestTimeoutSeconds));
         if (this.options.UsesApp)
         {
             appKey = RSA.Create();
@@ -71,22 +73,25 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
 
     private async Task<AccessToken> InstallationTokenAsync(long installation)
     {
-        while (true)
+        for (var attempt = 0; ; attempt++)
         {
             var entry = installationTokens.GetOrAdd(installation, id => new Lazy<Task<AccessToken>>(() => RequestTokenAsync(id)));
+            AccessToken token;
             try
             {
-                var token = await entry.Value;
-                if (token.ExpiresAt - clock.GetUtcNow() > RefreshBeforeExpiry)
-                {
-                    return token;
-                }
+                token = await entry.Value;
             }
-            catch (Exception) when (!entry.IsValueCreated || entry.Value.IsFaulted)
+            catch (Exception)
             {
                 // A failed request is not cached: drop it so the next call asks again, and let the caller retry.
                 installationTokens.TryRemove(new KeyValuePair<long, Lazy<Task<AccessToken>>>(installation, entry));
                 throw;
+            }
+
+            // A token fresh from GitHub is used even if our clock calls it nearly expired (clock skew): no loop.
+            if (token.ExpiresAt - clock.GetUtcNow() > RefreshBeforeExpiry || attempt > 0)
+            {
+                return token;
             }
 
             installationTokens.TryRemove(new KeyValuePair<long, Lazy<Task<AccessToken>>>(installation, entry));
@@ -106,7 +111,6 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     {
         var connection = new Connection(
             Product, options.ApiBaseUrl, new InMemoryCredentialStore(credentials), http, new SimpleJsonSerializer());
-        connection.SetRequestTimeout(TimeSpan.FromSeconds(options.RequestTimeoutSeconds));
         return new GitHubClient(connection);
     }
 

@@ -1,0 +1,84 @@
+using System.Buffers.Text;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using DeployFunctions.GitHub;
+using GitHubStandIn;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DeployFunctions.Tests.GitHub;
+
+public sealed class GitHubAppTests
+{
+    private static readonly RSA Key = RSA.Create(2048);
+
+    [Fact]
+    public void App_jwt_is_RS256_issued_60_seconds_back_expiring_within_10_minutes()
+    {
+        var now = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
+
+        var jwt = GitHubAppJwt.Create(12345, Key, now);
+
+        var parts = jwt.Split('.');
+        Assert.Equal(3, parts.Length);
+        var header = JsonNode.Parse(Base64Url.DecodeFromChars(parts[0]))!;
+        var claims = JsonNode.Parse(Base64Url.DecodeFromChars(parts[1]))!;
+        Assert.Equal("RS256", (string?)header["alg"]);
+        Assert.Equal(now.AddSeconds(-60).ToUnixTimeSeconds(), (long)claims["iat"]!);
+        Assert.True((long)claims["exp"]! - now.ToUnixTimeSeconds() <= 600);
+        Assert.Equal(12345, (long)claims["iss"]!);
+        Assert.True(Key.VerifyData(Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]), Base64Url.DecodeFromChars(parts[2]),
+            HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1));
+    }
+
+    [Fact]
+    public async Task Installation_token_is_reused_across_calls_until_shortly_before_it_expires()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gitHub = new StandInServer(new StandInOptions { Clock = clock });
+        await gitHub.StartAsync();
+        using var factory = Factory(gitHub, clock);
+
+        for (var call = 0; call < 5; call++)
+        {
+            var client = await factory.CreateAsync(77, CancellationToken.None);
+            await client.Repository.Deployment.GetAll("octo", "app");
+        }
+
+        Assert.Equal(1, TokenRequests(gitHub));
+        var calls = gitHub.State.Requests.Where(r => r.Path.EndsWith("/deployments", StringComparison.Ordinal)).ToList();
+        Assert.Equal(5, calls.Count);
+        Assert.Single(calls.Select(c => c.Authorization).Distinct());
+        Assert.StartsWith("Token ghs_standin", calls[0].Authorization, StringComparison.OrdinalIgnoreCase);
+
+        clock.Advance(TimeSpan.FromMinutes(54)); // 6 minutes left: still good
+        await factory.CreateAsync(77, CancellationToken.None);
+        Assert.Equal(1, TokenRequests(gitHub));
+
+        clock.Advance(TimeSpan.FromMinutes(2)); // 4 minutes left: refresh
+        await factory.CreateAsync(77, CancellationToken.None);
+        Assert.Equal(2, TokenRequests(gitHub));
+
+        await factory.CreateAsync(78, CancellationToken.None); // another installation has its own token
+        Assert.Equal(3, TokenRequests(gitHub));
+    }
+
+    [Fact]
+    public async Task App_authentication_without_an_installation_id_is_a_permanent_failure()
+    {
+        await using var gitHub = new StandInServer(new StandInOptions());
+        await gitHub.StartAsync();
+        using var factory = Factory(gitHub, TimeProvider.System);
+
+        await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, CancellationToken.None));
+    }
+
+    private static GitHubClientFactory Factory(StandInServer gitHub, TimeProvider clock) => new(
+        Options.Create(new GitHubOptions { ApiBaseUrl = gitHub.BaseAddress, AppId = 12345, AppPrivateKey = Key.ExportPkcs8PrivateKeyPem() }),
+        clock, NullLogger<GitHubClientFactory>.Instance);
+
+    private static int TokenRequests(StandInServer gitHub) =>
+        gitHub.State.Requests.Count(r => r.Method == "POST" && r.Path.EndsWith("/access_tokens", StringComparison.Ordinal));
+}
