@@ -1,0 +1,135 @@
+using System.Net;
+using Azure.Storage.Blobs;
+using DeployFunctions.Deployments;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
+using Octokit;
+
+namespace DeployFunctions.Tests.Deployments;
+
+public sealed class DeliveryWorkerTests
+{
+    private readonly IDeliveryHandler handler = Substitute.For<IDeliveryHandler>();
+    private readonly IDeliveryRetries retries = Substitute.For<IDeliveryRetries>();
+    private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
+    private readonly DeliveryRetryOptions options = new() { MaxAttempts = 3, BaseDelaySeconds = 10, MaxDelaySeconds = 100 };
+
+    public DeliveryWorkerTests() => handler.Queue.Returns(DeliveryQueueKind.PullRequests);
+
+    private DeliveryWorker Worker() => new(
+        new DeliveryReader(Substitute.For<BlobServiceClient>()), retries, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
+
+    private static BinaryData Message(int attempt = 0) => BinaryData.FromBytes(new WebhookEnvelope
+    {
+        DeliveryId = "d-1",
+        Event = "pull_request",
+        Action = "closed",
+        ReceivedAt = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero),
+        Repository = "octo/app",
+        Attempt = attempt,
+    }.Serialize("{\"action\":\"closed\"}"u8));
+
+    private void Returns(HandlerOutcome outcome) =>
+        handler.HandleAsync(default!, default).ReturnsForAnyArgs(outcome);
+
+    [Fact]
+    public async Task Completed_and_skipped_deliveries_are_neither_retried_nor_poisoned()
+    {
+        Returns(new HandlerOutcome.Completed("done"));
+        await Worker().ProcessAsync(handler, Message(), 1, default);
+        Returns(new HandlerOutcome.Skipped("not ours"));
+        await Worker().ProcessAsync(handler, Message(), 1, default);
+
+        Assert.Empty(retries.ReceivedCalls());
+        await handler.DidNotReceiveWithAnyArgs().OnGiveUpAsync(default!, default!, default);
+    }
+
+    [Fact]
+    public async Task A_wait_is_rescheduled_with_its_delay_without_using_an_attempt()
+    {
+        Returns(new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(60), "checks pending", IsFault: false));
+
+        await Worker().ProcessAsync(handler, Message(attempt: 2), 1, default);
+
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(60), 2, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_fault_is_rescheduled_and_counted()
+    {
+        Returns(new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(5), "202", IsFault: true));
+
+        await Worker().ProcessAsync(handler, Message(attempt: 1), 1, default);
+
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(5), 2, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_fault_past_max_attempts_gives_up_into_poison()
+    {
+        Returns(new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(5), "still 500", IsFault: true));
+
+        await Worker().ProcessAsync(handler, Message(attempt: 3), 1, default);
+
+        await retries.DidNotReceiveWithAnyArgs().RescheduleAsync(default, default!, default, default, default);
+        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>());
+        await handler.Received(1).OnGiveUpAsync(Arg.Any<QueuedDelivery>(), Arg.Is<string>(r => r.Contains("still 500")), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task GitHub_server_error_backs_off_exponentially_by_attempt()
+    {
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(new ApiException("Server Error", HttpStatusCode.BadGateway));
+
+        await Worker().ProcessAsync(handler, Message(attempt: 2), 1, default);
+
+        // Third retry: 10 s * 2^2.
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(40), 3, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task GitHub_permanent_failure_goes_to_poison_at_once()
+    {
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(new NotFoundException("Not Found", HttpStatusCode.NotFound));
+
+        var outcome = await Worker().ProcessAsync(handler, Message(), 1, default);
+
+        Assert.IsType<HandlerOutcome.Failed>(outcome);
+        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>());
+        await retries.DidNotReceiveWithAnyArgs().RescheduleAsync(default, default!, default, default, default);
+    }
+
+    [Fact]
+    public async Task Unexpected_exception_is_left_to_the_host_to_retry()
+    {
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(new InvalidOperationException("storage hiccup"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Worker().ProcessAsync(handler, Message(), 1, default));
+
+        await handler.DidNotReceiveWithAnyArgs().OnGiveUpAsync(default!, default!, default);
+    }
+
+    [Fact]
+    public async Task Unexpected_exception_on_the_hosts_last_attempt_gives_up_then_rethrows_for_poison()
+    {
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(new InvalidOperationException("storage hiccup"));
+
+        await Assert.ThrowsAsync<InvalidOperationException>(
+            () => Worker().ProcessAsync(handler, Message(), DeliveryWorker.HostMaxDequeueCount, default));
+
+        await handler.Received(1).OnGiveUpAsync(Arg.Any<QueuedDelivery>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public void Host_json_max_dequeue_count_matches_the_worker()
+    {
+        var host = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Support.RepositoryRoot.Combine("host.json")))!;
+
+        Assert.Equal(DeliveryWorker.HostMaxDequeueCount, (int)host["extensions"]!["queues"]!["maxDequeueCount"]!);
+    }
+}
