@@ -272,3 +272,75 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
         return merged;
     }
 }
+
+/// <summary>Providers and give-up paths through the whole loop.</summary>
+public sealed class PipelineProviderTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    [Fact]
+    public async Task Http_provider_deploys_through_the_hook_and_reports_its_urls()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        hook.Answer = """{"environment_url":"https://app.example.com/"}""";
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
+        {
+            settings["Environments:production:Provider"] = "http";
+            settings["Environments:production:Url"] = hook.Url.ToString();
+            settings["Environments:production:Secret"] = "hook-secret";
+        });
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1 && pipeline.StatesOf(pipeline.Deployments()[0]).Contains("success"), "success");
+        Assert.Single(hook.Received);
+        lock (pipeline.GitHub.State.Gate)
+        {
+            Assert.Equal("https://app.example.com/", pipeline.Deployments()[0].Statuses.Single(s => s.State == "success").EnvironmentUrl);
+        }
+    }
+
+    [Fact]
+    public async Task GitHub_actions_provider_dispatches_and_leaves_the_final_status_to_the_workflow()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
+        {
+            settings["Environments:production:Provider"] = "github-actions";
+            settings["Environments:production:Workflow"] = "deploy.yml";
+        });
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
+
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)), "the dispatch");
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1 && pipeline.StatesOf(pipeline.Deployments()[0]).Count == 1, "in_progress");
+        await Task.Delay(500);
+        Assert.Equal(["in_progress"], pipeline.StatesOf(pipeline.Deployments()[0]));
+        var dispatch = JsonNode.Parse(pipeline.GitHub.State.Requests.Single(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)).Body)!;
+        Assert.Equal("master", (string?)dispatch["ref"]);
+        lock (pipeline.GitHub.State.Gate)
+        {
+            Assert.EndsWith("/Codertocat/Hello-World/actions/workflows/deploy.yml", pipeline.Deployments()[0].Statuses[0].LogUrl, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_deployment_whose_delivery_ends_in_poison_is_left_in_error_not_hanging()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings => settings["Retry:MaxAttempts"] = "1");
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/statuses", 502, """{"message":"Bad Gateway"}"""));
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/statuses", 502, """{"message":"Bad Gateway"}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
+
+        await Eventually.TrueAsync(() => pipeline.PoisonCountAsync("deployments").Result == 1, "the deployment delivery in poison");
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1 && pipeline.StatesOf(pipeline.Deployments()[0]).Contains("error"), "error status");
+        Assert.Equal(["error"], pipeline.StatesOf(pipeline.Deployments()[0]));
+    }
+
+    /// <summary>DERIVED from GitHub's real closed example: merged into the default branch.</summary>
+    private static JsonObject Merged()
+    {
+        var merged = WebhookExamples.DerivedMergedPullRequest();
+        merged["pull_request"]!["base"]!["ref"] = (string?)merged["repository"]!["default_branch"];
+        merged["pull_request"]!["labels"] = new JsonArray();
+        return merged;
+    }
+}

@@ -1,0 +1,127 @@
+using System.Text.Json.Nodes;
+using DeployFunctions.Functions;
+using DeployFunctions.History;
+using DeployFunctions.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployFunctions.Tests.History;
+
+/// <summary>Status logging on a real Azurite table, with notifications to a real local webhook.</summary>
+public sealed class DeploymentHistoryTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private async Task<(ServiceProvider Services, RecordingServer Slack)> StartAsync()
+    {
+        var slack = await RecordingServer.StartAsync();
+        var table = "t" + Guid.NewGuid().ToString("N")[..10];
+        var services = TestHost.Services(azurite.ConnectionString, settings =>
+        {
+            settings["HistoryTable"] = table;
+            settings["Notifications:WebhookUrl"] = slack.Url.ToString();
+        });
+        return (services, slack);
+    }
+
+    /// <summary>GitHub's real deployment_status example, with the state and id changed where asked (DERIVED then).</summary>
+    private static DeployFunctions.Storage.QueuedDelivery Status(string state = "success", long id = 209916254, string repository = "Codertocat/Hello-World", string environment = "production")
+    {
+        var payload = WebhookExamples.Get("deployment_status", "created");
+        payload["deployment_status"]!["state"] = state;
+        payload["deployment_status"]!["id"] = id;
+        payload["deployment_status"]!["environment"] = environment;
+        payload["repository"]!["full_name"] = repository;
+        return new DeployFunctions.Storage.QueuedDelivery(new DeployFunctions.Webhooks.WebhookEnvelope
+        {
+            DeliveryId = "d-" + id, Event = "deployment_status", Action = "created", ReceivedAt = DateTimeOffset.UtcNow, Repository = repository,
+        }, WebhookExamples.Bytes(payload));
+    }
+
+    [Fact]
+    public async Task Each_status_adds_one_history_row_and_a_repeat_adds_nothing()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var recorder = services.GetRequiredService<DeploymentStatusRecorder>();
+
+        await recorder.HandleAsync(Status("in_progress", 1), default);
+        await recorder.HandleAsync(Status("success", 2), default);
+        await recorder.HandleAsync(Status("success", 2), default);
+
+        var history = await services.GetRequiredService<IDeploymentHistory>().RecentAsync("Codertocat/Hello-World", null, 50, default);
+        Assert.Equal([2L, 1L], history.Select(h => h.StatusId));
+        Assert.Equal(145988746, history[0].DeploymentId);
+        Assert.Equal("success", history[0].State);
+        Assert.Equal("production", history[0].Environment);
+        Assert.Equal("Codertocat", history[0].Creator);
+    }
+
+    [Fact]
+    public async Task Final_states_notify_once_and_progress_does_not()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var recorder = services.GetRequiredService<DeploymentStatusRecorder>();
+
+        await recorder.HandleAsync(Status("in_progress", 1), default);
+        await recorder.HandleAsync(Status("failure", 2), default);
+        await recorder.HandleAsync(Status("failure", 2), default);
+
+        var (_, body) = Assert.Single(slack.Received);
+        var text = (string?)JsonNode.Parse(body)!["text"];
+        Assert.StartsWith("Deployment 145988746 of Codertocat/Hello-World@f95f852 to production: failure", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task History_endpoint_returns_recent_statuses_filtered_by_repository_and_environment()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var recorder = services.GetRequiredService<DeploymentStatusRecorder>();
+        await recorder.HandleAsync(Status("success", 1, "octo/app", "production"), default);
+        await recorder.HandleAsync(Status("success", 2, "octo/app", "staging"), default);
+        await recorder.HandleAsync(Status("success", 3, "octo/other", "production"), default);
+
+        var (status, body) = await GetAsync(services, "?repository=octo/app&environment=production");
+
+        Assert.Equal(200, status);
+        var row = Assert.Single(body.AsArray())!;
+        Assert.Equal(1, (long)row["status_id"]!);
+        Assert.Equal("octo/app", (string?)row["repository"]);
+        Assert.Equal(3, (await GetAsync(services, "")).Body.AsArray().Count);
+        Assert.Equal(2, (await GetAsync(services, "?environment=production")).Body.AsArray().Count);
+        Assert.Single((await GetAsync(services, "?limit=1")).Body.AsArray());
+    }
+
+    [Theory]
+    [InlineData("?limit=0")]
+    [InlineData("?limit=501")]
+    [InlineData("?limit=abc")]
+    public async Task History_endpoint_refuses_a_bad_limit(string query)
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+
+        var (status, body) = await GetAsync(services, query);
+
+        Assert.Equal(400, status);
+        Assert.Contains("limit", (string?)body["reason"], StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Status, JsonNode Body)> GetAsync(IServiceProvider services, string query)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.QueryString = new QueryString(query);
+        context.Response.Body = new MemoryStream();
+        var result = await services.GetRequiredService<DeploymentHistoryFunction>().Run(context.Request, default);
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new()));
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, JsonNode.Parse(context.Response.Body)!);
+    }
+}
