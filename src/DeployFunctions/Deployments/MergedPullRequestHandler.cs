@@ -154,7 +154,7 @@ public sealed class MergedPullRequestHandler(
     {
         var api = new ApiConnection(github.Connection);
         var uri = new Uri($"repos/{Uri.EscapeDataString(request.Owner)}/{Uri.EscapeDataString(request.Repository)}/deployments", UriKind.Relative);
-        var found = await api.Get<List<DeploymentSummary>>(uri, new Dictionary<string, string>
+        var found = await api.Get<List<ListedDeployment>>(uri, new Dictionary<string, string>
         {
             ["sha"] = request.Sha,
             ["environment"] = request.Environment,
@@ -166,14 +166,17 @@ public sealed class MergedPullRequestHandler(
 
     private static Dictionary<string, string> Record(long deploymentId) =>
         new() { [DeploymentIdKey] = deploymentId.ToString(CultureInfo.InvariantCulture) };
+}
 
-    /// <summary>The fields of a listed deployment we read; its payload is left alone (any JSON shape).</summary>
-    internal sealed class DeploymentSummary
-    {
-        public long Id { get; set; }
-        public string? Sha { get; set; }
-        public string? Environment { get; set; }
-    }
+/// <summary>
+/// The fields of a listed deployment we read. Octokit's own <see cref="Deployment"/> types the payload as a string
+/// map, which fails on deployments other tools created with nested payloads; this reads only what it needs.
+/// </summary>
+public sealed class ListedDeployment
+{
+    public long Id { get; set; }
+    public string? Sha { get; set; }
+    public string? Environment { get; set; }
 }
 
 /// <summary>How this app marks the deployments it creates, and GitHub's description limit.</summary>

@@ -117,6 +117,33 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_deployment_GitHub_already_has_for_the_commit_is_found_and_nothing_new_is_created()
+    {
+        // As if an earlier attempt created it and died before recording it: the redelivered merge finds it.
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var existing = new StandInDeployment
+        {
+            Id = pipeline.GitHub.State.NextDeploymentId(),
+            Repository = pipeline.GitHub.State.Repository("Codertocat", "Hello-World", "master"),
+            Sha = MergeSha, Ref = MergeSha, Task = "deploy", Environment = "production",
+            Payload = JsonNode.Parse("""{"nested":{"by":"another tool"},"list":[1,2]}"""),
+            Creator = "someone", CreatedAt = DateTimeOffset.UtcNow, Request = [],
+        };
+        lock (pipeline.GitHub.State.Gate)
+        {
+            pipeline.GitHub.State.Deployments.Add(existing);
+        }
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Method == "GET"), "the lookup");
+        await Task.Delay(500);
+        Assert.Single(pipeline.Deployments());
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Method == "POST");
+        Assert.Empty(pipeline.Pump.Failures);
+    }
+
+    [Fact]
     public async Task Checks_pending_twice_then_created_gives_one_deployment()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
