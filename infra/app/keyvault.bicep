@@ -1,0 +1,67 @@
+param name string
+param location string
+param tags object
+
+@secure()
+@description('The GitHub webhook secret.')
+param webhookSecret string
+
+@secure()
+@description('A second accepted webhook secret during rotation; empty: none.')
+param webhookSecretNext string
+
+@secure()
+@description('GitHub token; empty when a GitHub App is used.')
+param githubToken string
+
+@secure()
+@description('GitHub App private key (PEM); empty when a token is used.')
+param githubAppPrivateKey string
+
+@secure()
+@description('Slack- or Teams-compatible incoming webhook URL (it embeds a credential); empty: no notifications.')
+param notificationWebhookUrl string
+
+resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: name
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: { family: 'A', name: 'standard' }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    enablePurgeProtection: true
+    publicNetworkAccess: 'Enabled'
+  }
+
+  resource webhook 'secrets' = {
+    name: 'webhook-secret'
+    properties: { value: webhookSecret }
+  }
+
+  resource webhookNext 'secrets' = if (!empty(webhookSecretNext)) {
+    name: 'webhook-secret-next'
+    properties: { value: webhookSecretNext }
+  }
+
+  resource token 'secrets' = if (!empty(githubToken)) {
+    name: 'github-token'
+    properties: { value: githubToken }
+  }
+
+  resource appKey 'secrets' = if (!empty(githubAppPrivateKey)) {
+    name: 'github-app-private-key'
+    properties: { value: githubAppPrivateKey }
+  }
+
+  resource notifications 'secrets' = if (!empty(notificationWebhookUrl)) {
+    name: 'notification-webhook-url'
+    properties: { value: notificationWebhookUrl }
+  }
+}
+
+output id string = vault.id
+output name string = vault.name
+output uri string = vault.properties.vaultUri

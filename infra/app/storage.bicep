@@ -1,0 +1,108 @@
+@description('Storage account name (3-24 lowercase letters and digits).')
+param name string
+param location string
+param tags object
+
+@description('Blob container holding the app package Flex Consumption deploys from.')
+param deploymentContainerName string
+param payloadContainerName string
+param lockContainerName string
+param queueNames array
+param historyTableName string
+
+@description('Days after which claim-check payload blobs are deleted (queue messages live 7 days).')
+param payloadRetentionDays int = 8
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: true
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      bypass: 'AzureServices'
+      defaultAction: 'Allow'
+    }
+  }
+
+  resource blobs 'blobServices' = {
+    name: 'default'
+
+    resource deployment 'containers' = {
+      name: deploymentContainerName
+      properties: { publicAccess: 'None' }
+    }
+
+    resource payloads 'containers' = {
+      name: payloadContainerName
+      properties: { publicAccess: 'None' }
+    }
+
+    resource locks 'containers' = {
+      name: lockContainerName
+      properties: { publicAccess: 'None' }
+    }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource history 'tables' = {
+      name: historyTableName
+    }
+  }
+
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'delete-old-webhook-payloads'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: ['blockBlob']
+                prefixMatch: ['${payloadContainerName}/']
+              }
+              actions: {
+                baseBlob: {
+                  delete: { daysAfterModificationGreaterThan: payloadRetentionDays }
+                }
+              }
+            }
+          }
+        ]
+      }
+    }
+    dependsOn: [storage::blobs::payloads]
+  }
+}
+
+// The three queues and their poison queues (the host would create the latter on first use).
+resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
+  for queue in concat(queueNames, map(queueNames, q => '${q}-poison')): {
+    parent: storage::queueService
+    name: queue
+  }
+]
+
+output id string = storage.id
+output name string = storage.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table

@@ -1,0 +1,211 @@
+// DeployFunctions on Azure: a Flex Consumption function app with a user-assigned identity, identity-only storage,
+// Key Vault for secrets and Application Insights. `azd up` runs it; so does `az deployment sub create`.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(40)
+@description('Name of the environment (azd: AZURE_ENV_NAME); used to name and tag every resource.')
+param environmentName string
+
+@minLength(1)
+@description('Azure region of every resource (azd: AZURE_LOCATION). Flex Consumption must be offered there.')
+param location string
+
+@secure()
+@description('The GitHub webhook secret (Webhook__Secrets__0).')
+param webhookSecret string
+
+@secure()
+@description('A second accepted webhook secret while rotating (Webhook__Secrets__1); empty: none.')
+param webhookSecretNext string = ''
+
+@secure()
+@description('GitHub token with Deployments read & write (GitHub__Token); empty when a GitHub App is used.')
+param githubToken string = ''
+
+@description('GitHub App id (GitHub__AppId); empty when a token is used.')
+param githubAppId string = ''
+
+@secure()
+@description('GitHub App private key, PEM (GitHub__AppPrivateKey); empty when a token is used.')
+param githubAppPrivateKey string = ''
+
+@description('GitHub REST API root (GitHub__ApiBaseUrl): https://api.github.com/ or https://HOST/api/v3/.')
+param githubApiBaseUrl string = 'https://api.github.com/'
+
+@description('Base branches to environments, e.g. main=production;release=staging (Deploy__BranchEnvironments); empty: default branch -> production.')
+param branchEnvironments string = ''
+
+@description('Repositories allowed to deploy, owner/name or owner/* (Deploy__Repositories); empty: all.')
+param repositories string = ''
+
+@description('Required commit status contexts (Deploy__RequiredContexts): empty = all, none = skip, or a list.')
+param requiredContexts string = ''
+
+@allowed(['simulated', 'http', 'github-actions'])
+@description('Provider of environments with no provider of their own (Deploy__DefaultProvider).')
+param defaultProvider string = 'simulated'
+
+@allowed(['simulated', 'http', 'github-actions'])
+@description('Provider of the production environment (Environments__production__Provider).')
+param productionProvider string = 'simulated'
+
+@description('URL reported as the production environment_url (Environments__production__EnvironmentUrl); empty: none.')
+param productionEnvironmentUrl string = ''
+
+@secure()
+@description('Slack- or Teams-compatible incoming webhook URL for final states (Notifications__WebhookUrl); empty: none.')
+param notificationWebhookUrl string = ''
+
+@description('More app settings, e.g. Environments__staging__Provider; secrets belong in Key Vault and are referenced here.')
+param additionalAppSettings object = {}
+
+var abbreviations = loadJsonContent('abbreviations.json')
+var token = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName }
+var functionAppName = '${abbreviations.webSitesFunctions}${token}'
+var identityName = '${abbreviations.managedIdentityUserAssignedIdentities}${token}'
+var storageName = '${abbreviations.storageStorageAccounts}${token}'
+var vaultName = '${abbreviations.keyVaultVaults}${token}'
+var insightsName = '${abbreviations.insightsComponents}${token}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
+
+// One name per setting, the same as local.settings.sample.json and the README.
+var queues = {
+  PullRequestsQueue: 'github-pull-requests'
+  DeploymentsQueue: 'github-deployments'
+  DeploymentStatusesQueue: 'github-deployment-statuses'
+}
+var payloadContainer = 'webhook-payloads'
+var lockContainer = 'deployment-locks'
+var historyTable = 'DeploymentHistory'
+
+resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: '${abbreviations.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: resourceGroup
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'app/storage.bicep' = {
+  name: 'storage'
+  scope: resourceGroup
+  params: {
+    name: storageName
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+    payloadContainerName: payloadContainer
+    lockContainerName: lockContainer
+    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue]
+    historyTableName: historyTable
+  }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: resourceGroup
+  params: {
+    logAnalyticsName: '${abbreviations.operationalInsightsWorkspaces}${token}'
+    applicationInsightsName: insightsName
+    location: location
+    tags: tags
+  }
+}
+
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: resourceGroup
+  params: {
+    name: vaultName
+    location: location
+    tags: tags
+    webhookSecret: webhookSecret
+    webhookSecretNext: webhookSecretNext
+    githubToken: githubToken
+    githubAppPrivateKey: githubAppPrivateKey
+    notificationWebhookUrl: notificationWebhookUrl
+  }
+}
+
+module roles 'app/roles.bicep' = {
+  name: 'roles'
+  scope: resourceGroup
+  dependsOn: [identity, storage, vault, monitoring]
+  params: {
+    identityName: identityName
+    storageAccountName: storageName
+    keyVaultName: vaultName
+    applicationInsightsName: insightsName
+  }
+}
+
+// A Key Vault reference, resolved by the app's user-assigned identity (keyVaultReferenceIdentity).
+func keyVaultReference(vault string, secret string) string => '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})'
+
+module function 'app/function.bicep' = {
+  name: 'function'
+  scope: resourceGroup
+  dependsOn: [roles]
+  params: {
+    name: functionAppName
+    planName: '${abbreviations.webServerFarms}${token}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageBlobEndpoint: storage.outputs.blobEndpoint
+    storageQueueEndpoint: storage.outputs.queueEndpoint
+    storageTableEndpoint: storage.outputs.tableEndpoint
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsConnectionString: monitoring.outputs.connectionString
+    appSettings: union({
+      Webhook__Secrets__0: keyVaultReference(vaultName, 'webhook-secret')
+      Webhook__Secrets__1: empty(webhookSecretNext) ? '' : keyVaultReference(vaultName, 'webhook-secret-next')
+      Webhook__MaxBodyBytes: '26214400'
+      Webhook__StorageTimeoutSeconds: '7'
+      PullRequestsQueue: queues.PullRequestsQueue
+      DeploymentsQueue: queues.DeploymentsQueue
+      DeploymentStatusesQueue: queues.DeploymentStatusesQueue
+      PayloadContainer: payloadContainer
+      LockContainer: lockContainer
+      HistoryTable: historyTable
+      GitHub__ApiBaseUrl: githubApiBaseUrl
+      GitHub__Token: empty(githubToken) ? '' : keyVaultReference(vaultName, 'github-token')
+      GitHub__AppId: githubAppId
+      GitHub__AppPrivateKey: empty(githubAppPrivateKey) ? '' : keyVaultReference(vaultName, 'github-app-private-key')
+      GitHub__RequestTimeoutSeconds: '30'
+      Deploy__BranchEnvironments: branchEnvironments
+      Deploy__DefaultEnvironment: 'production'
+      Deploy__Repositories: repositories
+      Deploy__SkipLabel: 'no-deploy'
+      Deploy__RequiredContexts: requiredContexts
+      Deploy__WaitForChecksMinutes: '60'
+      Deploy__ChecksRetrySeconds: '60'
+      Deploy__LockWaitSeconds: '15'
+      Deploy__DefaultProvider: defaultProvider
+      Environments__production__Provider: productionProvider
+      Environments__production__DelaySeconds: '2'
+      Environments__production__EnvironmentUrl: productionEnvironmentUrl
+      Retry__MaxAttempts: '8'
+      Retry__BaseDelaySeconds: '15'
+      Retry__MaxDelaySeconds: '600'
+      Notifications__WebhookUrl: empty(notificationWebhookUrl) ? '' : keyVaultReference(vaultName, 'notification-webhook-url')
+    }, additionalAppSettings)
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_RESOURCE_GROUP string = resourceGroup.name
+output AZURE_FUNCTION_APP_NAME string = function.outputs.name
+output WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/api/github/webhooks'
+output AZURE_KEY_VAULT_NAME string = vault.outputs.name
