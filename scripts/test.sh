@@ -17,4 +17,14 @@ need npm "Install Node.js 20 or later (it ships npm): https://nodejs.org/"
 npm ci --no-audit --no-fund --loglevel=error
 dotnet restore DeployFunctions.sln
 dotnet build DeployFunctions.sln --no-restore -c Release
-dotnet test DeployFunctions.sln --no-build -c Release --logger "console;verbosity=normal" "$@"
+rm -rf TestResults
+status=0
+dotnet test DeployFunctions.sln --no-build -c Release --logger "console;verbosity=normal" \
+  --logger "trx;LogFileName=results.trx" --results-directory TestResults "$@" || status=$?
+
+# One plain closing line, read from the test results.
+counters="$(grep -ho '<Counters [^>]*>' TestResults/*.trx 2>/dev/null | head -n 1 || true)"
+passed="$(printf '%s' "$counters" | sed -n 's/.* passed="\([0-9]*\)".*/\1/p')"
+failed="$(printf '%s' "$counters" | sed -n 's/.* failed="\([0-9]*\)".*/\1/p')"
+echo "${passed:-0} passed, ${failed:-0} failed"
+exit "$status"
