@@ -53,8 +53,17 @@ fi
 [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
 mkdir -p .azurite
 node_modules/.bin/azurite --silent --location .azurite --debug .azurite/debug.log &
-azurite_pid=$!
-trap 'kill "$azurite_pid" 2>/dev/null || true' EXIT INT TERM
+pids="$!"
+trap 'kill $pids 2>/dev/null || true' EXIT INT TERM
+
+# Until a real GitHub is configured, the app talks to the local stand-in (GitHub__ApiBaseUrl in local.settings.json).
+if grep -q '"GitHub__ApiBaseUrl": "http://127.0.0.1:4010/"' local.settings.json; then
+  dotnet build tools/GitHubStandIn -c Debug -v quiet
+  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll serve --port 4010 --settings local.settings.json &
+  pids="$pids $!"
+  echo "GitHub stand-in on http://127.0.0.1:4010/. In another terminal, merge a pull request:"
+  echo "  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll merge"
+fi
 
 dotnet build src/DeployFunctions -c Debug
 cd src/DeployFunctions/bin/Debug/net10.0

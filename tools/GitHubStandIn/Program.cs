@@ -1,45 +1,97 @@
 using GitHubStandIn;
 using Microsoft.Extensions.Logging;
 
-// dotnet run --project tools/GitHubStandIn -- [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]
-var port = 4010;
-Uri? webhookUrl = new("http://localhost:7071/api/github/webhooks");
-string? secret = Environment.GetEnvironmentVariable("STANDIN_WEBHOOK_SECRET");
-string? settings = null;
-for (var i = 0; i + 1 < args.Length; i += 2)
+// The GitHub stand-in and its delivery sender. Usage:
+//   serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]
+//   send  [--url URL] [--secret S | --settings local.settings.json] (--merged-pr [--repo owner/name] | --file saved.txt)
+//   merge [--url URL] [--settings local.settings.json]      (= send --merged-pr)
+const string DefaultWebhookUrl = "http://localhost:7071/api/github/webhooks";
+var hasVerb = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal);
+var verb = hasVerb ? args[0] : "serve";
+var rest = hasVerb ? args[1..] : args;
+var options = new Dictionary<string, string>(StringComparer.Ordinal);
+var mergedPr = false;
+for (var i = 0; i < rest.Length; i++)
 {
-    switch (args[i])
+    if (rest[i] == "--merged-pr")
     {
-        case "--port": port = int.Parse(args[i + 1], System.Globalization.CultureInfo.InvariantCulture); break;
-        case "--webhook-url": webhookUrl = new Uri(args[i + 1]); break;
-        case "--secret": secret = args[i + 1]; break;
-        case "--settings": settings = args[i + 1]; break;
-        default:
-            Console.Error.WriteLine($"Unknown option {args[i]}");
-            return 2;
+        mergedPr = true;
+    }
+    else if (rest[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < rest.Length)
+    {
+        options[rest[i]] = rest[++i];
+    }
+    else
+    {
+        return Usage($"unexpected argument '{rest[i]}'");
     }
 }
 
-if (secret is null && settings is not null && File.Exists(settings))
-{
-    using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(settings));
-    secret = json.RootElement.GetProperty("Values").GetProperty("Webhook__Secrets__0").GetString();
-}
-
+var secret = options.GetValueOrDefault("--secret") ?? Environment.GetEnvironmentVariable("STANDIN_WEBHOOK_SECRET")
+    ?? SecretFromSettings(options.GetValueOrDefault("--settings") ?? "local.settings.json");
 if (string.IsNullOrEmpty(secret))
 {
-    Console.Error.WriteLine("No webhook secret: pass --secret, --settings local.settings.json, or set STANDIN_WEBHOOK_SECRET.");
-    return 2;
+    return Usage("no webhook secret: pass --secret, or --settings pointing at a local.settings.json with Webhook__Secrets__0");
 }
 
-await using var server = new StandInServer(new StandInOptions
+switch (verb)
 {
-    Port = port,
-    WebhookUrl = webhookUrl,
-    WebhookSecret = secret,
-    LogLevel = LogLevel.Information,
-});
-await server.StartAsync();
-Console.WriteLine($"GitHub stand-in: REST API at {server.BaseAddress}, webhooks to {webhookUrl}. Ctrl+C stops it.");
-await server.WaitForShutdownAsync();
-return 0;
+    case "serve":
+    {
+        var port = int.Parse(options.GetValueOrDefault("--port") ?? "4010", System.Globalization.CultureInfo.InvariantCulture);
+        var webhookUrl = new Uri(options.GetValueOrDefault("--webhook-url") ?? DefaultWebhookUrl);
+        await using var server = new StandInServer(new StandInOptions { Port = port, WebhookUrl = webhookUrl, WebhookSecret = secret, LogLevel = LogLevel.Information });
+        await server.StartAsync();
+        Console.WriteLine($"GitHub stand-in: REST API at {server.BaseAddress}, webhooks to {webhookUrl}. Ctrl+C stops it.");
+        await server.WaitForShutdownAsync();
+        return 0;
+    }
+
+    case "send" or "merge":
+    {
+        Delivery delivery;
+        if (verb == "merge" || mergedPr)
+        {
+            delivery = DeliverySender.MergedPullRequest(options.GetValueOrDefault("--repo"));
+        }
+        else if (options.GetValueOrDefault("--file") is { } file)
+        {
+            delivery = DeliverySender.Parse(await File.ReadAllTextAsync(file));
+        }
+        else
+        {
+            return Usage("send needs --merged-pr or --file");
+        }
+
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var url = new Uri(options.GetValueOrDefault("--url") ?? DefaultWebhookUrl);
+        var (status, answer) = await DeliverySender.SendAsync(http, url, delivery, secret);
+        Console.WriteLine($"{delivery.Event} delivery {delivery.DeliveryId} -> {url}: {status} {answer}");
+        return status is >= 200 and < 300 ? 0 : 1;
+    }
+
+    default:
+        return Usage($"unknown command '{verb}'");
+}
+
+static string? SecretFromSettings(string path)
+{
+    if (!File.Exists(path))
+    {
+        return null;
+    }
+
+    using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(path));
+    return json.RootElement.TryGetProperty("Values", out var values) && values.TryGetProperty("Webhook__Secrets__0", out var value)
+        ? value.GetString()
+        : null;
+}
+
+static int Usage(string problem)
+{
+    Console.Error.WriteLine($"error: {problem}");
+    Console.Error.WriteLine("usage: serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]");
+    Console.Error.WriteLine("       send [--url URL] [--secret S | --settings F] (--merged-pr [--repo owner/name] | --file saved-delivery.txt)");
+    Console.Error.WriteLine("       merge [--url URL] [--settings F]");
+    return 2;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env pwsh
+# Runs DeployFunctions locally on Windows (or anywhere PowerShell 7 runs): the twin of run-local.sh.
+# Checks prerequisites, creates local.settings.json (with a fresh webhook secret) when it is missing, starts Azurite
+# from the repository's pinned npm package and, while the app points at it, the GitHub stand-in; then `func start`.
+# Azurite and the stand-in stop when the host stops.
+$ErrorActionPreference = 'Stop'
+$root = Split-Path -Parent $PSScriptRoot
+Set-Location $root
+
+$missing = @()
+function Test-Tool([string]$Name, [string]$Hint) {
+    if (-not (Get-Command $Name -ErrorAction SilentlyContinue)) { $script:missing += "missing: $Name - $Hint" }
+}
+Test-Tool 'dotnet' 'install the .NET 10 SDK: https://dotnet.microsoft.com/download/dotnet/10.0'
+Test-Tool 'node' 'install Node.js 20 or later: https://nodejs.org/'
+Test-Tool 'npm' 'install Node.js 20 or later (it ships npm): https://nodejs.org/'
+Test-Tool 'func' 'install Azure Functions Core Tools 4.4.1 or later: npm install -g azure-functions-core-tools@4'
+if ($missing.Count -gt 0) { $missing | ForEach-Object { Write-Error $_ -ErrorAction Continue }; exit 1 }
+
+if (-not (dotnet --list-sdks | Select-String '^10\.')) { Write-Error 'missing: the .NET 10 SDK - https://dotnet.microsoft.com/download/dotnet/10.0'; exit 1 }
+if (-not (dotnet --list-runtimes | Select-String '^Microsoft\.NETCore\.App 8\.')) {
+    Write-Error 'missing: the .NET 8 runtime, which Core Tools needs to build the extensions project - https://dotnet.microsoft.com/download/dotnet/8.0'; exit 1
+}
+$nodeMajor = [int](node -p 'process.versions.node.split(".")[0]')
+if ($nodeMajor -lt 20) { Write-Error "missing: Node.js 20 or later (found $(node --version)) - https://nodejs.org/"; exit 1 }
+$funcVersion = [version]((func --version) -replace '[^0-9.].*$', '')
+if ($funcVersion -lt [version]'4.4.1') { Write-Error "missing: Azure Functions Core Tools 4.4.1 or later (found $funcVersion) - npm install -g azure-functions-core-tools@4"; exit 1 }
+
+if (-not (Test-Path 'local.settings.json')) {
+    $bytes = [byte[]]::new(32)
+    [System.Security.Cryptography.RandomNumberGenerator]::Fill($bytes)
+    $secret = [Convert]::ToHexString($bytes).ToLowerInvariant()
+    $settings = Get-Content 'local.settings.sample.json' -Raw | ConvertFrom-Json
+    $settings.Values.'Webhook__Secrets__0' = $secret
+    $settings | ConvertTo-Json -Depth 5 | Set-Content 'local.settings.json' -Encoding utf8
+    Write-Host 'Created local.settings.json. Your webhook secret (shown once; it is in local.settings.json):'
+    Write-Host "  $secret"
+}
+
+if (-not (Test-Path 'node_modules/.bin/azurite')) { npm ci --no-audit --no-fund --loglevel=error }
+New-Item -ItemType Directory -Force '.azurite' | Out-Null
+$processes = @()
+$processes += Start-Process -PassThru -NoNewWindow node -ArgumentList @('node_modules/azurite/dist/src/azurite.js', '--silent', '--location', '.azurite', '--debug', '.azurite/debug.log')
+
+try {
+    if ((Get-Content 'local.settings.json' -Raw) -match '"GitHub__ApiBaseUrl": "http://127.0.0.1:4010/"') {
+        dotnet build tools/GitHubStandIn -c Debug -v quiet
+        $processes += Start-Process -PassThru -NoNewWindow dotnet -ArgumentList @('tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll', 'serve', '--port', '4010', '--settings', 'local.settings.json')
+        Write-Host 'GitHub stand-in on http://127.0.0.1:4010/. In another terminal, merge a pull request:'
+        Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll merge'
+    }
+
+    dotnet build src/DeployFunctions -c Debug
+    Push-Location 'src/DeployFunctions/bin/Debug/net10.0'
+    try { func start } finally { Pop-Location }
+}
+finally {
+    $processes | Where-Object { -not $_.HasExited } | ForEach-Object { Stop-Process -Id $_.Id -Force }
+}

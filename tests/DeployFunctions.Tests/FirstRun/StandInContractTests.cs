@@ -1,0 +1,110 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DeployFunctions.Tests.Support;
+using DeployFunctions.Webhooks;
+using GitHubStandIn;
+using Octokit.Webhooks.Events.Deployment;
+using Octokit.Webhooks.Events.DeploymentStatus;
+
+namespace DeployFunctions.Tests.FirstRun;
+
+/// <summary>The stand-in speaks GitHub: its JSON has the real payloads' shapes and its webhooks are signed like GitHub's.</summary>
+public sealed class StandInContractTests : IAsyncLifetime
+{
+    private RecordingServer app = null!;
+    private StandInServer gitHub = null!;
+    private readonly HttpClient http = new();
+
+    public async Task InitializeAsync()
+    {
+        app = await RecordingServer.StartAsync();
+        gitHub = new StandInServer(new StandInOptions { WebhookUrl = app.Url, WebhookSecret = Deliveries.Secret, InstallationId = 42 });
+        await gitHub.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await gitHub.DisposeAsync();
+        await app.DisposeAsync();
+        http.Dispose();
+    }
+
+    private async Task<JsonObject> PostAsync(string path, string body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gitHub.BaseAddress, path));
+        request.Headers.Add("Authorization", "token t");
+        request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        using var response = await http.SendAsync(request);
+        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+    }
+
+    private async Task<(JsonObject Deployment, JsonObject Status)> CreateBothAsync()
+    {
+        var deployment = await PostAsync("repos/octo/app/deployments",
+            """{"ref":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","environment":"production","payload":{"created_by":"deployfunctions"}}""");
+        var status = await PostAsync($"repos/octo/app/deployments/{deployment["id"]}/statuses", """{"state":"success","environment_url":"https://app.example.com/"}""");
+        await Eventually.TrueAsync(() => app.Received.Count == 2, "two webhooks");
+        return (deployment, status);
+    }
+
+    private static HashSet<string> Keys(JsonNode? node) => [.. node!.AsObject().Select(p => p.Key)];
+
+    [Fact]
+    public async Task Deployment_and_status_answers_have_every_field_of_GitHubs_real_ones()
+    {
+        var (deployment, status) = await CreateBothAsync();
+
+        var realDeployment = WebhookExamples.Get("deployment", "created")["deployment"];
+        var realStatus = WebhookExamples.Get("deployment_status", "created")["deployment_status"];
+        Assert.Subset(Keys(deployment), Keys(realDeployment));
+        Assert.Subset(Keys(status), Keys(realStatus));
+    }
+
+    [Fact]
+    public async Task Webhooks_are_signed_like_GitHubs_and_read_as_GitHubs_events()
+    {
+        await CreateBothAsync();
+        var received = app.Received.ToArray();
+        var signature = new WebhookSignature(Deliveries.Options());
+
+        Assert.Equal(["deployment", "deployment_status"], received.Select(r => r.Headers["X-GitHub-Event"].ToString()));
+        foreach (var (headers, body) in received)
+        {
+            Assert.True(signature.IsValid(headers["X-Hub-Signature-256"], System.Text.Encoding.UTF8.GetBytes(body)));
+            Assert.True(Guid.TryParse(headers["X-GitHub-Delivery"], out _));
+            Assert.StartsWith("GitHub-Hookshot/", headers.UserAgent.ToString(), StringComparison.Ordinal);
+        }
+
+        var deployment = JsonSerializer.Deserialize<DeploymentCreatedEvent>(received[0].Body)!;
+        var status = JsonSerializer.Deserialize<DeploymentStatusCreatedEvent>(received[1].Body)!;
+        Assert.Equal("created", deployment.Action);
+        Assert.Equal("octo/app", deployment.Repository!.FullName);
+        Assert.Equal(42, deployment.Installation!.Id);
+        Assert.Equal("success", status.DeploymentStatus.State.StringValue);
+        Assert.Equal(deployment.Deployment.Id, status.Deployment.Id);
+    }
+
+    [Fact]
+    public async Task Webhook_payloads_have_the_real_payloads_top_level_shape()
+    {
+        await CreateBothAsync();
+        var received = app.Received.ToArray();
+
+        Assert.Subset(Keys(JsonNode.Parse(received[0].Body)), Keys(WebhookExamples.Get("deployment", "created")).Except(["organization", "workflow", "workflow_run"]).ToHashSet());
+        Assert.Subset(Keys(JsonNode.Parse(received[1].Body)), Keys(WebhookExamples.Get("deployment_status", "created")).Except(["organization", "check_run", "workflow", "workflow_run"]).ToHashSet());
+        // Every repository field the stand-in writes is one GitHub writes too.
+        Assert.Subset(Keys(WebhookExamples.Get("deployment", "created")["repository"]), Keys(JsonNode.Parse(received[0].Body)!["repository"]));
+    }
+
+    [Fact]
+    public async Task Invalid_status_and_missing_auth_are_refused_like_GitHub_does()
+    {
+        var deployment = await PostAsync("repos/octo/app/deployments", """{"ref":"main"}""");
+
+        var invalid = await PostAsync($"repos/octo/app/deployments/{deployment["id"]}/statuses", """{"state":"done"}""");
+        using var anonymous = await http.GetAsync(new Uri(gitHub.BaseAddress, "repos/octo/app/deployments"));
+
+        Assert.StartsWith("Validation Failed", (string?)invalid["message"], StringComparison.Ordinal);
+        Assert.Equal(401, (int)anonymous.StatusCode);
+    }
+}
