@@ -112,6 +112,21 @@ public sealed partial class StandInServer : IAsyncDisposable
 
         context.Request.Body.Position = 0;
         var path = context.Request.Path.Value ?? "/";
+        try
+        {
+            await AnswerAsync(context, path, next);
+        }
+        finally
+        {
+            // Recorded however it ended; a request the client gave up on shows status 499.
+            var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+            State.Record(new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", body,
+                context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, status));
+        }
+    }
+
+    private async Task AnswerAsync(HttpContext context, string path, RequestDelegate next)
+    {
         var fault = State.TakeFault(context.Request.Method, path);
         if (fault is not null)
         {
@@ -145,9 +160,6 @@ public sealed partial class StandInServer : IAsyncDisposable
         {
             await next(context);
         }
-
-        State.Record(new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", body,
-            context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, context.Response.StatusCode));
     }
 
     private void Map(WebApplication web)
