@@ -39,9 +39,12 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
     private enum BodyFormat { Json, Form }
 
     /// <summary>Cheap checks that need no body: run them before reading it.</summary>
-    public static IntakeResult.Rejected? CheckHeaders(DeliveryHeaders headers)
+    public static IntakeResult.Rejected? CheckHeaders(DeliveryHeaders headers) => CheckHeaders(headers, out _);
+
+    private static IntakeResult.Rejected? CheckHeaders(DeliveryHeaders headers, out BodyFormat format)
     {
         ArgumentNullException.ThrowIfNull(headers);
+        format = BodyFormat.Json;
         if (string.IsNullOrWhiteSpace(headers.Event))
         {
             return new(400, "missing X-GitHub-Event header: this endpoint only accepts GitHub webhook deliveries");
@@ -58,17 +61,15 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
                 "missing X-Hub-Signature-256 header: set a secret on the GitHub webhook (the same as Webhook__Secrets__0)");
         }
 
-        return ReadFormat(headers.ContentType, out _) is { } rejected ? rejected : null;
+        return ReadFormat(headers.ContentType, out format);
     }
 
     public IntakeResult Evaluate(DeliveryHeaders headers, ReadOnlyMemory<byte> body)
     {
-        if (CheckHeaders(headers) is { } rejected)
+        if (CheckHeaders(headers, out var format) is { } rejected)
         {
             return rejected;
         }
-
-        ReadFormat(headers.ContentType, out var format);
 
         if (!signature.IsValid(headers.Signature256, body.Span))
         {
@@ -118,6 +119,11 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
     private static IntakeResult.Rejected? ReadFormat(string? contentType, out BodyFormat format)
     {
         format = BodyFormat.Json;
+        if (string.Equals(contentType, "application/json", StringComparison.OrdinalIgnoreCase))
+        {
+            return null; // what GitHub sends: no need to parse parameters
+        }
+
         if (string.IsNullOrWhiteSpace(contentType) || !MediaTypeHeaderValue.TryParse(contentType, out var media))
         {
             return new(415, "missing or unreadable Content-Type: use application/json or application/x-www-form-urlencoded");

@@ -48,10 +48,13 @@ public sealed record WebhookEnvelope
     /// <summary>True when a payload of this many bytes fits in the message itself.</summary>
     public static bool FitsInline(int payloadBytes) => payloadBytes <= MaxInlineBytes - MetadataAllowance;
 
-    /// <summary>Writes the envelope with <paramref name="inlinePayload"/> (already validated JSON) or its blob reference.</summary>
-    public byte[] Serialize(ReadOnlySpan<byte> inlinePayload)
+    /// <summary>
+    /// Writes the envelope with <paramref name="inlinePayload"/> (already validated JSON) or its blob reference, into
+    /// one buffer sized up front: the payload is copied once.
+    /// </summary>
+    public ReadOnlyMemory<byte> Serialize(ReadOnlySpan<byte> inlinePayload)
     {
-        var buffer = new ArrayBufferWriter<byte>(inlinePayload.Length + 512);
+        var buffer = new ArrayBufferWriter<byte>(inlinePayload.Length + MetadataAllowance);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -82,7 +85,7 @@ public sealed record WebhookEnvelope
             writer.WriteEndObject();
         }
 
-        return buffer.WrittenSpan.ToArray();
+        return buffer.WrittenMemory;
     }
 
     /// <summary>Reads an envelope; <paramref name="payload"/> is the inline payload, empty when it is in a blob.</summary>

@@ -33,7 +33,7 @@ public sealed class WebhookEnvelopeTests
     [Fact]
     public void Wire_format_is_the_documented_one()
     {
-        var message = Encoding.UTF8.GetString(Envelope.Serialize("{\"a\":1}"u8));
+        var message = Encoding.UTF8.GetString(Envelope.Serialize("{\"a\":1}"u8).Span);
 
         Assert.Equal(
             """{"schemaVersion":1,"deliveryId":"72d3162e-cc78-11e3-81ab-4c9367dc0958","event":"pull_request","action":"closed","receivedAt":"2026-11-26T09:30:00+00:00","hookId":292430182,"installationId":2311213,"repository":"Codertocat/Hello-World","payload":{"a":1}}""",
@@ -46,7 +46,7 @@ public sealed class WebhookEnvelopeTests
         var withBlob = Envelope with { PayloadBlob = "webhook-payloads/72d3162e.json" };
 
         var message = withBlob.Serialize([]);
-        var json = JsonNode.Parse(message)!;
+        var json = JsonNode.Parse(message.Span)!;
         var read = WebhookEnvelope.Deserialize(message, out var payload);
 
         Assert.Null(json["payload"]);
@@ -79,6 +79,6 @@ public sealed class WebhookEnvelopeTests
 
         var message = Envelope.Serialize(payload);
 
-        Assert.True(Convert.ToBase64String(message).Length <= 64 * 1024);
+        Assert.True(Convert.ToBase64String(message.Span).Length <= 64 * 1024);
     }
 }
