@@ -1,6 +1,5 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Mvc;
+using DeployFunctions.Http;
 
 namespace DeployFunctions.Webhooks;
 
@@ -8,7 +7,7 @@ namespace DeployFunctions.Webhooks;
 /// The ingress's answer: a status code and a small JSON body with a machine-readable <c>status</c> and, when
 /// something was not done, a human <c>reason</c>. GitHub shows it in the hook's Recent Deliveries.
 /// </summary>
-public sealed record IngressAnswer(int StatusCode, string Status, string? Reason = null) : IActionResult
+public sealed record IngressAnswer(int StatusCode, string Status, string? Reason = null) : JsonAnswer(StatusCode)
 {
     public string? Queue { get; init; }
     public string? Delivery { get; init; }
@@ -24,7 +23,7 @@ public sealed record IngressAnswer(int StatusCode, string Status, string? Reason
 
     public static IngressAnswer Unavailable(string reason) => new(503, "unavailable", reason);
 
-    public byte[] ToJson()
+    public override byte[] ToJson()
     {
         using var stream = new MemoryStream(128);
         using (var writer = new Utf8JsonWriter(stream))
@@ -55,17 +54,5 @@ public sealed record IngressAnswer(int StatusCode, string Status, string? Reason
         }
 
         return stream.ToArray();
-    }
-
-    /// <summary>Writes the answer without MVC's formatters, so it works under any host and in a bare HttpContext.</summary>
-    public async Task ExecuteResultAsync(ActionContext context)
-    {
-        ArgumentNullException.ThrowIfNull(context);
-        var response = context.HttpContext.Response;
-        var body = ToJson();
-        response.StatusCode = StatusCode;
-        response.ContentType = "application/json; charset=utf-8";
-        response.ContentLength = body.Length;
-        await response.Body.WriteAsync(body, context.HttpContext.RequestAborted);
     }
 }

@@ -1,20 +1,15 @@
-using System.Net;
 using DeployFunctions.Functions;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DeployFunctions.Tests.Support;
 
 /// <summary>
-/// The webhook function behind a real HTTP listener (Kestrel on loopback), standing in for the Functions host's
-/// HTTP trigger: <c>POST /api/github/webhooks</c> runs <see cref="WebhookIngressFunction"/> from the app's composition.
+/// The webhook function behind a real HTTP listener, standing in for the Functions host's HTTP trigger:
+/// <c>POST /api/github/webhooks</c> runs <see cref="WebhookIngressFunction"/> from the app's composition.
 /// </summary>
 internal sealed class IngressServer : IAsyncDisposable
 {
@@ -30,19 +25,13 @@ internal sealed class IngressServer : IAsyncDisposable
 
     public static async Task<IngressServer> StartAsync(Func<IServiceProvider> services)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        app.MapPost("/api/github/webhooks", async (HttpContext context) =>
+        var (app, address) = await Loopback.StartAsync(web => web.MapPost("/api/github/webhooks", async (HttpContext context) =>
         {
             var function = services().GetRequiredService<WebhookIngressFunction>();
             var result = await function.Run(context.Request, context.RequestAborted);
             await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new()));
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new IngressServer(app, new Uri(address.TrimEnd('/') + "/api/github/webhooks"));
+        }));
+        return new IngressServer(app, new Uri(address, "api/github/webhooks"));
     }
 
     public async ValueTask DisposeAsync() => await app.DisposeAsync();

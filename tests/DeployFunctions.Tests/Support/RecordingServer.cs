@@ -1,28 +1,20 @@
 using System.Collections.Concurrent;
-using System.Net;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace DeployFunctions.Tests.Support;
 
 /// <summary>A real HTTP endpoint on loopback (a deploy hook, a Slack webhook) that records what it receives.</summary>
 internal sealed class RecordingServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private WebApplication? app;
 
-    private RecordingServer(WebApplication app, Uri url)
+    private RecordingServer()
     {
-        this.app = app;
-        Url = url;
     }
 
-    public Uri Url { get; }
+    public Uri Url { get; private set; } = null!;
     public ConcurrentQueue<(IHeaderDictionary Headers, string Body)> Received { get; } = new();
     public int Status { get; set; } = 200;
     public string Answer { get; set; } = "{}";
@@ -30,37 +22,34 @@ internal sealed class RecordingServer : IAsyncDisposable
 
     public static async Task<RecordingServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.SetMinimumLevel(LogLevel.Warning);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        RecordingServer? server = null;
-        app.Run(async context =>
-        {
-            using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-            var body = await reader.ReadToEndAsync();
-            server!.Received.Enqueue((new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)), body));
-            if (server.Delay > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(server.Delay, context.RequestAborted);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-
-            context.Response.StatusCode = server.Status;
-            context.Response.ContentType = "application/json";
-            await context.Response.WriteAsync(server.Answer);
-        });
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        server = new RecordingServer(app, new Uri(address.TrimEnd('/') + "/hook"));
+        var server = new RecordingServer();
+        var (app, address) = await Loopback.StartAsync(web => web.Run(server.AnswerAsync));
+        server.app = app;
+        server.Url = new Uri(address, "hook");
         return server;
     }
 
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+    public async ValueTask DisposeAsync() => await app!.DisposeAsync();
+
+    private async Task AnswerAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        Received.Enqueue((new HeaderDictionary(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value)), body));
+        if (Delay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(Delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+
+        context.Response.StatusCode = Status;
+        context.Response.ContentType = "application/json";
+        await context.Response.WriteAsync(Answer);
+    }
 }
