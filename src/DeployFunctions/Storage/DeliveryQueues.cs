@@ -43,18 +43,7 @@ public sealed partial class DeliveryQueues(
         }
 
         var message = BinaryData.FromBytes(envelope.Serialize(payload.Span));
-        var client = queues.GetQueueClient(queueName);
-        try
-        {
-            await client.SendMessageAsync(message, cancellationToken: cancellationToken);
-        }
-        catch (RequestFailedException exception) when (exception.ErrorCode == "QueueNotFound")
-        {
-            // First delivery on a fresh storage account (Azurite, or queues not provisioned): create it once.
-            await client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            await client.SendMessageAsync(message, cancellationToken: cancellationToken);
-        }
-
+        await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibilityTimeout: null, cancellationToken);
         return queueName;
     }
 

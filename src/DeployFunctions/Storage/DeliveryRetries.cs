@@ -43,8 +43,6 @@ public sealed class DeliveryRetries(QueueServiceClient queues, IOptions<StorageN
     {
         // A claim-checked payload stays in its blob; only small payloads travel inline again.
         var message = BinaryData.FromBytes(envelope.Serialize(envelope.PayloadBlob is null ? payload.Span : []));
-        var client = queues.GetQueueClient(queueName);
-        await client.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-        await client.SendMessageAsync(message, visibility, timeToLive: TimeSpan.FromSeconds(-1), cancellationToken);
+        await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibility, cancellationToken);
     }
 }

@@ -39,7 +39,7 @@ public sealed partial class ScriptTests
         var setup = readme[readme.IndexOf("## Set up", StringComparison.Ordinal)..];
         setup = setup[..setup.IndexOf("\n## ", 3, StringComparison.Ordinal)];
 
-        var commands = ShellBlock().Matches(setup).Select(m => m.Groups[1].Value.Trim()).Take(2).ToList();
+        var commands = ShellBlock().Matches(setup).Select(m => m.Groups[1].Value.Trim()).ToList();
 
         Assert.Equal(["./scripts/run-local.sh", "./scripts/test.sh"], commands);
         Assert.All(commands, c => Assert.True(File.Exists(RepositoryRoot.Combine(c[2..])), c));
