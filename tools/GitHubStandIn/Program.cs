@@ -65,9 +65,17 @@ switch (verb)
 
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
         var url = new Uri(options.GetValueOrDefault("--url") ?? DefaultWebhookUrl);
-        var (status, answer) = await DeliverySender.SendAsync(http, url, delivery, secret);
-        Console.WriteLine($"{delivery.Event} delivery {delivery.DeliveryId} -> {url}: {status} {answer}");
-        return status is >= 200 and < 300 ? 0 : 1;
+        try
+        {
+            var (status, answer) = await DeliverySender.SendAsync(http, url, delivery, secret);
+            Console.WriteLine($"{delivery.Event} delivery {delivery.DeliveryId} -> {url}: {status} {answer}");
+            return status is >= 200 and < 300 ? 0 : 1;
+        }
+        catch (Exception exception) when (exception is HttpRequestException or TaskCanceledException)
+        {
+            Console.Error.WriteLine($"error: could not deliver to {url} ({exception.Message}). Is the app running (./scripts/run-local.sh)?");
+            return 1;
+        }
     }
 
     default:
