@@ -44,6 +44,9 @@ public abstract record ProviderResult
     /// <summary>The target said no: the deployment's status becomes <c>failure</c>.</summary>
     public sealed record Failed(Uri? LogUrl, string Description) : ProviderResult;
 
+    /// <summary>The work could not be done (unreachable, timed out): the deployment's status becomes <c>error</c>.</summary>
+    public sealed record Errored(string Description) : ProviderResult;
+
     /// <summary>Someone else (a workflow) reports the final status.</summary>
     public sealed record HandedOff(string Description) : ProviderResult;
 }

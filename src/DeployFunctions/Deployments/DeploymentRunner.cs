@@ -95,16 +95,10 @@ public sealed class DeploymentRunner(
             }
             catch (DeploymentProviderException exception)
             {
-                result = new ProviderResult.Failed(null, exception.Message);
-                await held.SaveAsync(Record(deployment.Id, "error", result), cancellationToken);
-                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Error)
-                {
-                    Description = DeploymentMarker.Describe(exception.Message),
-                });
-                return new HandlerOutcome.Completed($"{what} ended in error: {exception.Message}");
+                result = new ProviderResult.Errored(exception.Message);
             }
 
-            await held.SaveAsync(Record(deployment.Id, StateOf(result), result), cancellationToken);
+            await held.SaveAsync(Record(deployment.Id, result), cancellationToken);
         }
 
         switch (result)
@@ -119,12 +113,19 @@ public sealed class DeploymentRunner(
                 return new HandlerOutcome.Completed($"{what} succeeded");
 
             case ProviderResult.Failed failure:
-                await PostAsync(job, new NewDeploymentStatus(StateFrom(held.Record) ?? DeploymentState.Failure)
+                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Failure)
                 {
                     LogUrl = failure.LogUrl?.ToString(),
                     Description = DeploymentMarker.Describe(failure.Description),
                 });
                 return new HandlerOutcome.Completed($"{what} failed: {failure.Description}");
+
+            case ProviderResult.Errored errored:
+                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Error)
+                {
+                    Description = DeploymentMarker.Describe(errored.Description),
+                });
+                return new HandlerOutcome.Completed($"{what} ended in error: {errored.Description}");
 
             case ProviderResult.HandedOff handedOff:
                 return new HandlerOutcome.Completed($"{what}: {handedOff.Description}");
@@ -171,36 +172,25 @@ public sealed class DeploymentRunner(
     private static Task<DeploymentStatus> PostAsync(DeploymentJob job, NewDeploymentStatus status) =>
         job.GitHub.Repository.Deployment.Status.Create(job.Owner, job.Repository, job.DeploymentId, status);
 
-    private static string StateOf(ProviderResult result) => result switch
+    /// <summary>What is kept under the environment's lock (blob metadata: ASCII, so texts are escaped).</summary>
+    private static Dictionary<string, string> Record(long deploymentId, ProviderResult result)
     {
-        ProviderResult.Succeeded => "success",
-        ProviderResult.Failed => "failure",
-        _ => "handed-off",
-    };
-
-    private static Dictionary<string, string> Record(long deploymentId, string state, ProviderResult result)
-    {
+        var (state, description, environmentUrl, logUrl) = result switch
+        {
+            ProviderResult.Succeeded s => ("success", s.Description, s.EnvironmentUrl, s.LogUrl),
+            ProviderResult.Failed f => ("failure", f.Description, null, f.LogUrl),
+            ProviderResult.Errored e => ("error", e.Description, null, null),
+            ProviderResult.HandedOff h => ("handed-off", h.Description, (Uri?)null, (Uri?)null),
+            _ => throw new InvalidOperationException("Unknown provider result."),
+        };
         var record = new Dictionary<string, string>
         {
             ["deployment_id"] = deploymentId.ToString(CultureInfo.InvariantCulture),
             ["state"] = state,
+            ["description"] = Uri.EscapeDataString(description.Length > 300 ? description[..300] : description),
         };
-        switch (result)
-        {
-            case ProviderResult.Succeeded success:
-                record["description"] = Ascii(success.Description);
-                AddUrl(record, "environment_url", success.EnvironmentUrl);
-                AddUrl(record, "log_url", success.LogUrl);
-                break;
-            case ProviderResult.Failed failure:
-                record["description"] = Ascii(failure.Description);
-                AddUrl(record, "log_url", failure.LogUrl);
-                break;
-            case ProviderResult.HandedOff handedOff:
-                record["description"] = Ascii(handedOff.Description);
-                break;
-        }
-
+        AddUrl(record, "environment_url", environmentUrl);
+        AddUrl(record, "log_url", logUrl);
         return record;
     }
 
@@ -218,13 +208,11 @@ public sealed class DeploymentRunner(
         return state switch
         {
             "success" => new ProviderResult.Succeeded(UrlOf(record, "environment_url"), logUrl, description),
-            "failure" or "error" => new ProviderResult.Failed(logUrl, description),
+            "failure" => new ProviderResult.Failed(logUrl, description),
+            "error" => new ProviderResult.Errored(description),
             _ => new ProviderResult.HandedOff(description),
         };
     }
-
-    private static DeploymentState? StateFrom(IReadOnlyDictionary<string, string> record) =>
-        record.GetValueOrDefault("state") == "error" ? DeploymentState.Error : null;
 
     private static void AddUrl(Dictionary<string, string> record, string key, Uri? url)
     {
@@ -236,9 +224,6 @@ public sealed class DeploymentRunner(
 
     private static Uri? UrlOf(IReadOnlyDictionary<string, string> record, string key) =>
         record.TryGetValue(key, out var value) ? new Uri(Uri.UnescapeDataString(value)) : null;
-
-    /// <summary>Blob metadata is ASCII only.</summary>
-    private static string Ascii(string text) => Uri.EscapeDataString(text.Length > 300 ? text[..300] : text);
 
     private static string? BaseBranch(JsonElement? payload) =>
         payload is { ValueKind: JsonValueKind.Object } element &&

@@ -165,6 +165,32 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
+    public async Task An_error_recorded_by_an_earlier_attempt_is_reported_as_error_again()
+    {
+        held.Record.Returns(new Dictionary<string, string>
+        {
+            ["deployment_id"] = "145988746", ["state"] = "error", ["description"] = Uri.EscapeDataString("The deploy hook did not answer within 120 s"),
+        });
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746, Arg.Is<NewDeploymentStatus>(s =>
+            s.State == DeploymentState.Error && s.Description == "The deploy hook did not answer within 120 s"));
+    }
+
+    [Fact]
+    public async Task A_record_of_another_deployment_does_not_stop_this_one()
+    {
+        held.Record.Returns(new Dictionary<string, string> { ["deployment_id"] = "1", ["state"] = "success", ["description"] = "x" });
+        provider.DeployAsync(default!, default).ReturnsForAnyArgs(new ProviderResult.Succeeded(null, null, "ok"));
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+    }
+
+    [Fact]
     public async Task Handed_off_deployment_gets_in_progress_with_the_log_url_and_no_final_status()
     {
         provider.LogUrlFor(default!).ReturnsForAnyArgs(new Uri("https://github.com/Codertocat/Hello-World/actions/workflows/deploy.yml"));
