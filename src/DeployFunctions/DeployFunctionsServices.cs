@@ -57,6 +57,7 @@ public static class DeployFunctionsServices
         services.AddSingleton<IDeliveryRetries, DeliveryRetries>();
         services.AddSingleton<ILeaseLocks, BlobLeaseLocks>();
         services.AddSingleton<IGitHubClientFactory, GitHubClientFactory>();
+        services.AddSingleton<GitHubRateGate>();
         services.AddSingleton<DeliveryWorker>();
         services.AddSingleton<MergePolicy>();
         services.AddTransient<MergedPullRequestHandler>();

@@ -12,6 +12,9 @@ public interface IDeliveryHandler
 {
     DeliveryQueueKind Queue { get; }
 
+    /// <summary>True when the handler calls GitHub, and so must respect a rate limit GitHub announced.</summary>
+    bool CallsGitHub { get; }
+
     Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken);
 
     /// <summary>Called once when the delivery is given up on (poison), e.g. to leave a deployment <c>error</c>.</summary>
@@ -46,6 +49,7 @@ public sealed class DeliveryRetryOptions
 public sealed partial class DeliveryWorker(
     DeliveryReader reader,
     IDeliveryRetries retries,
+    GitHubRateGate rateGate,
     IOptions<DeliveryRetryOptions> options,
     TimeProvider clock,
     ILogger<DeliveryWorker> logger)
@@ -64,10 +68,17 @@ public sealed partial class DeliveryWorker(
         HandlerOutcome outcome;
         try
         {
-            outcome = await handler.HandleAsync(delivery, cancellationToken);
+            outcome = handler.CallsGitHub && rateGate.Wait(envelope.InstallationId, clock.GetUtcNow()) is { } wait
+                ? new HandlerOutcome.RetryLater(wait, "GitHub's rate limit is still in effect for these credentials", IsFault: false)
+                : await handler.HandleAsync(delivery, cancellationToken);
         }
         catch (Exception exception) when (GitHubFailure.Classify(exception, clock.GetUtcNow()) is { } failure)
         {
+            if (failure is { RateLimited: true, RetryAfter: { } limitedFor })
+            {
+                rateGate.Block(envelope.InstallationId, clock.GetUtcNow() + limitedFor);
+            }
+
             outcome = failure.Transient
                 ? new HandlerOutcome.RetryLater(failure.RetryAfter ?? options.Backoff(envelope.Attempt + 1), failure.Reason, IsFault: true)
                 : new HandlerOutcome.Failed(failure.Reason);

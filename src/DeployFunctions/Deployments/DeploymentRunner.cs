@@ -26,6 +26,8 @@ public sealed class DeploymentRunner(
     private readonly DeployOptions options = deployOptions.Value;
     private readonly Dictionary<string, IDeploymentProvider> providers = providers.ToDictionary(p => p.Kind, StringComparer.Ordinal);
 
+    public bool CallsGitHub => true;
+
     public DeliveryQueueKind Queue => DeliveryQueueKind.Deployments;
 
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)

@@ -27,6 +27,8 @@ public sealed class MergedPullRequestHandler(
     private const string DeploymentIdKey = "deployment_id";
     private readonly DeployOptions options = options.Value;
 
+    public bool CallsGitHub => true;
+
     public DeliveryQueueKind Queue => DeliveryQueueKind.PullRequests;
 
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)

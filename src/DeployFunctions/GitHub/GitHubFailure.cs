@@ -26,7 +26,8 @@ public sealed class GitHubPermanentException : Exception
 /// <param name="Transient">True: try again after <paramref name="RetryAfter"/> (null = back off as usual).</param>
 /// <param name="RetryAfter">The wait GitHub asked for, from <c>retry-after</c> or <c>x-ratelimit-reset</c>.</param>
 /// <param name="Reason">What happened, for the log; never contains a token.</param>
-public sealed record GitHubFailure(bool Transient, TimeSpan? RetryAfter, string Reason)
+/// <param name="RateLimited">GitHub said the credentials are over a rate limit: every call with them should wait.</param>
+public sealed record GitHubFailure(bool Transient, TimeSpan? RetryAfter, string Reason, bool RateLimited = false)
 {
     /// <summary>GitHub's advice when a secondary rate limit comes without <c>retry-after</c>.</summary>
     public static readonly TimeSpan SecondaryLimitWait = TimeSpan.FromSeconds(60);
@@ -44,26 +45,26 @@ public sealed record GitHubFailure(bool Transient, TimeSpan? RetryAfter, string 
             case RateLimitExceededException limit:
                 var untilReset = limit.Reset - now;
                 return new(true, untilReset > TimeSpan.Zero ? untilReset + TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1),
-                    $"primary rate limit exceeded ({limit.Remaining}/{limit.Limit} left), resets at {limit.Reset:O}");
+                    $"primary rate limit exceeded ({limit.Remaining}/{limit.Limit} left), resets at {limit.Reset:O}", RateLimited: true);
 
             case SecondaryRateLimitExceededException secondary:
                 return new(true, RetryAfterHeader(secondary.HttpResponse, now) ?? SecondaryLimitWait,
-                    "secondary rate limit exceeded");
+                    "secondary rate limit exceeded", RateLimited: true);
 
             case AbuseException abuse:
                 return new(true, abuse.RetryAfterSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : SecondaryLimitWait,
-                    "secondary rate limit exceeded");
+                    "secondary rate limit exceeded", RateLimited: true);
 
             case ApiException api when api.StatusCode == HttpStatusCode.TooManyRequests:
                 return new(true, RetryAfterHeader(api.HttpResponse, now) ?? RateLimitReset(api.HttpResponse, now) ?? SecondaryLimitWait,
-                    "429 too many requests");
+                    "429 too many requests", RateLimited: true);
 
             case ApiException api when (int)api.StatusCode >= 500:
                 return new(true, RetryAfterHeader(api.HttpResponse, now), $"GitHub answered {(int)api.StatusCode}: {api.Message}");
 
             case ForbiddenException forbidden when RetryAfterHeader(forbidden.HttpResponse, now) is { } wait:
                 // A 403 that carries retry-after is a secondary limit Octokit did not recognise by its message.
-                return new(true, wait, "403 with retry-after (secondary rate limit)");
+                return new(true, wait, "403 with retry-after (secondary rate limit)", RateLimited: true);
 
             case ApiException api:
                 return new(false, null, $"GitHub answered {(int)api.StatusCode} {api.StatusCode}: {api.Message}");

@@ -18,6 +18,8 @@ public sealed partial class DeploymentStatusRecorder(
 {
     private static readonly string[] NotifiedStates = ["success", "failure", "error"];
 
+    public bool CallsGitHub => false;
+
     public DeliveryQueueKind Queue => DeliveryQueueKind.DeploymentStatuses;
 
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)

@@ -1,6 +1,7 @@
 using System.Net;
 using Azure.Storage.Blobs;
 using DeployFunctions.Deployments;
+using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -19,10 +20,16 @@ public sealed class DeliveryWorkerTests
     private readonly FakeTimeProvider clock = new(new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero));
     private readonly DeliveryRetryOptions options = new() { MaxAttempts = 3, BaseDelaySeconds = 10, MaxDelaySeconds = 100 };
 
-    public DeliveryWorkerTests() => handler.Queue.Returns(DeliveryQueueKind.PullRequests);
+    public DeliveryWorkerTests()
+    {
+        handler.Queue.Returns(DeliveryQueueKind.PullRequests);
+        handler.CallsGitHub.Returns(true);
+    }
+
+    private readonly GitHubRateGate gate = new();
 
     private DeliveryWorker Worker() => new(
-        new DeliveryReader(Substitute.For<BlobServiceClient>()), retries, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
+        new DeliveryReader(Substitute.For<BlobServiceClient>()), retries, gate, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
 
     private static BinaryData Message(int attempt = 0) => BinaryData.FromBytes(new WebhookEnvelope
     {
@@ -123,6 +130,41 @@ public sealed class DeliveryWorkerTests
             () => Worker().ProcessAsync(handler, Message(), DeliveryWorker.HostMaxDequeueCount, default));
 
         await handler.Received(1).OnGiveUpAsync(Arg.Any<QueuedDelivery>(), Arg.Any<string>(), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task After_a_rate_limit_other_deliveries_wait_without_calling_GitHub()
+    {
+        var response = Substitute.For<IResponse>();
+        response.StatusCode.Returns((HttpStatusCode)429);
+        response.Body.Returns("""{"message":"API rate limit exceeded"}""");
+        response.Headers.Returns(new Dictionary<string, string> { ["Retry-After"] = "120" });
+        var tooManyRequests = new ApiException(response); // built first: it reads the substitute response
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(tooManyRequests);
+        await Worker().ProcessAsync(handler, Message(), 1, default);
+        handler.ClearReceivedCalls();
+        retries.ClearReceivedCalls();
+        clock.Advance(TimeSpan.FromSeconds(20));
+
+        var outcome = await Worker().ProcessAsync(handler, Message(), 1, default);
+
+        await handler.DidNotReceiveWithAnyArgs().HandleAsync(default!, default);
+        Assert.False(Assert.IsType<HandlerOutcome.RetryLater>(outcome).IsFault);
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(100), 0, Arg.Any<CancellationToken>());
+
+        clock.Advance(TimeSpan.FromSeconds(101));
+        handler.HandleAsync(default!, default).ReturnsForAnyArgs(new HandlerOutcome.Completed("done"));
+        Assert.IsType<HandlerOutcome.Completed>(await Worker().ProcessAsync(handler, Message(), 1, default));
+    }
+
+    [Fact]
+    public async Task Handlers_that_do_not_call_GitHub_ignore_the_rate_limit()
+    {
+        gate.Block(null, clock.GetUtcNow().AddMinutes(5));
+        handler.CallsGitHub.Returns(false);
+        Returns(new HandlerOutcome.Completed("recorded"));
+
+        Assert.IsType<HandlerOutcome.Completed>(await Worker().ProcessAsync(handler, Message(), 1, default));
     }
 
     [Fact]
