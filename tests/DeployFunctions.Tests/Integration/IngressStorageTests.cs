@@ -158,6 +158,34 @@ public sealed class IngressStorageTests(Azurite azurite) : IClassFixture<Azurite
         Assert.Contains("Redeliver", (string?)body["reason"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Storage_that_accepts_connections_but_never_answers_gets_503_within_the_storage_budget()
+    {
+        // A listener that takes the connection and says nothing: the slowest way storage can fail.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var held = new List<System.Net.Sockets.TcpClient>();
+        _ = Task.Run(async () =>
+        {
+            while (true)
+            {
+                held.Add(await silent.AcceptTcpClientAsync());
+            }
+        });
+        var storage = azurite.ConnectionString
+            .Replace($"QueueEndpoint=http://127.0.0.1:{azurite.QueuePort}", $"QueueEndpoint=http://127.0.0.1:{port}", StringComparison.Ordinal);
+        await using var services = TestHost.Services(storage, settings => settings["Webhook:StorageTimeoutSeconds"] = "1");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var (status, body) = await PostAsync(services, Deliveries.Request("pull_request", WebhookExamples.Bytes(WebhookExamples.DerivedMergedPullRequest())));
+
+        Assert.Equal(503, status);
+        Assert.Equal("unavailable", (string?)body["status"]);
+        // Within GitHub's 10 s, whatever storage does (the budget is 1 s here; the margin is for a loaded machine).
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(8), $"answered after {clock.Elapsed}");
+    }
+
     private static async Task<int> CountAsync(QueueClient queue)
     {
         if (!await queue.ExistsAsync())
