@@ -33,8 +33,7 @@ public sealed class DeploymentRunner(
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var created = JsonSerializer.Deserialize<DeploymentCreatedEvent>(delivery.Payload.Span)
-            ?? throw new InvalidDataException("The deployment payload is null.");
+        var created = delivery.Read<DeploymentCreatedEvent>();
         var deployment = created.Deployment ?? throw new InvalidDataException("The payload has no deployment.");
         var repository = created.Repository ?? throw new InvalidDataException("The payload has no repository.");
         var environment = deployment.Environment;

@@ -34,8 +34,7 @@ public sealed class MergedPullRequestHandler(
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var merged = JsonSerializer.Deserialize<PullRequestClosedEvent>(delivery.Payload.Span)
-            ?? throw new InvalidDataException("The pull_request payload is null.");
+        var merged = delivery.Read<PullRequestClosedEvent>();
         DeploymentRequest request;
         switch (policy.Decide(merged))
         {

@@ -25,8 +25,7 @@ public sealed partial class DeploymentStatusRecorder(
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var created = JsonSerializer.Deserialize<DeploymentStatusCreatedEvent>(delivery.Payload.Span)
-            ?? throw new InvalidDataException("The deployment_status payload is null.");
+        var created = delivery.Read<DeploymentStatusCreatedEvent>();
         var status = created.DeploymentStatus ?? throw new InvalidDataException("The payload has no deployment_status.");
         var deployment = created.Deployment ?? throw new InvalidDataException("The payload has no deployment.");
         var repository = created.Repository?.FullName ?? delivery.Envelope.Repository ?? "unknown";

@@ -1,10 +1,18 @@
+using System.Text.Json;
 using Azure.Storage.Blobs;
 using DeployFunctions.Webhooks;
 
 namespace DeployFunctions.Storage;
 
 /// <summary>One queued delivery with its payload resolved, wherever it travelled.</summary>
-public sealed record QueuedDelivery(WebhookEnvelope Envelope, ReadOnlyMemory<byte> Payload);
+public sealed record QueuedDelivery(WebhookEnvelope Envelope, ReadOnlyMemory<byte> Payload)
+{
+    /// <summary>The payload as Octokit.Webhooks' typed event; a payload that is not one is unreadable, not retryable.</summary>
+    public T Read<T>()
+        where T : class =>
+        JsonSerializer.Deserialize<T>(Payload.Span)
+            ?? throw new InvalidDataException($"Delivery {Envelope.DeliveryId}: the {Envelope.Event} payload is null.");
+}
 
 /// <summary>Reads queue messages written by <see cref="DeliveryQueues"/>: inline payloads and claim-checks alike.</summary>
 public sealed class DeliveryReader(BlobServiceClient blobs)
