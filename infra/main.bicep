@@ -79,6 +79,7 @@ var queues = {
 var payloadContainer = 'webhook-payloads'
 var lockContainer = 'deployment-locks'
 var historyTable = 'DeploymentHistory'
+var ledgerTable = 'DeploymentLedger'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbreviations.resourcesResourceGroups}${environmentName}'
@@ -108,6 +109,7 @@ module storage 'app/storage.bicep' = {
     lockContainerName: lockContainer
     queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue]
     historyTableName: historyTable
+    ledgerTableName: ledgerTable
   }
 }
 
@@ -179,6 +181,7 @@ module function 'app/function.bicep' = {
       PayloadContainer: payloadContainer
       LockContainer: lockContainer
       HistoryTable: historyTable
+      LedgerTable: ledgerTable
       GitHub__ApiBaseUrl: githubApiBaseUrl
       GitHub__Token: empty(githubToken) ? '' : keyVaultReference(vaultName, 'github-token')
       GitHub__AppId: githubAppId

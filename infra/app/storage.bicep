@@ -9,9 +9,10 @@ param payloadContainerName string
 param lockContainerName string
 param queueNames array
 param historyTableName string
+param ledgerTableName string
 
-@description('Days after which claim-check payload blobs are deleted (queue messages live 7 days).')
-param payloadRetentionDays int = 8
+// Claim-check payload blobs have no age-based deletion: a waiting or poisoned message can outlive any age, and the app
+// deletes each payload blob itself when the one message that references it completes.
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   name: name
@@ -63,33 +64,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource history 'tables' = {
       name: historyTableName
     }
-  }
 
-  resource lifecycle 'managementPolicies' = {
-    name: 'default'
-    properties: {
-      policy: {
-        rules: [
-          {
-            name: 'delete-old-webhook-payloads'
-            enabled: true
-            type: 'Lifecycle'
-            definition: {
-              filters: {
-                blobTypes: ['blockBlob']
-                prefixMatch: ['${payloadContainerName}/']
-              }
-              actions: {
-                baseBlob: {
-                  delete: { daysAfterModificationGreaterThan: payloadRetentionDays }
-                }
-              }
-            }
-          }
-        ]
-      }
+    resource ledger 'tables' = {
+      name: ledgerTableName
     }
-    dependsOn: [storage::blobs::payloads]
   }
 }
 

@@ -49,6 +49,7 @@ public static class DeployFunctionsServices
         // Ingress
         services.AddSingleton<WebhookSignature>();
         services.AddSingleton<DeliveryIntake>();
+        services.AddSingleton<PayloadBlobs>();
         services.AddSingleton<IDeliveryQueues, DeliveryQueues>();
         services.AddSingleton<WebhookIngress>();
 
@@ -59,7 +60,7 @@ public static class DeployFunctionsServices
         services.AddSingleton<IGitHubClientFactory, GitHubClientFactory>();
         services.AddSingleton<GitHubRateGate>();
         services.AddSingleton<DeliveryWorker>();
-        services.AddSingleton<MergePolicy>();
+        services.AddSingleton<DeployPolicy>();
         services.AddTransient<MergedPullRequestHandler>();
         services.AddTransient<DeploymentRunner>();
         services.AddTransient<DeploymentStatusRecorder>();
@@ -69,6 +70,7 @@ public static class DeployFunctionsServices
         services.AddTransient<IDeploymentProvider, GitHubActionsProvider>();
         services.AddHttpClient<INotifier, IncomingWebhookNotifier>();
         services.AddSingleton<IDeploymentHistory, TableDeploymentHistory>();
+        services.AddSingleton<IDeploymentLedger, TableDeploymentLedger>();
 
         services.AddTransient<WebhookIngressFunction>();
         services.AddTransient<QueuedDeliveryFunctions>();

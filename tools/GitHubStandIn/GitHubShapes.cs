@@ -33,6 +33,28 @@ public static class GitHubShapes
         ["site_admin"] = false,
     };
 
+    /// <summary>GitHub's <c>installation</c> (REST description, components/schemas/installation: every required field).</summary>
+    public static JsonObject Installation(Uri api, long id, long appId, string accountLogin) => new()
+    {
+        ["id"] = id,
+        ["account"] = User(api, accountLogin, id + 7, "Organization"),
+        ["repository_selection"] = "selected",
+        ["access_tokens_url"] = new Uri(api, $"app/installations/{id}/access_tokens").ToString(),
+        ["repositories_url"] = new Uri(api, "installation/repositories").ToString(),
+        ["html_url"] = $"https://github.com/organizations/{accountLogin}/settings/installations/{id}",
+        ["app_id"] = appId,
+        ["app_slug"] = "deployfunctions",
+        ["target_id"] = id + 7,
+        ["target_type"] = "Organization",
+        ["permissions"] = new JsonObject { ["deployments"] = "write", ["metadata"] = "read", ["pull_requests"] = "read" },
+        ["events"] = new JsonArray("deployment", "deployment_status", "pull_request"),
+        ["created_at"] = "2026-01-01T00:00:00Z",
+        ["updated_at"] = "2026-01-01T00:00:00Z",
+        ["single_file_name"] = null,
+        ["suspended_by"] = null,
+        ["suspended_at"] = null,
+    };
+
     public static JsonObject Repository(Uri api, StandInRepository repository)
     {
         var url = new Uri(api, $"repos/{repository.FullName}").ToString();

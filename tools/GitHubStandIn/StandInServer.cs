@@ -170,10 +170,20 @@ public sealed partial class StandInServer : IAsyncDisposable
         web.MapPost("/repos/{owner}/{repo}/deployments/{id:long}/statuses", CreateStatusAsync);
         web.MapGet("/repos/{owner}/{repo}/deployments/{id:long}/statuses", ListStatuses);
         web.MapPost("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", () => Results.NoContent());
+        web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
+        {
+            if (!IsAppJwt(context))
+            {
+                return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
+            }
+
+            return State.InstallationOn($"{owner}/{repo}") is { } installation
+                ? Json(200, GitHubShapes.Installation(BaseAddress, installation, 12345, owner))
+                : NotFound();
+        });
         web.MapPost("/app/installations/{id:long}/access_tokens", (long id, HttpContext context) =>
         {
-            if (context.Request.Headers.Authorization.FirstOrDefault() is not { } auth || !auth.StartsWith("Bearer ", StringComparison.Ordinal) ||
-                auth.Split('.').Length != 3)
+            if (!IsAppJwt(context))
             {
                 return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
             }
@@ -380,6 +390,10 @@ public sealed partial class StandInServer : IAsyncDisposable
 
     private static IResult Json(int status, JsonNode body) =>
         Results.Text(body.ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8, status);
+
+    private static bool IsAppJwt(HttpContext context) =>
+        context.Request.Headers.Authorization.FirstOrDefault() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) &&
+        auth.Split('.').Length == 3;
 
     private static IResult NotFound() =>
         Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest" });

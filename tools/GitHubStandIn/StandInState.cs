@@ -53,6 +53,7 @@ public sealed class StandInState
     private readonly ConcurrentQueue<Fault> faults = new();
     private readonly ConcurrentQueue<RecordedRequest> requests = new();
     private readonly ConcurrentDictionary<string, long> installationTokens = new();
+    private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
 
     public object Gate { get; } = new();
     public List<StandInDeployment> Deployments { get; } = [];
@@ -73,6 +74,11 @@ public sealed class StandInState
     public void ClearRequests() => requests.Clear();
 
     public int TokensIssued => installationTokens.Count;
+
+    /// <summary>Installs the GitHub App on a repository (<c>owner/name</c>), as installation <paramref name="installationId"/>.</summary>
+    public void InstallApp(string repository, long installationId) => repositoryInstallations[repository] = installationId;
+
+    public long? InstallationOn(string repository) => repositoryInstallations.TryGetValue(repository, out var id) ? id : null;
 
     public string IssueInstallationToken(long installationId)
     {

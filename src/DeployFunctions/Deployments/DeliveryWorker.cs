@@ -49,6 +49,7 @@ public sealed class DeliveryRetryOptions
 public sealed partial class DeliveryWorker(
     DeliveryReader reader,
     IDeliveryRetries retries,
+    PayloadBlobs payloads,
     GitHubRateGate rateGate,
     IOptions<DeliveryRetryOptions> options,
     TimeProvider clock,
@@ -63,7 +64,20 @@ public sealed partial class DeliveryWorker(
         IDeliveryHandler handler, BinaryData message, long dequeueCount, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(handler);
-        var delivery = await reader.ReadAsync(message, cancellationToken);
+        QueuedDelivery delivery;
+        try
+        {
+            delivery = await reader.ReadAsync(message, cancellationToken);
+        }
+        catch (PayloadMissingException missing)
+        {
+            // Handled here, not by the host's retries: retrying cannot bring a payload back.
+            delivery = new QueuedDelivery(DeliveryReader.Envelope(message), ReadOnlyMemory<byte>.Empty);
+            var lost = new HandlerOutcome.Failed($"the delivery cannot be handled: {missing.Message}");
+            await ApplyAsync(handler, delivery, lost, cancellationToken);
+            return lost;
+        }
+
         var envelope = delivery.Envelope;
         HandlerOutcome outcome;
         try
@@ -132,7 +146,32 @@ public sealed partial class DeliveryWorker(
                 await retries.PoisonAsync(queue, delivery, cancellationToken);
                 break;
         }
+
+        // This message is done: the host deletes it when the function returns. A copy sent above has a blob of its own.
+        await ReleasePayloadAsync(envelope, cancellationToken);
     }
+
+    /// <summary>The message is done with its claim-check blob (a re-enqueued or poisoned copy has a blob of its own).</summary>
+    private async Task ReleasePayloadAsync(WebhookEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (envelope.PayloadBlob is not { } reference)
+        {
+            return;
+        }
+
+        try
+        {
+            await payloads.DeleteAsync(reference, cancellationToken);
+        }
+        catch (Exception exception) when (exception is Azure.RequestFailedException or AggregateException)
+        {
+            LogPayloadKept(logger, envelope.DeliveryId, reference, exception.Message);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Delivery {DeliveryId} is done but its payload blob {PayloadBlob} could not be deleted: {Error}")]
+    private static partial void LogPayloadKept(ILogger logger, string deliveryId, string payloadBlob, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Queue}: delivery {DeliveryId} ({Repository}) done: {Reason}")]
     private static partial void LogCompleted(ILogger logger, DeliveryQueueKind queue, string deliveryId, string? repository, string reason);

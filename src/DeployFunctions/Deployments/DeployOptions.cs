@@ -100,6 +100,29 @@ public sealed class EnvironmentOptions
 
     /// <summary>The URL where the environment can be seen, reported with success. <c>Environments__&lt;name&gt;__EnvironmentUrl</c>.</summary>
     public Uri? EnvironmentUrl { get; set; }
+
+    /// <summary>Why <paramref name="provider"/> cannot deploy <paramref name="environment"/> with these settings, or null.</summary>
+    public static string? Problem(string environment, EnvironmentOptions settings, string provider)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        var prefix = $"Environments__{environment}__";
+        if (!ProviderKinds.All.Contains(provider))
+        {
+            return $"{prefix}Provider must be one of {string.Join(", ", ProviderKinds.All)}.";
+        }
+
+        if (provider == ProviderKinds.Http && (settings.Url is null || string.IsNullOrWhiteSpace(settings.Secret)))
+        {
+            return $"{prefix}Url and {prefix}Secret are required for the http provider.";
+        }
+
+        if (provider == ProviderKinds.GitHubActions && string.IsNullOrWhiteSpace(settings.Workflow))
+        {
+            return $"{prefix}Workflow (e.g. deploy.yml) is required for the github-actions provider.";
+        }
+
+        return settings.TimeoutSeconds is <= 0 or > 3600 ? $"{prefix}TimeoutSeconds must be above 0 and at most 3600." : null;
+    }
 }
 
 /// <summary>All environments' providers, keyed by environment name (case-insensitive).</summary>
@@ -133,21 +156,18 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
             failures.Add("Deploy__DefaultEnvironment must name an environment, e.g. production.");
         }
 
-        foreach (var (environment, settings) in environments.Value.Environments)
+        // Every environment a merge can deploy to, and every configured one, must have what its provider needs:
+        // found here at start-up, not after a deployment was announced in_progress.
+        var deployable = options.ParseBranchEnvironments().Values.Append(options.DefaultEnvironment)
+            .Concat(environments.Value.Environments.Keys)
+            .Where(name => !string.IsNullOrWhiteSpace(name))
+            .Distinct(StringComparer.OrdinalIgnoreCase);
+        foreach (var environment in deployable)
         {
-            var provider = settings.Provider ?? options.DefaultProvider;
-            var prefix = $"Environments__{environment}__";
-            if (!ProviderKinds.All.Contains(provider))
+            var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
+            if (EnvironmentOptions.Problem(environment, settings, settings.Provider ?? options.DefaultProvider) is { } problem)
             {
-                failures.Add($"{prefix}Provider must be one of {string.Join(", ", ProviderKinds.All)}.");
-            }
-            else if (provider == ProviderKinds.Http && (settings.Url is null || string.IsNullOrWhiteSpace(settings.Secret)))
-            {
-                failures.Add($"{prefix}Url and {prefix}Secret are required for the http provider.");
-            }
-            else if (provider == ProviderKinds.GitHubActions && string.IsNullOrWhiteSpace(settings.Workflow))
-            {
-                failures.Add($"{prefix}Workflow (e.g. deploy.yml) is required for the github-actions provider.");
+                failures.Add(problem);
             }
         }
 

@@ -56,6 +56,12 @@ public interface IDeploymentProvider
 {
     string Kind { get; }
 
+    /// <summary>
+    /// True when running the same deployment id twice is harmless (the target recognises the id). A run that was
+    /// interrupted is then run again; otherwise it is reported <c>error</c> and left for a person to redeploy.
+    /// </summary>
+    bool Idempotent { get; }
+
     /// <summary>The log URL known before the work starts (reported with <c>in_progress</c>), if any.</summary>
     Uri? LogUrlFor(DeploymentJob job);
 
@@ -86,6 +92,9 @@ public sealed class SimulatedProvider(TimeProvider clock) : IDeploymentProvider
 {
     public string Kind => ProviderKinds.Simulated;
 
+    /// <summary>Pretends to be a real target, which cannot be assumed to recognise a repeated deployment.</summary>
+    public bool Idempotent => false;
+
     public Uri? LogUrlFor(DeploymentJob job) => null;
 
     public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
@@ -106,6 +115,9 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
     public const string SignatureHeader = "X-DeployFunctions-Signature-256";
 
     public string Kind => ProviderKinds.Http;
+
+    /// <summary>The hook's contract (README): a repeated <c>deployment_id</c> is the same deployment, not a new one.</summary>
+    public bool Idempotent => true;
 
     public Uri? LogUrlFor(DeploymentJob job) => null;
 
@@ -198,6 +210,9 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
 public sealed class GitHubActionsProvider : IDeploymentProvider
 {
     public string Kind => ProviderKinds.GitHubActions;
+
+    /// <summary>Each dispatch starts another workflow run.</summary>
+    public bool Idempotent => false;
 
     public Uri? LogUrlFor(DeploymentJob job)
     {

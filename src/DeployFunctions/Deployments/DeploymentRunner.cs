@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
@@ -10,18 +9,27 @@ using Octokit.Webhooks.Events.Deployment;
 namespace DeployFunctions.Deployments;
 
 /// <summary>
-/// Carries out a created deployment: only one at a time per repository and environment (a lease lock), statuses
-/// <c>in_progress</c> then <c>success</c> / <c>failure</c> / <c>error</c>, and never twice: a deployment that already
-/// has a final status is left alone, and a provider's result is recorded under the lock before it is reported, so a
-/// retry after a failed report reports it again instead of deploying again.
+/// Carries out a created deployment, if and only if the app approved it: the ledger must have it (what a payload
+/// claims is never enough) and the policy must still say yes. Then, one at a time per repository and environment (a
+/// lease lock): a deployment older in merge order than one that already ran there is marked <c>inactive</c> instead of
+/// run (newest wins); otherwise <c>in_progress</c>, the provider, and <c>success</c> / <c>failure</c> / <c>error</c>.
+/// Never twice: the ledger records that a run started before the provider is called and its result before it is
+/// reported, each write fenced by the lock and the row's version. A run that started and never recorded a result
+/// (the process died) is reported <c>error</c> rather than run again, unless its provider is idempotent.
 /// </summary>
 public sealed class DeploymentRunner(
+    IDeploymentLedger ledger,
+    DeployPolicy policy,
     IGitHubClientFactory clients,
     ILeaseLocks locks,
     IEnumerable<IDeploymentProvider> providers,
     IOptions<DeployOptions> deployOptions,
-    IOptions<EnvironmentsOptions> environments) : IDeliveryHandler
+    IOptions<EnvironmentsOptions> environments,
+    TimeProvider clock) : IDeliveryHandler
 {
+    /// <summary>How long a deployment event may wait for its merge to be recorded (GitHub's answer to the merge was lost).</summary>
+    public static readonly TimeSpan LedgerWait = TimeSpan.FromMinutes(60);
+
     private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
     private readonly DeployOptions options = deployOptions.Value;
     private readonly Dictionary<string, IDeploymentProvider> providers = providers.ToDictionary(p => p.Kind, StringComparer.Ordinal);
@@ -37,200 +45,293 @@ public sealed class DeploymentRunner(
         var deployment = created.Deployment ?? throw new InvalidDataException("The payload has no deployment.");
         var repository = created.Repository ?? throw new InvalidDataException("The payload has no repository.");
         var environment = deployment.Environment;
-        var settings = environments.Value.Find(environment);
-        var ours = DeploymentMarker.IsOurs(deployment.Payload);
-        if (!ours && settings?.Provider is null)
-        {
-            return new HandlerOutcome.Skipped(
-                $"deployment {deployment.Id} to {environment} was not created by DeployFunctions and " +
-                $"{environment} has no provider (Environments__{environment}__Provider)");
-        }
-
-        var provider = providers[settings?.Provider ?? options.DefaultProvider];
         var what = $"deployment {deployment.Id} of {repository.FullName}@{Short(deployment.Sha)} to {environment}";
 
-        await using var held = await locks.TryAcquireAsync($"environments/{repository.FullName}/{environment}", cancellationToken);
+        var entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken);
+        if (entry is null)
+        {
+            var approval = await ledger.FindMergeAsync(repository.FullName, environment, deployment.Sha, cancellationToken);
+            if (approval is { State: LedgerState.Creating } && clock.GetUtcNow() < delivery.Envelope.ReceivedAt + LedgerWait)
+            {
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                    $"{what} waits: the merge that approved this commit is still being recorded", IsFault: false);
+            }
+
+            return new HandlerOutcome.Skipped(
+                $"{what} is not in DeployFunctions' ledger: the app did not create it, so it is not run and no status is posted");
+        }
+
+        if (!string.Equals(entry.Sha, deployment.Sha, StringComparison.OrdinalIgnoreCase))
+        {
+            return new HandlerOutcome.Skipped($"{what} is for another commit than the ledger approved ({Short(entry.Sha)}); not run");
+        }
+
+        await using var held = await locks.TryAcquireAsync(LockKeys.Environment(repository.FullName, environment), cancellationToken);
         if (held is null)
         {
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
                 $"{what} waits: another deployment to {environment} is running", IsFault: false);
         }
 
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, cancellationToken);
-        var owner = repository.Owner.Login;
-        var statuses = await github.Repository.Deployment.Status.GetAll(owner, repository.Name, deployment.Id);
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
+        var target = new Target(github, repository.Owner.Login, repository.Name, deployment.Id);
+        var statuses = await github.Repository.Deployment.Status.GetAll(target.Owner, target.Name, target.DeploymentId);
         var final = statuses.FirstOrDefault(s => FinalStates.Contains(s.State.StringValue));
         if (final is not null)
         {
             return new HandlerOutcome.Completed($"{what} has the final status {final.State.StringValue} already; nothing to do");
         }
 
-        var job = new DeploymentJob
+        try
         {
-            Owner = owner,
-            Repository = repository.Name,
-            DeploymentId = deployment.Id,
-            Sha = deployment.Sha,
-            Ref = deployment.Ref,
-            Environment = environment,
-            Task = deployment.Task,
-            PayloadJson = deployment.Payload?.GetRawText(),
-            DeliveryId = delivery.Envelope.DeliveryId,
-            Branch = BaseBranch(deployment.Payload) ?? repository.DefaultBranch ?? deployment.Ref,
-            Settings = settings ?? new EnvironmentOptions(),
-            GitHub = github,
-        };
+            entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken) ?? entry;
+            if (!entry.HasResult)
+            {
+                var decided = await DecideAsync(entry, cancellationToken);
+                if (decided is not null)
+                {
+                    entry = await RecordAsync(held, decided, cancellationToken);
+                }
+                else
+                {
+                    var (settings, provider) = ProviderFor(environment);
+                    var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, settings, github);
+                    var ran = await RunAsync(held, target, entry, provider, job, cancellationToken);
+                    if (ran is null)
+                    {
+                        return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                            $"{what}: the environment's lock was lost during the run; nothing was recorded or reported", IsFault: true);
+                    }
 
-        var result = RecordedResult(held.Record, deployment.Id);
-        if (result is null)
+                    entry = ran;
+                }
+            }
+        }
+        catch (LedgerConflictException conflict)
         {
-            await PostAsync(job, new NewDeploymentStatus(DeploymentState.InProgress)
-            {
-                LogUrl = provider.LogUrlFor(job)?.ToString(),
-                Description = DeploymentMarker.Describe($"Deploying with the {provider.Kind} provider"),
-            });
-
-            try
-            {
-                result = await provider.DeployAsync(job, cancellationToken);
-            }
-            catch (DeploymentProviderException exception)
-            {
-                result = new ProviderResult.Errored(exception.Message);
-            }
-
-            await held.SaveAsync(Record(deployment.Id, result), cancellationToken);
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds), $"{what}: {conflict.Message}", IsFault: false);
         }
 
-        switch (result)
+        if (!await held.ConfirmAsync(cancellationToken))
         {
-            case ProviderResult.Succeeded success:
-                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Success)
-                {
-                    EnvironmentUrl = success.EnvironmentUrl?.ToString(),
-                    LogUrl = success.LogUrl?.ToString(),
-                    Description = DeploymentMarker.Describe(success.Description),
-                });
-                return new HandlerOutcome.Completed($"{what} succeeded");
-
-            case ProviderResult.Failed failure:
-                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Failure)
-                {
-                    LogUrl = failure.LogUrl?.ToString(),
-                    Description = DeploymentMarker.Describe(failure.Description),
-                });
-                return new HandlerOutcome.Completed($"{what} failed: {failure.Description}");
-
-            case ProviderResult.Errored errored:
-                await PostAsync(job, new NewDeploymentStatus(DeploymentState.Error)
-                {
-                    Description = DeploymentMarker.Describe(errored.Description),
-                });
-                return new HandlerOutcome.Completed($"{what} ended in error: {errored.Description}");
-
-            case ProviderResult.HandedOff handedOff:
-                return new HandlerOutcome.Completed($"{what}: {handedOff.Description}");
-
-            default:
-                throw new InvalidOperationException("Unknown provider result.");
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                $"{what}: the environment's lock was lost before the result was reported", IsFault: true);
         }
+
+        await ReportAsync(target, entry);
+        return new HandlerOutcome.Completed($"{what}: {Describe(entry)}");
     }
 
-    /// <summary>A deployment whose delivery is given up on is left <c>error</c>, not hanging in <c>in_progress</c>.</summary>
+    /// <summary>A deployment of ours whose delivery is given up on is left <c>error</c>, not hanging; others are not touched.</summary>
     public async Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        DeploymentCreatedEvent? created;
-        try
-        {
-            created = JsonSerializer.Deserialize<DeploymentCreatedEvent>(delivery.Payload.Span);
-        }
-        catch (JsonException)
-        {
-            return;
-        }
-
-        if (created?.Deployment is not { } deployment || created.Repository is not { } repository)
+        var (repository, environment, deploymentId) = Identify(delivery);
+        if (repository is null || environment is null || deploymentId is not { } id)
         {
             return;
         }
 
         try
         {
-            var github = await clients.CreateAsync(delivery.Envelope.InstallationId, cancellationToken);
-            await github.Repository.Deployment.Status.Create(repository.Owner.Login, repository.Name, deployment.Id,
+            // Only a deployment of ours, and only while it has no result: a finished one is never turned into an error.
+            if (await ledger.FindDeploymentAsync(repository, environment, id, cancellationToken) is not { HasResult: false } entry)
+            {
+                return;
+            }
+
+            var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
+            var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
+            await github.Repository.Deployment.Status.Create(entry.Repository[..slash], entry.Repository[(slash + 1)..], id,
                 new NewDeploymentStatus(DeploymentState.Error)
                 {
                     Description = DeploymentMarker.Describe($"DeployFunctions gave up: {reason}"),
                 });
         }
-        catch (Exception exception) when (GitHubFailure.Classify(exception, DateTimeOffset.UtcNow) is not null)
+        catch (Exception exception) when (GitHubFailure.Classify(exception, clock.GetUtcNow()) is not null ||
+                                          exception is Azure.RequestFailedException)
         {
             // Best effort: the poison queue and the error log still say what happened.
         }
     }
 
-    private static Task<DeploymentStatus> PostAsync(DeploymentJob job, NewDeploymentStatus status) =>
-        job.GitHub.Repository.Deployment.Status.Create(job.Owner, job.Repository, job.DeploymentId, status);
-
-    /// <summary>What is kept under the environment's lock (blob metadata: ASCII, so texts are escaped).</summary>
-    private static Dictionary<string, string> Record(long deploymentId, ProviderResult result)
+    /// <summary>Superseded or refused (a result, without running), or null: run it.</summary>
+    private async Task<LedgerEntry?> DecideAsync(LedgerEntry entry, CancellationToken cancellationToken)
     {
-        var (state, description, environmentUrl, logUrl) = result switch
+        if (await ledger.NewerThatRanAsync(entry, cancellationToken) is { } newer)
         {
-            ProviderResult.Succeeded s => ("success", s.Description, s.EnvironmentUrl, s.LogUrl),
-            ProviderResult.Failed f => ("failure", f.Description, null, f.LogUrl),
-            ProviderResult.Errored e => ("error", e.Description, null, null),
-            ProviderResult.HandedOff h => ("handed-off", h.Description, (Uri?)null, (Uri?)null),
-            _ => throw new InvalidOperationException("Unknown provider result."),
-        };
-        var record = new Dictionary<string, string>
+            return entry with
+            {
+                State = LedgerState.Superseded,
+                ResultDescription = $"Superseded by deployment {newer.DeploymentId} ({Short(newer.Sha)}), merged later; not run",
+            };
+        }
+
+        if (policy.Recheck(entry) is { } no)
         {
-            ["deployment_id"] = deploymentId.ToString(CultureInfo.InvariantCulture),
-            ["state"] = state,
-            ["description"] = Uri.EscapeDataString(description.Length > 300 ? description[..300] : description),
-        };
-        AddUrl(record, "environment_url", environmentUrl);
-        AddUrl(record, "log_url", logUrl);
-        return record;
+            return entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {no}" };
+        }
+
+        if (ProviderProblem(entry.Environment) is { } problem)
+        {
+            return entry with { State = LedgerState.Errored, ResultDescription = $"Not run: {problem}" };
+        }
+
+        if (entry.State == LedgerState.Started && !ProviderFor(entry.Environment).Provider.Idempotent)
+        {
+            return entry with
+            {
+                State = LedgerState.Interrupted,
+                ResultDescription = $"Interrupted: a run started at {entry.StartedAt:u} never reported back; redeploy to try again",
+            };
+        }
+
+        return null;
     }
 
-    /// <summary>The result an earlier attempt recorded for this deployment, if it got that far.</summary>
-    private static ProviderResult? RecordedResult(IReadOnlyDictionary<string, string> record, long deploymentId)
+    /// <summary>Runs the provider under the lock; null when the lock was lost (nothing recorded, nothing reported).</summary>
+    private async Task<LedgerEntry?> RunAsync(
+        ILeaseLock held, Target target, LedgerEntry entry, IDeploymentProvider provider, DeploymentJob job, CancellationToken cancellationToken)
     {
-        if (!record.TryGetValue("deployment_id", out var id) || id != deploymentId.ToString(CultureInfo.InvariantCulture) ||
-            !record.TryGetValue("state", out var state))
+        if (!await held.ConfirmAsync(cancellationToken))
         {
             return null;
         }
 
-        var description = Uri.UnescapeDataString(record.GetValueOrDefault("description") ?? "");
-        var logUrl = UrlOf(record, "log_url");
-        return state switch
+        await PostAsync(target, new NewDeploymentStatus(DeploymentState.InProgress)
         {
-            "success" => new ProviderResult.Succeeded(UrlOf(record, "environment_url"), logUrl, description),
-            "failure" => new ProviderResult.Failed(logUrl, description),
-            "error" => new ProviderResult.Errored(description),
-            _ => new ProviderResult.HandedOff(description),
+            LogUrl = provider.LogUrlFor(job)?.ToString(),
+            Description = DeploymentMarker.Describe($"Deploying with the {provider.Kind} provider"),
+        });
+        entry = await ledger.UpdateAsync(entry with { State = LedgerState.Started, StartedAt = clock.GetUtcNow() }, cancellationToken);
+
+        using var run = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, held.Lost);
+        ProviderResult result;
+        try
+        {
+            result = await provider.DeployAsync(job, run.Token);
+        }
+        catch (OperationCanceledException) when (held.Lost.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        catch (DeploymentProviderException exception)
+        {
+            result = new ProviderResult.Errored(exception.Message);
+        }
+
+        return await RecordAsync(held, WithResult(entry, result), cancellationToken);
+    }
+
+    /// <summary>Records a result, only while the lock is still held and nobody else wrote the row.</summary>
+    private async Task<LedgerEntry> RecordAsync(ILeaseLock held, LedgerEntry entry, CancellationToken cancellationToken) =>
+        await held.ConfirmAsync(cancellationToken)
+            ? await ledger.UpdateAsync(entry, cancellationToken)
+            : throw new LedgerConflictException("the environment's lock was lost; the result is not recorded");
+
+    private static LedgerEntry WithResult(LedgerEntry entry, ProviderResult result) => result switch
+    {
+        ProviderResult.Succeeded s => entry with
+        {
+            State = LedgerState.Succeeded, ResultDescription = s.Description,
+            ResultEnvironmentUrl = s.EnvironmentUrl?.ToString(), ResultLogUrl = s.LogUrl?.ToString(),
+        },
+        ProviderResult.Failed f => entry with { State = LedgerState.Failed, ResultDescription = f.Description, ResultLogUrl = f.LogUrl?.ToString() },
+        ProviderResult.Errored e => entry with { State = LedgerState.Errored, ResultDescription = e.Description },
+        ProviderResult.HandedOff h => entry with { State = LedgerState.HandedOff, ResultDescription = h.Description },
+        _ => throw new InvalidOperationException("Unknown provider result."),
+    };
+
+    /// <summary>Posts the status that tells GitHub the recorded result (a hand-off posts none: the workflow does).</summary>
+    private static async Task ReportAsync(Target target, LedgerEntry entry)
+    {
+        var state = entry.State switch
+        {
+            LedgerState.Succeeded => DeploymentState.Success,
+            LedgerState.Failed => DeploymentState.Failure,
+            LedgerState.Superseded => DeploymentState.Inactive,
+            LedgerState.HandedOff => (DeploymentState?)null,
+            _ => DeploymentState.Error,
+        };
+        if (state is not { } posted)
+        {
+            return;
+        }
+
+        await PostAsync(target, new NewDeploymentStatus(posted)
+        {
+            EnvironmentUrl = entry.ResultEnvironmentUrl,
+            LogUrl = entry.ResultLogUrl,
+            Description = DeploymentMarker.Describe(entry.ResultDescription ?? entry.State.ToString()),
+        });
+    }
+
+    private static string Describe(LedgerEntry entry) => entry.State switch
+    {
+        LedgerState.Succeeded => "succeeded",
+        LedgerState.Failed => $"failed: {entry.ResultDescription}",
+        LedgerState.HandedOff => entry.ResultDescription ?? "handed off",
+        _ => $"{entry.State.ToString().ToLowerInvariant()}: {entry.ResultDescription}",
+    };
+
+    private (EnvironmentOptions Settings, IDeploymentProvider Provider) ProviderFor(string environment)
+    {
+        var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
+        return (settings, providers[settings.Provider ?? options.DefaultProvider]);
+    }
+
+    /// <summary>Why the environment's provider cannot run (settings missing), before anything is posted.</summary>
+    private string? ProviderProblem(string environment)
+    {
+        var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
+        return EnvironmentOptions.Problem(environment, settings, settings.Provider ?? options.DefaultProvider);
+    }
+
+    private static DeploymentJob Job(
+        LedgerEntry entry, long deploymentId, string environment, string deliveryId, EnvironmentOptions settings, IGitHubClient github)
+    {
+        var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
+        return new DeploymentJob
+        {
+            Owner = entry.Repository[..slash],
+            Repository = entry.Repository[(slash + 1)..],
+            DeploymentId = deploymentId,
+            // Everything that decides what runs comes from the ledger, never from the event's payload.
+            Sha = entry.Sha,
+            Ref = entry.Ref,
+            Environment = environment,
+            Task = "deploy",
+            PayloadJson = entry.Payload,
+            DeliveryId = deliveryId,
+            Branch = entry.BaseBranch,
+            Settings = settings,
+            GitHub = github,
         };
     }
 
-    private static void AddUrl(Dictionary<string, string> record, string key, Uri? url)
+    private static (string? Repository, string? Environment, long? DeploymentId) Identify(QueuedDelivery delivery)
     {
-        if (url is not null)
+        if (delivery.Payload.IsEmpty)
         {
-            record[key] = Uri.EscapeDataString(url.ToString());
+            // The payload is lost: the envelope still names the deployment.
+            return (delivery.Envelope.Repository, delivery.Envelope.Environment, delivery.Envelope.DeploymentId);
+        }
+
+        try
+        {
+            var created = JsonSerializer.Deserialize<DeploymentCreatedEvent>(delivery.Payload.Span, QueuedDelivery.SerializerOptions);
+            return (created?.Repository?.FullName, created?.Deployment?.Environment, created?.Deployment?.Id);
+        }
+        catch (JsonException)
+        {
+            return (null, null, null);
         }
     }
 
-    private static Uri? UrlOf(IReadOnlyDictionary<string, string> record, string key) =>
-        record.TryGetValue(key, out var value) ? new Uri(Uri.UnescapeDataString(value)) : null;
-
-    private static string? BaseBranch(JsonElement? payload) =>
-        payload is { ValueKind: JsonValueKind.Object } element &&
-        element.TryGetProperty("base_branch", out var branch) && branch.ValueKind == JsonValueKind.String
-            ? branch.GetString()
-            : null;
+    private static Task<DeploymentStatus> PostAsync(Target target, NewDeploymentStatus status) =>
+        target.GitHub.Repository.Deployment.Status.Create(target.Owner, target.Name, target.DeploymentId, status);
 
     private static string Short(string sha) => sha[..Math.Min(7, sha.Length)];
+
+    private sealed record Target(IGitHubClient GitHub, string Owner, string Name, long DeploymentId);
 }

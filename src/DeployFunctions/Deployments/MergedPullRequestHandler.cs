@@ -12,19 +12,20 @@ using Octokit.Webhooks.Events.PullRequest;
 namespace DeployFunctions.Deployments;
 
 /// <summary>
-/// Merged pull request -> one GitHub deployment of the base repository at the merge commit. Exactly once in effect:
-/// under a lock per (repository, environment, commit), an earlier result recorded with the lock or a deployment
-/// GitHub already lists for that commit and environment means there is nothing to create.
+/// Merged pull request -> one GitHub deployment of the base repository at the merge commit. The approval is recorded
+/// in the ledger before GitHub is asked, and GitHub's deployment id with it once known; exactly once in effect: under a
+/// lock per (repository, environment, commit), an approval that has its deployment, or a deployment GitHub already
+/// lists for that commit and environment (an answer lost on the way back), means there is nothing to create.
 /// </summary>
 public sealed class MergedPullRequestHandler(
-    MergePolicy policy,
+    DeployPolicy policy,
+    IDeploymentLedger ledger,
     IGitHubClientFactory clients,
     ILeaseLocks locks,
     INotifier notifier,
     IOptions<DeployOptions> options,
     TimeProvider clock) : IDeliveryHandler
 {
-    private const string DeploymentIdKey = "deployment_id";
     private readonly DeployOptions options = options.Value;
 
     public bool CallsGitHub => true;
@@ -48,30 +49,33 @@ public sealed class MergedPullRequestHandler(
         }
 
         var what = $"{request.FullName}@{request.Sha[..Math.Min(7, request.Sha.Length)]} to {request.Environment} (pull request #{request.PullRequestNumber})";
-        await using var held = await locks.TryAcquireAsync(
-            $"merges/{request.FullName}/{request.Environment}/{request.Sha}", cancellationToken);
+        await using var held = await locks.TryAcquireAsync(LockKeys.Merge(request.FullName, request.Environment, request.Sha), cancellationToken);
         if (held is null)
         {
             return new HandlerOutcome.RetryLater(
                 TimeSpan.FromSeconds(options.LockWaitSeconds), $"another delivery of {what} is being handled", IsFault: false);
         }
 
-        if (held.Record.TryGetValue(DeploymentIdKey, out var recorded))
+        var approval = await ledger.FindMergeAsync(request.FullName, request.Environment, request.Sha, cancellationToken);
+        if (approval?.DeploymentId is { } recorded)
         {
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
         }
 
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, cancellationToken);
+        var deployment = NewDeployment(request, delivery.Envelope);
+        approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope), cancellationToken);
+
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         if (await FindExistingAsync(github, request) is { } existing)
         {
-            await held.SaveAsync(Record(existing), cancellationToken);
-            return new HandlerOutcome.Completed($"deployment {existing} of {what} exists already; nothing created");
+            await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
+            return new HandlerOutcome.Completed($"deployment {existing} of {what} exists already; recorded, nothing created");
         }
 
         Deployment created;
         try
         {
-            created = await github.Repository.Deployment.Create(request.Owner, request.Repository, NewDeployment(request, delivery.Envelope));
+            created = await github.Repository.Deployment.Create(request.Owner, request.Repository, deployment);
         }
         catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
         {
@@ -86,7 +90,7 @@ public sealed class MergedPullRequestHandler(
                 $"GitHub created no deployment for {what} (202)", IsFault: true);
         }
 
-        await held.SaveAsync(Record(created.Id), cancellationToken);
+        await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
         return new HandlerOutcome.Completed($"created deployment {created.Id} of {what}");
     }
 
@@ -98,11 +102,15 @@ public sealed class MergedPullRequestHandler(
             cancellationToken);
     }
 
+    /// <summary>
+    /// With <c>auto_merge=false</c> GitHub merges nothing, so a 409 means the commit's statuses are not green yet; only
+    /// GitHub's own merge message ("Conflict merging &lt;base&gt; into &lt;head&gt;") is a conflict that waiting cannot fix.
+    /// </summary>
     private async Task<HandlerOutcome> OnConflictAsync(
         ApiException conflict, WebhookEnvelope envelope, string what, CancellationToken cancellationToken)
     {
         var message = conflict.ApiError?.Message ?? conflict.Message;
-        if (message.Contains("merg", StringComparison.OrdinalIgnoreCase))
+        if (message.StartsWith("Conflict merging ", StringComparison.Ordinal))
         {
             return new HandlerOutcome.Failed($"GitHub refused {what}: merge conflict ({message})");
         }
@@ -147,9 +155,27 @@ public sealed class MergedPullRequestHandler(
         return deployment;
     }
 
+    private static LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope) => new()
+    {
+        Repository = request.FullName,
+        Environment = request.Environment,
+        Sha = request.Sha,
+        Ref = request.Sha,
+        BaseBranch = request.BaseBranch,
+        Source = LedgerSources.Merge,
+        PullRequest = request.PullRequestNumber,
+        RequestedBy = request.DeployUser,
+        Reason = $"pull request #{request.PullRequestNumber} merged into {request.BaseBranch} by {request.DeployUser}",
+        Order = request.MergedAt,
+        Payload = JsonSerializer.Serialize(deployment.Payload),
+        DeliveryId = envelope.DeliveryId,
+    };
+
     /// <summary>
     /// GET /repos/{owner}/{repo}/deployments?sha=&amp;environment=&amp;task=deploy: Octokit's GetAll has no filters, so the
-    /// query goes through the API connection (one page; a commit has few deployments per environment).
+    /// query goes through the API connection (one page; a commit has few deployments per environment). A deployment
+    /// found here is adopted whoever made it: it is of the approved commit and environment, and the runner takes what
+    /// to deploy from the ledger, never from the deployment's payload.
     /// </summary>
     private static async Task<long?> FindExistingAsync(IGitHubClient github, DeploymentRequest request)
     {
@@ -162,11 +188,11 @@ public sealed class MergedPullRequestHandler(
             ["task"] = "deploy",
             ["per_page"] = "100",
         });
-        return found?.FirstOrDefault(d => d.Sha == request.Sha && d.Environment == request.Environment)?.Id;
+        return found?
+            .Where(d => d.Sha == request.Sha && string.Equals(d.Environment, request.Environment, StringComparison.OrdinalIgnoreCase))
+            .OrderBy(d => d.Id)
+            .FirstOrDefault()?.Id;
     }
-
-    private static Dictionary<string, string> Record(long deploymentId) =>
-        new() { [DeploymentIdKey] = deploymentId.ToString(CultureInfo.InvariantCulture) };
 }
 
 /// <summary>
@@ -180,7 +206,7 @@ public sealed class ListedDeployment
     public string? Environment { get; set; }
 }
 
-/// <summary>How this app marks the deployments it creates, and GitHub's description limit.</summary>
+/// <summary>How this app labels the deployments it creates (for people reading them), and GitHub's description limit.</summary>
 public static class DeploymentMarker
 {
     public const string Key = "created_by";
@@ -191,32 +217,5 @@ public static class DeploymentMarker
     {
         ArgumentNullException.ThrowIfNull(text);
         return text.Length <= MaxDescription ? text : text[..(MaxDescription - 1)] + "…";
-    }
-
-    /// <summary>True when the deployment payload (an object, or a JSON string of one) carries our marker.</summary>
-    public static bool IsOurs(JsonElement? payload)
-    {
-        if (payload is not { } element)
-        {
-            return false;
-        }
-
-        if (element.ValueKind == JsonValueKind.String)
-        {
-            try
-            {
-                using var inner = JsonDocument.Parse(element.GetString() ?? "");
-                return IsOurs(inner.RootElement.Clone());
-            }
-            catch (JsonException)
-            {
-                return false;
-            }
-        }
-
-        return element.ValueKind == JsonValueKind.Object &&
-               element.TryGetProperty(Key, out var marker) &&
-               marker.ValueKind == JsonValueKind.String &&
-               marker.GetString() == Value;
     }
 }

@@ -11,14 +11,16 @@ namespace DeployFunctions.GitHub;
 public interface IGitHubClientFactory
 {
     /// <summary>
-    /// A client for the installation that sent the delivery (GitHub App), or the configured token's client.
+    /// The configured token's client; or, for a GitHub App, a client for the installation that sent the delivery, or
+    /// (a repository or organization webhook's deliveries carry none) the App's installation on <paramref name="repository"/>.
     /// </summary>
-    Task<IGitHubClient> CreateAsync(long? installationId, CancellationToken cancellationToken);
+    Task<IGitHubClient> CreateAsync(long? installationId, string? repository, CancellationToken cancellationToken);
 }
 
 /// <summary>
 /// Token or GitHub App authentication over one shared HTTP connection pool. Installation tokens are cached per
-/// installation until five minutes before they expire (they live one hour).
+/// installation until five minutes before they expire (they live one hour); a repository's installation, looked up
+/// when a delivery does not name it, is cached too.
 /// </summary>
 public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposable
 {
@@ -32,6 +34,7 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     private readonly RSA? appKey;
     private readonly IGitHubClient? tokenClient;
     private readonly ConcurrentDictionary<long, Lazy<Task<AccessToken>>> installationTokens = new();
+    private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
 
     public GitHubClientFactory(IOptions<GitHubOptions> options, TimeProvider clock, ILogger<GitHubClientFactory> logger)
     {
@@ -53,22 +56,47 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         }
     }
 
-    public async Task<IGitHubClient> CreateAsync(long? installationId, CancellationToken cancellationToken)
+    public async Task<IGitHubClient> CreateAsync(long? installationId, string? repository, CancellationToken cancellationToken)
     {
         if (tokenClient is not null)
         {
             return tokenClient;
         }
 
-        if (installationId is not { } installation)
-        {
-            throw new GitHubPermanentException(
-                "The delivery carries no installation id, which GitHub App authentication needs: deliveries must come " +
-                "from the App's own webhook (or configure GitHub__Token instead).");
-        }
-
+        var installation = installationId ?? await RepositoryInstallationAsync(repository);
         var token = await InstallationTokenAsync(installation);
         return Client(new Credentials(token.Token));
+    }
+
+    /// <summary>GET /repos/{owner}/{repo}/installation with the App's JWT: which installation of the App covers the repository.</summary>
+    private async Task<long> RepositoryInstallationAsync(string? repository)
+    {
+        var slash = repository?.IndexOf('/', StringComparison.Ordinal) ?? -1;
+        if (repository is null || slash <= 0 || slash == repository.Length - 1)
+        {
+            throw new GitHubPermanentException(
+                "The delivery names neither an installation nor a repository, so no GitHub App installation can be chosen.");
+        }
+
+        if (repositoryInstallations.TryGetValue(repository, out var cached))
+        {
+            return cached;
+        }
+
+        var app = Client(new Credentials(GitHubAppJwt.Create(options.AppId!.Value, appKey!, clock.GetUtcNow()), AuthenticationType.Bearer));
+        Installation installation;
+        try
+        {
+            installation = await app.GitHubApps.GetRepositoryInstallationForCurrent(repository[..slash], repository[(slash + 1)..]);
+        }
+        catch (NotFoundException exception)
+        {
+            throw new GitHubPermanentException(
+                $"The GitHub App (GitHub__AppId) is not installed on {repository}: install it there, or use GitHub__Token.", exception);
+        }
+
+        LogRepositoryInstallation(logger, repository, installation.Id);
+        return repositoryInstallations[repository] = installation.Id;
     }
 
     private async Task<AccessToken> InstallationTokenAsync(long installation)
@@ -119,6 +147,9 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         http.Dispose();
         appKey?.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Repository {Repository} is covered by GitHub App installation {InstallationId}")]
+    private static partial void LogRepositoryInstallation(ILogger logger, string repository, long installationId);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "New installation token for installation {InstallationId}, valid until {ExpiresAt}")]

@@ -1,5 +1,4 @@
 using Azure;
-using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
@@ -16,13 +15,13 @@ public interface IDeliveryQueues
 }
 
 /// <summary>
-/// Azure Storage queues, with payloads too large for a message stored first as a blob (claim-check). Blob first,
-/// message second: a failure leaves at worst an unreferenced blob (removed by the container's lifecycle rule),
-/// never a message whose payload is missing.
+/// Azure Storage queues, with payloads too large for a message stored first as a blob of their own (claim-check, see
+/// <see cref="PayloadBlobs"/>). Blob first, message second: a message never references a payload that was not stored,
+/// and a blob whose message could not be sent is deleted again.
 /// </summary>
 public sealed partial class DeliveryQueues(
     QueueServiceClient queues,
-    BlobServiceClient blobs,
+    PayloadBlobs payloads,
     IOptions<StorageNamesOptions> names,
     ILogger<DeliveryQueues> logger) : IDeliveryQueues
 {
@@ -36,33 +35,42 @@ public sealed partial class DeliveryQueues(
 
         if (!WebhookEnvelope.FitsInline(payload.Length))
         {
-            var blobName = $"{envelope.DeliveryId}.json";
-            await UploadAsync(blobName, payload, cancellationToken);
-            envelope = envelope with { PayloadBlob = $"{names.PayloadContainer}/{blobName}" };
+            envelope = envelope with { PayloadBlob = await payloads.UploadAsync(payload, cancellationToken) };
             LogClaimCheck(logger, envelope.DeliveryId, payload.Length, envelope.PayloadBlob);
         }
 
         var message = BinaryData.FromBytes(envelope.Serialize(payload.Span));
-        await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibilityTimeout: null, cancellationToken);
+        try
+        {
+            await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibilityTimeout: null, cancellationToken);
+        }
+        catch (Exception) when (envelope.PayloadBlob is { } orphan)
+        {
+            await DeleteOrphanAsync(orphan);
+            throw;
+        }
+
         return queueName;
     }
 
-    private async Task UploadAsync(string blobName, ReadOnlyMemory<byte> payload, CancellationToken cancellationToken)
+    private async Task DeleteOrphanAsync(string reference)
     {
-        var container = blobs.GetBlobContainerClient(names.PayloadContainer);
-        var blob = container.GetBlobClient(blobName);
         try
         {
-            await blob.UploadAsync(BinaryData.FromBytes(payload), overwrite: true, cancellationToken);
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await payloads.DeleteAsync(reference, budget.Token);
         }
-        catch (RequestFailedException exception) when (exception.ErrorCode == "ContainerNotFound")
+        catch (Exception exception) when (exception is RequestFailedException or OperationCanceledException or AggregateException)
         {
-            await container.CreateIfNotExistsAsync(cancellationToken: cancellationToken);
-            await blob.UploadAsync(BinaryData.FromBytes(payload), overwrite: true, cancellationToken);
+            LogOrphan(logger, reference);
         }
     }
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Delivery {DeliveryId}: payload of {PayloadBytes} bytes stored as {PayloadBlob} (claim-check)")]
     private static partial void LogClaimCheck(ILogger logger, string deliveryId, int payloadBytes, string payloadBlob);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "Payload blob {PayloadBlob} is referenced by no message (its message was not sent) and could not be deleted")]
+    private static partial void LogOrphan(ILogger logger, string payloadBlob);
 }

@@ -14,7 +14,7 @@ public interface IDeliveryRetries
     Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken);
 }
 
-public sealed class DeliveryRetries(QueueServiceClient queues, IOptions<StorageNamesOptions> names) : IDeliveryRetries
+public sealed class DeliveryRetries(QueueServiceClient queues, PayloadBlobs payloads, IOptions<StorageNamesOptions> names) : IDeliveryRetries
 {
     /// <summary>Azure Storage's longest visibility timeout.</summary>
     public static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7) - TimeSpan.FromMinutes(1);
@@ -41,7 +41,14 @@ public sealed class DeliveryRetries(QueueServiceClient queues, IOptions<StorageN
         string queueName, WebhookEnvelope envelope, ReadOnlyMemory<byte> payload, TimeSpan? visibility,
         CancellationToken cancellationToken)
     {
-        // A claim-checked payload stays in its blob; only small payloads travel inline again.
+        // A claim-checked payload gets a blob of its own for the new message: the old message's blob is deleted when the
+        // old message completes, and a blob must never be shared by two messages. (A payload already missing keeps its
+        // reference, so the poison message still says which blob it was.)
+        if (envelope.PayloadBlob is not null && !payload.IsEmpty)
+        {
+            envelope = envelope with { PayloadBlob = await payloads.UploadAsync(payload, cancellationToken) };
+        }
+
         var message = BinaryData.FromBytes(envelope.Serialize(envelope.PayloadBlob is null ? payload.Span : []));
         await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibility, cancellationToken);
     }

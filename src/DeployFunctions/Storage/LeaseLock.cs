@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Azure;
 using Azure.Storage.Blobs;
 using Azure.Storage.Blobs.Models;
@@ -6,30 +8,60 @@ using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.Storage;
 
-/// <summary>Mutual exclusion across function instances, and a small record kept under the lock.</summary>
+/// <summary>Mutual exclusion across function instances.</summary>
 public interface ILeaseLocks
 {
-    /// <summary>The lock named <paramref name="key"/>, or null when another holder has it.</summary>
+    /// <summary>The lock named <paramref name="key"/> (see <see cref="LockKeys"/>), or null when another holder has it.</summary>
     Task<ILeaseLock?> TryAcquireAsync(string key, CancellationToken cancellationToken);
 }
 
+/// <summary>A held lock. Disposing it releases it and never throws.</summary>
 public interface ILeaseLock : IAsyncDisposable
 {
-    /// <summary>Values recorded under this lock by earlier holders (e.g. the deployment a merge created).</summary>
-    IReadOnlyDictionary<string, string> Record { get; }
+    /// <summary>
+    /// Cancelled as soon as the lock is lost, or can no longer be known to be held (renewals failed for as long as the
+    /// lease lasts). Work done under the lock is linked to it, so it stops instead of running on unprotected.
+    /// </summary>
+    CancellationToken Lost { get; }
 
-    /// <summary>Replaces the record; only the holder can.</summary>
-    Task SaveAsync(IReadOnlyDictionary<string, string> record, CancellationToken cancellationToken);
+    /// <summary>
+    /// Renews the lease now: true while the lock is still ours. Checked right before anything that may only happen under
+    /// the lock (recording a result, reporting it), so nothing is written by a holder that lost it (fencing).
+    /// </summary>
+    Task<bool> ConfirmAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>The names of the app's locks, built from escaped components (<see cref="StorageKey"/>).</summary>
+public static class LockKeys
+{
+    /// <summary>One deployment at a time per repository and environment.</summary>
+    public static string Environment(string repository, string environment) =>
+        "environments/" + StorageKey.Join('/', repository, environment);
+
+    /// <summary>One handler at a time per merge commit and environment.</summary>
+    public static string Merge(string repository, string environment, string sha) =>
+        "merges/" + StorageKey.Join('/', repository, environment, sha);
+}
+
+/// <summary>How long a lease lasts, how often it is renewed, and how soon a failed renewal is tried again.</summary>
+public sealed record LeaseTiming(TimeSpan Duration, TimeSpan RenewEvery, TimeSpan RetryEvery)
+{
+    /// <summary>60 s leases renewed every 20 s: a crashed holder frees its lock within a minute.</summary>
+    public static readonly LeaseTiming Default = new(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(2));
+
+    /// <summary>A holder stops counting on its lease this long before it would lapse.</summary>
+    public TimeSpan SafetyMargin => RetryEvery + TimeSpan.FromSeconds(1);
 }
 
 /// <summary>
-/// Locks are blob leases in the container <c>LockContainer</c>: 60 s leases renewed every 20 s while held, so a
-/// crashed holder frees its lock within a minute. The record is the blob's metadata.
+/// Locks are blob leases in the container <c>LockContainer</c>. A lease is renewed every
+/// <see cref="LeaseTiming.RenewEvery"/>; a renewal that fails on a storage fault is tried again until the lease would
+/// lapse, and only then is the lock given up as lost (<see cref="ILeaseLock.Lost"/>). A renewal that storage refuses
+/// (someone else holds the lease, or it was broken) loses the lock at once.
 /// </summary>
-public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageNamesOptions> names) : ILeaseLocks
+public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageNamesOptions> names, LeaseTiming? timing = null) : ILeaseLocks
 {
-    public static readonly TimeSpan LeaseDuration = TimeSpan.FromSeconds(60);
-    public static readonly TimeSpan RenewEvery = TimeSpan.FromSeconds(20);
+    private readonly LeaseTiming timing = timing ?? LeaseTiming.Default;
 
     public async Task<ILeaseLock?> TryAcquireAsync(string key, CancellationToken cancellationToken)
     {
@@ -54,62 +86,110 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
         }
 
         var lease = blob.GetBlobLeaseClient();
+        var requested = DateTimeOffset.UtcNow;
         try
         {
-            await lease.AcquireAsync(LeaseDuration, cancellationToken: cancellationToken);
+            await lease.AcquireAsync(timing.Duration, cancellationToken: cancellationToken);
         }
         catch (RequestFailedException exception) when (exception.Status == 409)
         {
             return null;
         }
 
-        var properties = await blob.GetPropertiesAsync(cancellationToken: cancellationToken);
-        return new Held(blob, lease, new Dictionary<string, string>(properties.Value.Metadata));
+        return new Held(lease, timing, requested + timing.Duration);
     }
 
-    /// <summary>Blob names allow most characters; keep them readable and bounded.</summary>
-    private static string BlobName(string key)
+    /// <summary>Keys are made of escaped components; a key too long for a blob name keeps its start and a hash of all of it.</summary>
+    internal static string BlobName(string key)
     {
-        var safe = new string([.. key.Select(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or '/' ? c : '_')]);
-        return safe.Length <= 900 ? safe : safe[..900];
+        if (key.Length <= 900)
+        {
+            return key;
+        }
+
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(key)));
+        return key[..(900 - hash.Length - 1)] + "-" + hash;
     }
 
     private sealed class Held : ILeaseLock
     {
-        private readonly BlobClient blob;
         private readonly BlobLeaseClient lease;
+        private readonly LeaseTiming timing;
         private readonly CancellationTokenSource stop = new();
+        private readonly CancellationTokenSource lost = new();
         private readonly Task renewing;
+        private long heldUntilTicks;
 
-        public Held(BlobClient blob, BlobLeaseClient lease, IReadOnlyDictionary<string, string> record)
+        public Held(BlobLeaseClient lease, LeaseTiming timing, DateTimeOffset heldUntil)
         {
-            this.blob = blob;
             this.lease = lease;
-            Record = record;
+            this.timing = timing;
+            heldUntilTicks = heldUntil.UtcTicks;
             renewing = RenewAsync();
         }
 
-        public IReadOnlyDictionary<string, string> Record { get; private set; }
+        public CancellationToken Lost => lost.Token;
 
-        public async Task SaveAsync(IReadOnlyDictionary<string, string> record, CancellationToken cancellationToken)
+        private DateTimeOffset HeldUntil => new(Interlocked.Read(ref heldUntilTicks), TimeSpan.Zero);
+
+        public async Task<bool> ConfirmAsync(CancellationToken cancellationToken)
         {
-            await blob.SetMetadataAsync(
-                record.ToDictionary(), new BlobRequestConditions { LeaseId = lease.LeaseId }, cancellationToken);
-            Record = record;
+            if (lost.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            return await TryRenewAsync(cancellationToken) switch
+            {
+                Renewal.Renewed => true,
+                Renewal.Refused => false,
+                // Storage did not answer: the lease is ours until it would lapse, and the write itself is fenced too.
+                _ => DateTimeOffset.UtcNow < HeldUntil - timing.SafetyMargin,
+            };
         }
 
         public async ValueTask DisposeAsync()
         {
-            await stop.CancelAsync();
-            await renewing;
-            stop.Dispose();
             try
             {
+                await stop.CancelAsync();
+                await renewing;
                 await lease.ReleaseAsync();
             }
-            catch (RequestFailedException)
+            catch (Exception exception) when (exception is RequestFailedException or AggregateException or OperationCanceledException
+                                                  or HttpRequestException or IOException or TimeoutException)
             {
-                // Lost or expired already: the lease frees itself within LeaseDuration.
+                // Lost or unreachable: the lease frees itself within its duration.
+            }
+            finally
+            {
+                stop.Dispose();
+                lost.Dispose();
+            }
+        }
+
+        private enum Renewal { Renewed, Refused, Unanswered }
+
+        private async Task<Renewal> TryRenewAsync(CancellationToken cancellationToken)
+        {
+            var sent = DateTimeOffset.UtcNow;
+            try
+            {
+                await lease.RenewAsync(cancellationToken: cancellationToken);
+                Interlocked.Exchange(ref heldUntilTicks, (sent + timing.Duration).UtcTicks);
+                return Renewal.Renewed;
+            }
+            catch (RequestFailedException exception) when (exception.Status == 409)
+            {
+                // Another holder has the lease, or it was broken: the lock is gone.
+                await lost.CancelAsync();
+                return Renewal.Refused;
+            }
+            catch (Exception exception) when (exception is RequestFailedException or AggregateException or HttpRequestException
+                                                  or IOException or TimeoutException
+                                                  || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            {
+                return Renewal.Unanswered;
             }
         }
 
@@ -117,18 +197,34 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
         {
             try
             {
+                var wait = timing.RenewEvery;
                 while (true)
                 {
-                    await Task.Delay(RenewEvery, stop.Token);
-                    await lease.RenewAsync(cancellationToken: stop.Token);
+                    await Task.Delay(wait, stop.Token);
+                    var renewal = await TryRenewAsync(stop.Token);
+                    if (renewal == Renewal.Refused)
+                    {
+                        return;
+                    }
+
+                    if (renewal == Renewal.Renewed)
+                    {
+                        wait = timing.RenewEvery;
+                        continue;
+                    }
+
+                    // A storage blip: try again soon, for as long as the lease may still be ours.
+                    if (DateTimeOffset.UtcNow + timing.RetryEvery >= HeldUntil - timing.SafetyMargin)
+                    {
+                        await lost.CancelAsync();
+                        return;
+                    }
+
+                    wait = timing.RetryEvery;
                 }
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-            }
-            catch (RequestFailedException)
-            {
-                // Renewal failed: the lease will lapse; the holder's later writes with the lease id will fail loudly.
             }
         }
     }

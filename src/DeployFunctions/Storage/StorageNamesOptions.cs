@@ -16,6 +16,7 @@ public sealed class StorageNamesOptions
     public const string DefaultPayloadContainer = "webhook-payloads";
     public const string DefaultLockContainer = "deployment-locks";
     public const string DefaultHistoryTable = "DeploymentHistory";
+    public const string DefaultLedgerTable = "DeploymentLedger";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
     public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
@@ -34,6 +35,9 @@ public sealed class StorageNamesOptions
 
     /// <summary>Table of deployment status history. App setting <c>HistoryTable</c>.</summary>
     public string HistoryTable { get; set; } = DefaultHistoryTable;
+
+    /// <summary>Table of the deployments the app approved and what became of them. App setting <c>LedgerTable</c>.</summary>
+    public string LedgerTable { get; set; } = DefaultLedgerTable;
 
     public string QueueFor(DeliveryQueueKind kind) => kind switch
     {
@@ -55,9 +59,11 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
         CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
         CheckName(failures, nameof(options.LockContainer), options.LockContainer, 63);
-        if (options.HistoryTable is null || !TableName().IsMatch(options.HistoryTable))
+        CheckTable(failures, nameof(options.HistoryTable), options.HistoryTable);
+        CheckTable(failures, nameof(options.LedgerTable), options.LedgerTable);
+        if (string.Equals(options.HistoryTable, options.LedgerTable, StringComparison.OrdinalIgnoreCase))
         {
-            failures.Add($"App setting HistoryTable ('{options.HistoryTable}') must be 3-63 letters and digits, starting with a letter.");
+            failures.Add("HistoryTable and LedgerTable must be two different tables.");
         }
 
         var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue };
@@ -76,6 +82,14 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
             failures.Add(
                 $"App setting {setting} ('{value}') must be 3-{maxLength} lowercase letters, digits and single hyphens, " +
                 "starting and ending with a letter or digit.");
+        }
+    }
+
+    private static void CheckTable(List<string> failures, string setting, string value)
+    {
+        if (value is null || !TableName().IsMatch(value))
+        {
+            failures.Add($"App setting {setting} ('{value}') must be 3-63 letters and digits, starting with a letter.");
         }
     }
 

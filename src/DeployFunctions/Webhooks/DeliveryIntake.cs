@@ -55,6 +55,12 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
             return new(400, "missing X-GitHub-Delivery header: this endpoint only accepts GitHub webhook deliveries");
         }
 
+        if (!IsDeliveryId(headers.DeliveryId!))
+        {
+            return new(400,
+                "X-GitHub-Delivery must be GitHub's delivery GUID (at most 100 letters, digits, '-' or '_')");
+        }
+
         if (string.IsNullOrWhiteSpace(headers.Signature256))
         {
             return new(401,
@@ -63,6 +69,16 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
 
         return ReadFormat(headers.ContentType, out format);
     }
+
+    /// <summary>
+    /// The header is not covered by the signature, so it is only ever a label: GitHub sends a GUID, and anything that
+    /// could become a path or a key elsewhere is refused.
+    /// </summary>
+    private static bool IsDeliveryId(string id) =>
+        id.Length <= 100 && id.AsSpan().IndexOfAnyExcept(DeliveryIdCharacters) < 0;
+
+    private static readonly System.Buffers.SearchValues<char> DeliveryIdCharacters =
+        System.Buffers.SearchValues.Create("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_");
 
     public IntakeResult Evaluate(DeliveryHeaders headers, ReadOnlyMemory<byte> body)
     {
@@ -111,6 +127,8 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
             HookId = long.TryParse(headers.HookId, out var hookId) ? hookId : summary.HookId,
             InstallationId = summary.InstallationId,
             Repository = summary.RepositoryFullName,
+            DeploymentId = summary.DeploymentId,
+            Environment = summary.DeploymentEnvironment,
         };
 
         return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary));

@@ -16,7 +16,19 @@ public sealed record PayloadSummary
     public long? PullRequestNumber { get; init; }
     public bool? PullRequestMerged { get; init; }
 
-    private enum Section { None, Installation, Repository, PullRequest }
+    /// <summary><c>deployment.id</c> of deployment and deployment status events.</summary>
+    public long? DeploymentId { get; init; }
+
+    /// <summary><c>deployment.environment</c> of deployment and deployment status events.</summary>
+    public string? DeploymentEnvironment { get; init; }
+
+    /// <summary>
+    /// The deepest payload accepted. The queue message nests the payload one level down, and every reader after the
+    /// ingress (envelope, typed events) reads to this depth too, so nothing accepted is unreadable later.
+    /// </summary>
+    public const int MaxDepth = 64;
+
+    private enum Section { None, Installation, Repository, PullRequest, Deployment }
 
     /// <summary>Reads <paramref name="json"/>; throws <see cref="InvalidPayloadException"/> when it is not one JSON object.</summary>
     public static PayloadSummary Read(ReadOnlySpan<byte> json)
@@ -32,7 +44,7 @@ public sealed record PayloadSummary
             throw new InvalidPayloadException("the payload is not valid UTF-8");
         }
 
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = 128 });
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = MaxDepth });
         try
         {
             reader.Read();
@@ -43,7 +55,8 @@ public sealed record PayloadSummary
             }
 
             string? action = null, repository = null;
-            long? hookId = null, installationId = null, number = null;
+            string? environment = null;
+            long? hookId = null, installationId = null, number = null, deploymentId = null;
             bool? merged = null;
             var section = Section.None;
 
@@ -77,6 +90,10 @@ public sealed record PayloadSummary
                     {
                         section = Section.PullRequest;
                     }
+                    else if (reader.ValueTextEquals("deployment"u8))
+                    {
+                        section = Section.Deployment;
+                    }
                 }
                 else if (reader.CurrentDepth == 2 && section != Section.None)
                 {
@@ -94,6 +111,12 @@ public sealed record PayloadSummary
                         case Section.PullRequest when reader.ValueTextEquals("merged"u8):
                             merged = ReadBoolean(ref reader);
                             break;
+                        case Section.Deployment when reader.ValueTextEquals("id"u8):
+                            deploymentId = ReadInt64(ref reader);
+                            break;
+                        case Section.Deployment when reader.ValueTextEquals("environment"u8):
+                            environment = ReadString(ref reader);
+                            break;
                         default:
                             break;
                     }
@@ -108,6 +131,8 @@ public sealed record PayloadSummary
                 RepositoryFullName = repository,
                 PullRequestNumber = number,
                 PullRequestMerged = merged,
+                DeploymentId = deploymentId,
+                DeploymentEnvironment = environment,
             };
         }
         catch (JsonException exception)

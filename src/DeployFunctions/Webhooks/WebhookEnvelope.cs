@@ -12,7 +12,9 @@ namespace DeployFunctions.Webhooks;
 /// Wire format (UTF-8 JSON, schema version 1), property order fixed:
 /// <c>{"schemaVersion":1,"deliveryId":"…","event":"…","action":"…","receivedAt":"…","hookId":1,"installationId":2,
 /// "repository":"owner/name","payload":{…}}</c>, or <c>"payloadBlob":"container/name"</c> in place of <c>payload</c>.
-/// Null fields are written as null. Readers must reject a schema version they do not know.
+/// Null fields are written as null. Optional fields, written only when set, stand before the payload: <c>attempt</c>,
+/// and for deployment events <c>deploymentId</c> and <c>environment</c> (so a delivery whose payload is lost still names
+/// its deployment). Readers must reject a schema version they do not know.
 /// </remarks>
 public sealed record WebhookEnvelope
 {
@@ -41,6 +43,12 @@ public sealed record WebhookEnvelope
     /// Written only when above 0.
     /// </summary>
     public int Attempt { get; init; }
+
+    /// <summary><c>deployment.id</c> for deployment and deployment status events. Written only when set.</summary>
+    public long? DeploymentId { get; init; }
+
+    /// <summary><c>deployment.environment</c> for deployment and deployment status events. Written only when set.</summary>
+    public string? Environment { get; init; }
 
     /// <summary>Blob holding the payload (<c>container/name</c>) when it did not travel inline.</summary>
     public string? PayloadBlob { get; init; }
@@ -71,6 +79,16 @@ public sealed record WebhookEnvelope
                 writer.WriteNumber("attempt"u8, Attempt);
             }
 
+            if (DeploymentId is { } deploymentId)
+            {
+                writer.WriteNumber("deploymentId"u8, deploymentId);
+            }
+
+            if (Environment is not null)
+            {
+                writer.WriteString("environment"u8, Environment);
+            }
+
             if (PayloadBlob is not null)
             {
                 writer.WriteString("payloadBlob"u8, PayloadBlob);
@@ -91,7 +109,7 @@ public sealed record WebhookEnvelope
     /// <summary>Reads an envelope; <paramref name="payload"/> is the inline payload, empty when it is in a blob.</summary>
     public static WebhookEnvelope Deserialize(ReadOnlyMemory<byte> message, out ReadOnlyMemory<byte> payload)
     {
-        using var document = JsonDocument.Parse(message);
+        using var document = JsonDocument.Parse(message, new JsonDocumentOptions { MaxDepth = PayloadSummary.MaxDepth + 1 });
         var root = document.RootElement;
         if (root.ValueKind != JsonValueKind.Object)
         {
@@ -123,6 +141,8 @@ public sealed record WebhookEnvelope
             InstallationId = OptionalInt64(root, "installationId"),
             Repository = OptionalString(root, "repository"),
             Attempt = (int)(OptionalInt64(root, "attempt") ?? 0),
+            DeploymentId = OptionalInt64(root, "deploymentId"),
+            Environment = OptionalString(root, "environment"),
             PayloadBlob = OptionalString(root, "payloadBlob"),
         };
     }

@@ -27,9 +27,10 @@ public sealed class DeliveryWorkerTests
     }
 
     private readonly GitHubRateGate gate = new();
+    private readonly PayloadBlobs payloads = new(Substitute.For<BlobServiceClient>(), Options.Create(new StorageNamesOptions()));
 
     private DeliveryWorker Worker() => new(
-        new DeliveryReader(Substitute.For<BlobServiceClient>()), retries, gate, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
+        new DeliveryReader(payloads), retries, payloads, gate, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
 
     private static BinaryData Message(int attempt = 0) => BinaryData.FromBytes(new WebhookEnvelope
     {

@@ -11,38 +11,56 @@ using Octokit;
 
 namespace DeployFunctions.Tests.Deployments;
 
-/// <summary>The runner's state transitions, with GitHub, the lock and the provider substituted.</summary>
+/// <summary>The runner's decisions and state transitions, with GitHub, the ledger, the lock and the provider substituted.</summary>
 public sealed class DeploymentRunnerTests
 {
+    private const long Id = 145988746;
+    private const string Sha = "f95f852bd8fca8fcc58a9a2d6c842781e32a215e";
     private readonly IGitHubClientFactory clients = Substitute.For<IGitHubClientFactory>();
     private readonly IGitHubClient github = Substitute.For<IGitHubClient>();
     private readonly ILeaseLocks locks = Substitute.For<ILeaseLocks>();
     private readonly ILeaseLock held = Substitute.For<ILeaseLock>();
+    private readonly IDeploymentLedger ledger = Substitute.For<IDeploymentLedger>();
     private readonly IDeploymentProvider provider = Substitute.For<IDeploymentProvider>();
+    private readonly DeployOptions options = new();
     private readonly EnvironmentsOptions environments = new();
+    private readonly List<LedgerEntry> writes = [];
     private IDeploymentStatusClient Statuses => github.Repository.Deployment.Status;
 
     public DeploymentRunnerTests()
     {
-        clients.CreateAsync(default, default).ReturnsForAnyArgs(github);
+        clients.CreateAsync(default, default, default).ReturnsForAnyArgs(github);
         locks.TryAcquireAsync(default!, default).ReturnsForAnyArgs(held);
-        held.Record.Returns(new Dictionary<string, string>());
+        held.ConfirmAsync(default).ReturnsForAnyArgs(true);
         provider.Kind.Returns(ProviderKinds.Simulated);
-        Statuses.GetAll("Codertocat", "Hello-World", 145988746).Returns([]);
+        Statuses.GetAll("Codertocat", "Hello-World", Id).Returns([]);
+        InLedger(Entry());
+        ledger.UpdateAsync(default!, default).ReturnsForAnyArgs(call =>
+        {
+            writes.Add(call.Arg<LedgerEntry>());
+            return call.Arg<LedgerEntry>();
+        });
     }
 
-    private DeploymentRunner Runner() => new(clients, locks, [provider],
-        Options.Create(new DeployOptions()), Options.Create(environments));
+    private DeploymentRunner Runner() => new(ledger, new DeployPolicy(Options.Create(options)), clients, locks, [provider],
+        Options.Create(options), Options.Create(environments), TimeProvider.System);
 
-    /// <summary>GitHub's real deployment example; with <paramref name="ours"/>, DERIVED to carry this app's marker.</summary>
-    private static QueuedDelivery Delivery(bool ours = true)
+    private static LedgerEntry Entry() => new()
+    {
+        Repository = "Codertocat/Hello-World", Environment = "production", Sha = Sha, Ref = Sha, BaseBranch = "master",
+        Source = LedgerSources.Merge, PullRequest = 2, RequestedBy = "Codertocat", Reason = "merged",
+        Order = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero), Payload = """{"base_branch":"master","created_by":"deployfunctions"}""",
+        DeliveryId = "d-0", DeploymentId = Id, State = LedgerState.Created,
+    };
+
+    private void InLedger(LedgerEntry? entry) =>
+        ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", Id, Arg.Any<CancellationToken>()).Returns(entry);
+
+    /// <summary>GitHub's real deployment example; <paramref name="change"/> DERIVES variants of it.</summary>
+    private static QueuedDelivery Delivery(Action<JsonObject>? change = null)
     {
         var payload = WebhookExamples.Get("deployment", "created");
-        if (ours)
-        {
-            payload["deployment"]!["payload"] = new JsonObject { ["created_by"] = "deployfunctions", ["base_branch"] = "master" };
-        }
-
+        change?.Invoke(payload);
         return new QueuedDelivery(new WebhookEnvelope
         {
             DeliveryId = "d-1", Event = "deployment", Action = "created", ReceivedAt = DateTimeOffset.UtcNow, Repository = "Codertocat/Hello-World",
@@ -52,23 +70,58 @@ public sealed class DeploymentRunnerTests
     private static DeploymentStatus Status(DeploymentState state) =>
         new(1, "", "", state, null, null, "", "", "", DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "");
 
-    [Fact]
-    public async Task Deployment_not_ours_for_an_environment_without_provider_is_skipped_without_calling_GitHub()
-    {
-        var outcome = await Runner().HandleAsync(Delivery(ours: false), default);
+    private void Succeeds() =>
+        provider.DeployAsync(default!, default).ReturnsForAnyArgs(new ProviderResult.Succeeded(null, null, "ok"));
 
-        Assert.Contains("not created by DeployFunctions", Assert.IsType<HandlerOutcome.Skipped>(outcome).Reason, StringComparison.Ordinal);
-        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default);
+    [Fact]
+    public async Task A_deployment_the_ledger_does_not_have_is_skipped_with_no_status_even_when_its_payload_claims_to_be_ours()
+    {
+        InLedger(null);
+        environments.Environments["production"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated };
+
+        var outcome = await Runner().HandleAsync(Delivery(p =>
+            p["deployment"]!["payload"] = new JsonObject { ["created_by"] = "deployfunctions", ["base_branch"] = "master" }), default);
+
+        Assert.Contains("not in DeployFunctions' ledger", Assert.IsType<HandlerOutcome.Skipped>(outcome).Reason, StringComparison.Ordinal);
+        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default, default);
+        await locks.DidNotReceiveWithAnyArgs().TryAcquireAsync(default!, default);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
     }
 
     [Fact]
-    public async Task Deployment_not_ours_runs_when_its_environment_has_a_provider()
+    public async Task A_deployment_event_for_another_commit_than_the_ledger_approved_is_not_run()
     {
-        environments.Environments["production"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated };
-        provider.DeployAsync(default!, default).ReturnsForAnyArgs(new ProviderResult.Succeeded(null, null, "ok"));
+        InLedger(Entry() with { Sha = new string('a', 40) });
 
-        Assert.IsType<HandlerOutcome.Completed>(await Runner().HandleAsync(Delivery(ours: false), default));
-        await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+        Assert.IsType<HandlerOutcome.Skipped>(await Runner().HandleAsync(Delivery(), default));
+
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task A_deployment_whose_merge_is_still_being_recorded_waits_for_the_ledger()
+    {
+        InLedger(null);
+        ledger.FindMergeAsync("Codertocat/Hello-World", "production", Sha, Arg.Any<CancellationToken>())
+            .Returns(Entry() with { DeploymentId = null, State = LedgerState.Creating });
+
+        var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
+
+        Assert.False(outcome.IsFault);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task What_runs_comes_from_the_ledger_not_from_the_events_payload()
+    {
+        Succeeds();
+
+        await Runner().HandleAsync(Delivery(p => p["deployment"]!["payload"] = new JsonObject { ["base_branch"] = "attacker-branch" }), default);
+
+        await provider.Received(1).DeployAsync(
+            Arg.Is<DeploymentJob>(j => j.Branch == "master" && j.Sha == Sha && j.PayloadJson!.Contains("deployfunctions") &&
+                                       !j.PayloadJson.Contains("attacker")),
+            Arg.Any<CancellationToken>());
     }
 
     [Fact]
@@ -83,13 +136,15 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
-    public async Task Lock_is_per_repository_and_environment()
+    public async Task The_lock_is_per_repository_and_environment_whatever_their_case()
     {
-        provider.DeployAsync(default!, default).ReturnsForAnyArgs(new ProviderResult.Succeeded(null, null, "ok"));
+        Succeeds();
+        InLedger(null);
+        ledger.FindDeploymentAsync("Codertocat/Hello-World", "Production", Id, Arg.Any<CancellationToken>()).Returns(Entry());
 
-        await Runner().HandleAsync(Delivery(), default);
+        await Runner().HandleAsync(Delivery(p => p["deployment"]!["environment"] = "Production"), default);
 
-        await locks.Received(1).TryAcquireAsync("environments/Codertocat/Hello-World/production", Arg.Any<CancellationToken>());
+        await locks.Received(1).TryAcquireAsync("environments/codertocat~2fhello-world/production", Arg.Any<CancellationToken>());
         await held.Received(1).DisposeAsync();
     }
 
@@ -100,7 +155,7 @@ public sealed class DeploymentRunnerTests
     [InlineData(DeploymentState.Inactive)]
     public async Task Deployment_with_a_final_status_is_left_alone(DeploymentState state)
     {
-        Statuses.GetAll("Codertocat", "Hello-World", 145988746).Returns([Status(state)]);
+        Statuses.GetAll("Codertocat", "Hello-World", Id).Returns([Status(state)]);
 
         Assert.IsType<HandlerOutcome.Completed>(await Runner().HandleAsync(Delivery(), default));
 
@@ -109,7 +164,7 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
-    public async Task Success_posts_in_progress_then_success_with_the_environment_url()
+    public async Task Success_records_started_before_the_provider_and_the_result_before_reporting_it()
     {
         provider.DeployAsync(default!, default).ReturnsForAnyArgs(
             new ProviderResult.Succeeded(new Uri("https://app.example.com/"), new Uri("https://ci.example.com/run/1"), "Deployed"));
@@ -118,10 +173,11 @@ public sealed class DeploymentRunnerTests
 
         Received.InOrder(() =>
         {
-            Statuses.Create("Codertocat", "Hello-World", 145988746, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.InProgress));
+            Statuses.Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.InProgress));
+            ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Started), Arg.Any<CancellationToken>());
             provider.DeployAsync(Arg.Any<DeploymentJob>(), Arg.Any<CancellationToken>());
-            held.SaveAsync(Arg.Is<IReadOnlyDictionary<string, string>>(r => r["state"] == "success"), Arg.Any<CancellationToken>());
-            Statuses.Create("Codertocat", "Hello-World", 145988746, Arg.Is<NewDeploymentStatus>(s =>
+            ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Succeeded), Arg.Any<CancellationToken>());
+            Statuses.Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s =>
                 s.State == DeploymentState.Success && s.EnvironmentUrl == "https://app.example.com/" && s.LogUrl == "https://ci.example.com/run/1"));
         });
     }
@@ -133,7 +189,7 @@ public sealed class DeploymentRunnerTests
 
         await Runner().HandleAsync(Delivery(), default);
 
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746,
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
             Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Failure && s.Description == "Deploy hook answered 500"));
     }
 
@@ -144,50 +200,118 @@ public sealed class DeploymentRunnerTests
 
         await Runner().HandleAsync(Delivery(), default);
 
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746,
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
             Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("did not answer")));
     }
 
     [Fact]
     public async Task A_result_recorded_by_an_earlier_attempt_is_reported_without_deploying_again()
     {
-        held.Record.Returns(new Dictionary<string, string>
-        {
-            ["deployment_id"] = "145988746", ["state"] = "success", ["description"] = "Deployed",
-            ["environment_url"] = Uri.EscapeDataString("https://app.example.com/"),
-        });
+        InLedger(Entry() with { State = LedgerState.Succeeded, ResultDescription = "Deployed", ResultEnvironmentUrl = "https://app.example.com/" });
 
         await Runner().HandleAsync(Delivery(), default);
 
         await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746,
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
             Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Success && s.EnvironmentUrl == "https://app.example.com/"));
     }
 
     [Fact]
-    public async Task An_error_recorded_by_an_earlier_attempt_is_reported_as_error_again()
+    public async Task A_run_that_started_and_never_recorded_a_result_is_reported_interrupted_not_run_again()
     {
-        held.Record.Returns(new Dictionary<string, string>
-        {
-            ["deployment_id"] = "145988746", ["state"] = "error", ["description"] = Uri.EscapeDataString("The deploy hook did not answer within 120 s"),
-        });
+        InLedger(Entry() with { State = LedgerState.Started, StartedAt = DateTimeOffset.UtcNow.AddMinutes(-3) });
 
         await Runner().HandleAsync(Delivery(), default);
 
         await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746, Arg.Is<NewDeploymentStatus>(s =>
-            s.State == DeploymentState.Error && s.Description == "The deploy hook did not answer within 120 s"));
+        Assert.Equal(LedgerState.Interrupted, Assert.Single(writes).State);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
+            Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.StartsWith("Interrupted", StringComparison.Ordinal)));
     }
 
     [Fact]
-    public async Task A_record_of_another_deployment_does_not_stop_this_one()
+    public async Task An_interrupted_run_is_run_again_when_its_provider_is_idempotent()
     {
-        held.Record.Returns(new Dictionary<string, string> { ["deployment_id"] = "1", ["state"] = "success", ["description"] = "x" });
-        provider.DeployAsync(default!, default).ReturnsForAnyArgs(new ProviderResult.Succeeded(null, null, "ok"));
+        InLedger(Entry() with { State = LedgerState.Started, StartedAt = DateTimeOffset.UtcNow.AddMinutes(-3) });
+        provider.Idempotent.Returns(true);
+        Succeeds();
 
         await Runner().HandleAsync(Delivery(), default);
 
         await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+    }
+
+    [Fact]
+    public async Task An_older_commit_than_one_that_already_ran_is_marked_inactive_and_never_run()
+    {
+        var newer = Entry() with { DeploymentId = Id + 1, Sha = new string('b', 40), State = LedgerState.Succeeded };
+        ledger.NewerThatRanAsync(Arg.Is<LedgerEntry>(e => e.DeploymentId == Id), Arg.Any<CancellationToken>()).Returns(newer);
+
+        var outcome = await Runner().HandleAsync(Delivery(), default);
+
+        Assert.IsType<HandlerOutcome.Completed>(outcome);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        Assert.Equal(LedgerState.Superseded, Assert.Single(writes).State);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s =>
+            s.State == DeploymentState.Inactive && s.Description!.Contains($"superseded by deployment {Id + 1}", StringComparison.OrdinalIgnoreCase)));
+    }
+
+    [Fact]
+    public async Task A_repository_removed_from_the_allowed_list_since_the_merge_is_not_run()
+    {
+        options.Repositories = "Codertocat/Other";
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        Assert.Equal(LedgerState.Refused, Assert.Single(writes).State);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
+            Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("Deploy__Repositories")));
+    }
+
+    [Fact]
+    public async Task An_environment_whose_provider_lacks_its_settings_is_error_before_anything_is_announced()
+    {
+        options.DefaultProvider = ProviderKinds.Http;
+        provider.Kind.Returns(ProviderKinds.Http);
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        await Statuses.DidNotReceive().Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.InProgress));
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
+            Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("Environments__production__Url")));
+    }
+
+    [Fact]
+    public async Task Losing_the_lock_mid_run_cancels_the_provider_and_records_and_reports_nothing()
+    {
+        using var lost = new CancellationTokenSource();
+        held.Lost.Returns(lost.Token);
+        provider.DeployAsync(default!, default).ReturnsForAnyArgs(async call =>
+        {
+            await lost.CancelAsync();
+            await Task.Delay(Timeout.Infinite, call.Arg<CancellationToken>());
+            return (ProviderResult)new ProviderResult.Succeeded(null, null, "never");
+        });
+
+        var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
+
+        Assert.Contains("lock was lost", outcome.Reason, StringComparison.Ordinal);
+        Assert.Equal([LedgerState.Started], writes.Select(w => w.State));
+        await Statuses.DidNotReceive().Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State != DeploymentState.InProgress));
+    }
+
+    [Fact]
+    public async Task A_result_is_not_recorded_nor_reported_when_the_lock_cannot_be_confirmed_after_the_run()
+    {
+        Succeeds();
+        held.ConfirmAsync(default).ReturnsForAnyArgs(true, false);
+
+        Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
+
+        Assert.Equal([LedgerState.Started], writes.Select(w => w.State));
+        await Statuses.DidNotReceive().Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Success));
     }
 
     [Fact]
@@ -198,17 +322,42 @@ public sealed class DeploymentRunnerTests
 
         await Runner().HandleAsync(Delivery(), default);
 
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746, Arg.Is<NewDeploymentStatus>(s =>
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s =>
             s.State == DeploymentState.InProgress && s.LogUrl == "https://github.com/Codertocat/Hello-World/actions/workflows/deploy.yml"));
         await Statuses.ReceivedWithAnyArgs(1).Create(default!, default!, default, default!);
     }
 
     [Fact]
-    public async Task Giving_up_leaves_the_deployment_in_error()
+    public async Task Giving_up_leaves_a_ledger_deployment_in_error()
     {
         await Runner().OnGiveUpAsync(Delivery(), "still failing after 8 retries", default);
 
-        await Statuses.Received(1).Create("Codertocat", "Hello-World", 145988746,
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
             Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("gave up")));
+    }
+
+    [Fact]
+    public async Task Giving_up_touches_neither_a_deployment_the_app_did_not_create_nor_one_that_has_a_result()
+    {
+        InLedger(null);
+        await Runner().OnGiveUpAsync(Delivery(), "gave up", default);
+        InLedger(Entry() with { State = LedgerState.Succeeded });
+        await Runner().OnGiveUpAsync(Delivery(), "gave up", default);
+
+        await Statuses.DidNotReceiveWithAnyArgs().Create(default!, default!, default, default!);
+    }
+
+    [Fact]
+    public async Task Giving_up_on_a_delivery_whose_payload_is_lost_still_finds_its_deployment_by_the_envelope()
+    {
+        var lost = new QueuedDelivery(new WebhookEnvelope
+        {
+            DeliveryId = "d-1", Event = "deployment", Action = "created", ReceivedAt = DateTimeOffset.UtcNow,
+            Repository = "Codertocat/Hello-World", DeploymentId = Id, Environment = "production", PayloadBlob = "payloads/gone.json",
+        }, ReadOnlyMemory<byte>.Empty);
+
+        await Runner().OnGiveUpAsync(lost, "the payload blob payloads/gone.json does not exist", default);
+
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error));
     }
 }

@@ -14,7 +14,7 @@ using Octokit;
 
 namespace DeployFunctions.Tests.Deployments;
 
-/// <summary>The merged-pull-request handler's decisions, with GitHub, the lock and notifications substituted.</summary>
+/// <summary>The merged-pull-request handler's decisions, with GitHub, the ledger, the lock and notifications substituted.</summary>
 public sealed class MergedPullRequestHandlerTests
 {
     private static readonly DateTimeOffset Received = new(2026, 11, 26, 9, 0, 0, TimeSpan.Zero);
@@ -22,20 +22,21 @@ public sealed class MergedPullRequestHandlerTests
     private readonly IGitHubClient github = Substitute.For<IGitHubClient>();
     private readonly ILeaseLocks locks = Substitute.For<ILeaseLocks>();
     private readonly ILeaseLock held = Substitute.For<ILeaseLock>();
+    private readonly IDeploymentLedger ledger = Substitute.For<IDeploymentLedger>();
     private readonly INotifier notifier = Substitute.For<INotifier>();
     private readonly FakeTimeProvider clock = new(Received);
     private readonly DeployOptions options = new() { WaitForChecksMinutes = 60, ChecksRetrySeconds = 60 };
 
     public MergedPullRequestHandlerTests()
     {
-        clients.CreateAsync(default, default).ReturnsForAnyArgs(github);
+        clients.CreateAsync(default, default, default).ReturnsForAnyArgs(github);
         locks.TryAcquireAsync(default!, default).ReturnsForAnyArgs(held);
-        held.Record.Returns(new Dictionary<string, string>());
+        ledger.ApproveAsync(default!, default).ReturnsForAnyArgs(call => call.Arg<LedgerEntry>());
         // The existing-deployment lookup goes through github.Connection; NSubstitute's recursive substitute answers
         // with an empty body there, i.e. "no deployment yet". The stand-in tests cover the lookup itself.
     }
 
-    private MergedPullRequestHandler Handler() => new(new MergePolicy(Options.Create(options)), clients, locks, notifier, Options.Create(options), clock);
+    private MergedPullRequestHandler Handler() => new(new DeployPolicy(Options.Create(options)), ledger, clients, locks, notifier, Options.Create(options), clock);
 
     /// <summary>DERIVED from GitHub's closed example: merged into the default branch.</summary>
     private static QueuedDelivery Delivery(Action<JsonObject>? change = null)
@@ -50,6 +51,14 @@ public sealed class MergedPullRequestHandlerTests
         }, WebhookExamples.Bytes(payload));
     }
 
+    private const string MergeSha = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c";
+
+    private static LedgerEntry Approval() => new()
+    {
+        Repository = "Codertocat/Hello-World", Environment = "production", Sha = MergeSha, Ref = MergeSha, BaseBranch = "master",
+        Source = LedgerSources.Merge, RequestedBy = "Codertocat", Reason = "merged", Order = Received, Payload = "{}", DeliveryId = "d-0",
+    };
+
     private static Deployment Created(long id) => new(id, "", "", "", "", null, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "", "", "", "production", "production", false, true, "deploy");
 
     [Fact]
@@ -59,7 +68,7 @@ public sealed class MergedPullRequestHandlerTests
 
         Assert.Contains("not the default branch", Assert.IsType<HandlerOutcome.Skipped>(outcome).Reason, StringComparison.Ordinal);
         await locks.DidNotReceiveWithAnyArgs().TryAcquireAsync(default!, default);
-        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default);
+        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default, default);
     }
 
     [Fact]
@@ -70,30 +79,70 @@ public sealed class MergedPullRequestHandlerTests
         var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Handler().HandleAsync(Delivery(), default));
 
         Assert.False(outcome.IsFault);
-        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default);
+        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default, default);
     }
 
     [Fact]
-    public async Task A_deployment_recorded_under_the_lock_means_nothing_to_create()
+    public async Task A_deployment_recorded_in_the_ledger_means_nothing_to_create()
     {
-        held.Record.Returns(new Dictionary<string, string> { ["deployment_id"] = "1001" });
+        ledger.FindMergeAsync("Codertocat/Hello-World", "production", MergeSha, Arg.Any<CancellationToken>())
+            .Returns(Approval() with { DeploymentId = 1001, State = LedgerState.Created });
 
         var outcome = await Handler().HandleAsync(Delivery(), default);
 
         Assert.Contains("deployment 1001", Assert.IsType<HandlerOutcome.Completed>(outcome).Reason, StringComparison.Ordinal);
-        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default);
+        await clients.DidNotReceiveWithAnyArgs().CreateAsync(default, default, default);
     }
 
     [Fact]
-    public async Task Created_deployment_is_recorded_under_the_per_commit_lock()
+    public async Task The_approval_is_recorded_before_GitHub_is_asked_and_the_deployment_id_after()
     {
         github.Repository.Deployment.Create(default!, default!, default!).ReturnsForAnyArgs(Created(1001));
 
         await Handler().HandleAsync(Delivery(), default);
 
         await locks.Received(1).TryAcquireAsync(
-            "merges/Codertocat/Hello-World/production/0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", Arg.Any<CancellationToken>());
-        await held.Received(1).SaveAsync(Arg.Is<IReadOnlyDictionary<string, string>>(r => r["deployment_id"] == "1001"), Arg.Any<CancellationToken>());
+            "merges/codertocat~2fhello-world/production/0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", Arg.Any<CancellationToken>());
+        NSubstitute.Received.InOrder(() =>
+        {
+            ledger.ApproveAsync(Arg.Is<LedgerEntry>(e => e.Sha == MergeSha && e.Environment == "production" && e.Source == "merge" &&
+                                                         e.PullRequest == 2 && e.BaseBranch == "master" && e.Payload.Contains("\"created_by\"")),
+                Arg.Any<CancellationToken>());
+            github.Repository.Deployment.Create("Codertocat", "Hello-World", Arg.Any<NewDeployment>());
+            ledger.RecordCreatedAsync(Arg.Is<LedgerEntry>(e => e.Sha == MergeSha), 1001, Arg.Any<CancellationToken>());
+        });
+    }
+
+    [Fact]
+    public async Task The_ledger_order_is_when_the_pull_request_was_merged_not_when_it_arrived()
+    {
+        github.Repository.Deployment.Create(default!, default!, default!).ReturnsForAnyArgs(Created(1001));
+
+        await Handler().HandleAsync(Delivery(p => p["pull_request"]!["merged_at"] = "2026-11-20T08:00:00Z"), default);
+
+        await ledger.Received(1).ApproveAsync(
+            Arg.Is<LedgerEntry>(e => e.Order == new DateTimeOffset(2026, 11, 20, 8, 0, 0, TimeSpan.Zero)), Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_conflict_whose_message_mentions_a_branch_named_emergency_waits_for_checks_instead_of_giving_up()
+    {
+        github.Repository.Deployment.Create(default!, default!, default!)
+            .ThrowsAsyncForAnyArgs(new ApiException("Conflict: Commit status checks failed for emergency-fix.", HttpStatusCode.Conflict));
+
+        var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Handler().HandleAsync(Delivery(), default));
+
+        Assert.False(outcome.IsFault);
+    }
+
+    [Fact]
+    public async Task GitHubs_merge_conflict_message_gives_up_at_once()
+    {
+        github.Repository.Deployment.Create(default!, default!, default!)
+            .ThrowsAsyncForAnyArgs(new ApiException("Conflict merging main into feature.", HttpStatusCode.Conflict));
+
+        Assert.Contains("merge conflict", Assert.IsType<HandlerOutcome.Failed>(await Handler().HandleAsync(Delivery(), default)).Reason,
+            StringComparison.Ordinal);
     }
 
     [Fact]
@@ -116,7 +165,7 @@ public sealed class MergedPullRequestHandlerTests
         var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Handler().HandleAsync(Delivery(), default));
 
         Assert.True(outcome.IsFault);
-        await held.DidNotReceiveWithAnyArgs().SaveAsync(default!, default);
+        await ledger.DidNotReceiveWithAnyArgs().RecordCreatedAsync(default!, default, default);
     }
 
     [Fact]

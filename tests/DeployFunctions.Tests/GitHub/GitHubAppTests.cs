@@ -43,7 +43,7 @@ public sealed class GitHubAppTests
 
         for (var call = 0; call < 5; call++)
         {
-            var client = await factory.CreateAsync(77, CancellationToken.None);
+            var client = await factory.CreateAsync(77, null, CancellationToken.None);
             await client.Repository.Deployment.GetAll("octo", "app");
         }
 
@@ -54,25 +54,47 @@ public sealed class GitHubAppTests
         Assert.StartsWith("Token ghs_standin", calls[0].Authorization, StringComparison.OrdinalIgnoreCase);
 
         clock.Advance(TimeSpan.FromMinutes(54)); // 6 minutes left: still good
-        await factory.CreateAsync(77, CancellationToken.None);
+        await factory.CreateAsync(77, null, CancellationToken.None);
         Assert.Equal(1, TokenRequests(gitHub));
 
         clock.Advance(TimeSpan.FromMinutes(2)); // 4 minutes left: refresh
-        await factory.CreateAsync(77, CancellationToken.None);
+        await factory.CreateAsync(77, null, CancellationToken.None);
         Assert.Equal(2, TokenRequests(gitHub));
 
-        await factory.CreateAsync(78, CancellationToken.None); // another installation has its own token
+        await factory.CreateAsync(78, null, CancellationToken.None); // another installation has its own token
         Assert.Equal(3, TokenRequests(gitHub));
     }
 
     [Fact]
-    public async Task App_authentication_without_an_installation_id_is_a_permanent_failure()
+    public async Task A_delivery_without_an_installation_id_uses_the_Apps_installation_on_the_repository_looked_up_once()
+    {
+        await using var gitHub = new StandInServer(new StandInOptions());
+        await gitHub.StartAsync();
+        gitHub.State.InstallApp("octo/app", 4242);
+        using var factory = Factory(gitHub, TimeProvider.System);
+
+        for (var call = 0; call < 3; call++)
+        {
+            var client = await factory.CreateAsync(null, "octo/app", CancellationToken.None);
+            await client.Repository.Deployment.GetAll("octo", "app");
+        }
+
+        var lookups = gitHub.State.Requests.Where(r => r.Path == "/repos/octo/app/installation").ToList();
+        Assert.Single(lookups);
+        Assert.StartsWith("Bearer ", lookups[0].Authorization, StringComparison.Ordinal);
+        Assert.Single(gitHub.State.Requests, r => r.Path == "/app/installations/4242/access_tokens");
+    }
+
+    [Fact]
+    public async Task A_repository_the_App_is_not_installed_on_is_a_permanent_failure_that_says_so()
     {
         await using var gitHub = new StandInServer(new StandInOptions());
         await gitHub.StartAsync();
         using var factory = Factory(gitHub, TimeProvider.System);
 
-        await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, "octo/app", CancellationToken.None));
+        Assert.Contains("not installed on octo/app", failure.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, null, CancellationToken.None));
     }
 
     private static GitHubClientFactory Factory(StandInServer gitHub, TimeProvider clock) => new(

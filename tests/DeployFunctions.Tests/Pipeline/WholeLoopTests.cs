@@ -240,26 +240,94 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
-    public async Task Two_deployments_to_one_environment_never_overlap()
+    public async Task Two_deployments_to_one_environment_never_overlap_and_the_newer_merge_is_what_stays_deployed()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
             settings["Environments:production:DelaySeconds"] = "1");
 
         var first = MergedIntoDefaultBranch("1111111111111111111111111111111111111111");
+        first["pull_request"]!["merged_at"] = "2026-11-26T09:00:00Z";
         var second = MergedIntoDefaultBranch("2222222222222222222222222222222222222222");
         second["pull_request"]!["number"] = 3;
+        second["pull_request"]!["merged_at"] = "2026-11-26T09:00:05Z";
         await Task.WhenAll(pipeline.DeliverAsync("pull_request", first), pipeline.DeliverAsync("pull_request", second));
 
-        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 && pipeline.Deployments().All(d => pipeline.StatesOf(d).Contains("success")),
+        // Whichever the runner takes first: the newer merge ends deployed; the older one ran before it or not at all.
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 &&
+                                         pipeline.Deployments().All(d => pipeline.StatesOf(d).Any(s => s is "success" or "inactive")),
             "both deployments finished", TimeSpan.FromSeconds(60));
-        var spans = pipeline.Deployments().Select(d =>
+        var older = pipeline.Deployments().Single(d => d.Sha.StartsWith('1'));
+        var newer = pipeline.Deployments().Single(d => d.Sha.StartsWith('2'));
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(newer));
+        var spans = pipeline.Deployments().Where(d => pipeline.StatesOf(d).Contains("in_progress")).Select(d =>
         {
             lock (pipeline.GitHub.State.Gate)
             {
-                return (Start: d.Statuses.Single(s => s.State == "in_progress").CreatedAt, End: d.Statuses.Single(s => s.State == "success").CreatedAt);
+                return (Start: d.Statuses.Single(s => s.State == "in_progress").CreatedAt, End: d.Statuses.Single(s => s.State == "success").CreatedAt,
+                    Sha: d.Sha);
             }
         }).OrderBy(s => s.Start).ToList();
-        Assert.True(spans[0].End <= spans[1].Start, $"overlap: first ran {spans[0].Start:O}-{spans[0].End:O}, second started {spans[1].Start:O}");
+        Assert.Equal(newer.Sha, spans[^1].Sha);
+        if (spans.Count == 2)
+        {
+            Assert.True(spans[0].End <= spans[1].Start, $"overlap: first ran {spans[0].Start:O}-{spans[0].End:O}, second started {spans[1].Start:O}");
+        }
+        else
+        {
+            Assert.Equal(["inactive"], pipeline.StatesOf(older));
+        }
+    }
+
+    [Fact]
+    public async Task An_older_merge_whose_checks_finish_after_a_newer_merge_deployed_is_marked_inactive_and_never_runs()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings => settings["Deploy:ChecksRetrySeconds"] = "3");
+        var older = MergedIntoDefaultBranch("1111111111111111111111111111111111111111");
+        older["pull_request"]!["merged_at"] = "2026-11-26T09:00:00Z";
+        var newer = MergedIntoDefaultBranch("2222222222222222222222222222222222222222");
+        newer["pull_request"]!["number"] = 3;
+        newer["pull_request"]!["merged_at"] = "2026-11-26T09:01:00Z";
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, """{"message":"Conflict: Commit status checks failed for master."}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", older));
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Method == "POST" && r.Status == 409), "the older merge waits for checks");
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", newer));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 &&
+                                         pipeline.Deployments().All(d => pipeline.StatesOf(d).Any(s => s is "success" or "inactive")),
+            "both deployments settled", TimeSpan.FromSeconds(60));
+        var newest = pipeline.Deployments().Single(d => d.Sha.StartsWith('2'));
+        var oldest = pipeline.Deployments().Single(d => d.Sha.StartsWith('1'));
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(newest));
+        Assert.Equal(["inactive"], pipeline.StatesOf(oldest));
+        lock (pipeline.GitHub.State.Gate)
+        {
+            Assert.Contains($"Superseded by deployment {newest.Id}", oldest.Statuses.Single().Description, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_collaborator_creating_a_production_deployment_of_an_unreviewed_branch_gets_nothing_run_and_no_status()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        // Anyone with write access can call the Deployments API, and can copy the app's payload marker.
+        var attacker = new Octokit.GitHubClient(new Octokit.ProductHeaderValue("attacker"), pipeline.GitHub.BaseAddress)
+        {
+            Credentials = new Octokit.Credentials("collaborator-token"),
+        };
+        var forged = await attacker.Repository.Deployment.Create("Codertocat", "Hello-World", new Octokit.NewDeployment("unreviewed-branch")
+        {
+            Environment = "production",
+            AutoMerge = false,
+            RequiredContexts = [],
+            Payload = new Dictionary<string, string> { ["created_by"] = "deployfunctions", ["base_branch"] = "unreviewed-branch" },
+        });
+
+        await Eventually.TrueAsync(() => pipeline.Pump.Invocations >= 1, "the deployment event was handled");
+        await Task.Delay(500);
+        Assert.Empty(pipeline.StatesOf(pipeline.Deployments().Single(d => d.Id == forged.Id)));
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Path.EndsWith("/statuses", StringComparison.Ordinal));
+        Assert.Empty(pipeline.Pump.Failures);
     }
 
     [Fact]

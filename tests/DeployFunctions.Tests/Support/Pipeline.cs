@@ -48,6 +48,7 @@ internal sealed class Pipeline : IAsyncDisposable
             settings["PayloadContainer"] = prefix + "-payloads";
             settings["LockContainer"] = prefix + "-locks";
             settings["HistoryTable"] = prefix + "History";
+            settings["LedgerTable"] = prefix + "Ledger";
             settings["GitHub:ApiBaseUrl"] = gitHub.BaseAddress.ToString();
             settings["GitHub:RequestTimeoutSeconds"] = "5";
             settings["Deploy:ChecksRetrySeconds"] = "0.3";

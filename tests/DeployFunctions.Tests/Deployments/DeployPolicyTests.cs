@@ -7,13 +7,13 @@ using Octokit.Webhooks.Events.PullRequest;
 
 namespace DeployFunctions.Tests.Deployments;
 
-public sealed class MergePolicyTests
+public sealed class DeployPolicyTests
 {
     private static MergeDecision Decide(JsonObject payload, Action<DeployOptions>? configure = null)
     {
         var options = new DeployOptions();
         configure?.Invoke(options);
-        return new MergePolicy(Options.Create(options)).Decide(payload.Deserialize<PullRequestClosedEvent>()!);
+        return new DeployPolicy(Options.Create(options)).Decide(payload.Deserialize<PullRequestClosedEvent>()!);
     }
 
     /// <summary>DERIVED from GitHub's closed example: merged into the default branch ('master' in the example).</summary>

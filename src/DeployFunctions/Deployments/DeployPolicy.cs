@@ -15,6 +15,9 @@ public sealed record DeploymentRequest
     public required string DeployUser { get; init; }
     public required string BaseBranch { get; init; }
 
+    /// <summary>When the merge landed: the deployment's place in its environment's order (newest wins).</summary>
+    public required DateTimeOffset MergedAt { get; init; }
+
     public string FullName => $"{Owner}/{Repository}";
 }
 
@@ -30,8 +33,12 @@ public abstract record MergeDecision
     public sealed record DoNotDeploy(string Reason) : MergeDecision;
 }
 
-/// <summary>The rules that turn a merge into a deployment request.</summary>
-public sealed class MergePolicy(IOptions<DeployOptions> options)
+/// <summary>
+/// The one place that answers "may this commit deploy to this environment?": for a merge when it is delivered
+/// (<see cref="Decide"/>), and again for a ledger deployment just before it runs (<see cref="Recheck"/>), so a change of
+/// settings in between is honoured.
+/// </summary>
+public sealed class DeployPolicy(IOptions<DeployOptions> options)
 {
     private readonly DeployOptions options = options.Value;
     private readonly IReadOnlyDictionary<string, string> branches = options.Value.ParseBranchEnvironments();
@@ -102,11 +109,43 @@ public sealed class MergePolicy(IOptions<DeployOptions> options)
             PullRequestTitle = pullRequest.Title ?? "",
             DeployUser = pullRequest.MergedBy?.Login ?? merged.Sender?.Login ?? "unknown",
             BaseBranch = baseBranch,
+            MergedAt = pullRequest.MergedAt ?? pullRequest.ClosedAt ?? DateTimeOffset.MinValue,
         });
     }
 
-    private static bool Matches(string allowed, string fullName) =>
+    /// <summary>
+    /// Null when the ledger deployment may still run; else why not. The repository must still be allowed and the
+    /// environment must still be where its branch deploys.
+    /// </summary>
+    public string? Recheck(LedgerEntry deployment)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        if (repositories.Count > 0 && !repositories.Any(allowed => Matches(allowed, deployment.Repository)))
+        {
+            return $"repository {deployment.Repository} is no longer in Deploy__Repositories";
+        }
+
+        if (deployment.Source != LedgerSources.Merge)
+        {
+            return $"deployments from '{deployment.Source}' are not allowed";
+        }
+
+        var environment = branches.Count > 0
+            ? branches.GetValueOrDefault(deployment.BaseBranch)
+            : options.DefaultEnvironment;
+        return string.Equals(environment, deployment.Environment, StringComparison.OrdinalIgnoreCase)
+            ? null
+            : $"branch '{deployment.BaseBranch}' no longer deploys to {deployment.Environment} (Deploy__BranchEnvironments, Deploy__DefaultEnvironment)";
+    }
+
+    internal static bool Matches(string allowed, string fullName) =>
         allowed.EndsWith("/*", StringComparison.Ordinal)
             ? fullName.StartsWith(allowed[..^1], StringComparison.OrdinalIgnoreCase)
             : string.Equals(allowed, fullName, StringComparison.OrdinalIgnoreCase);
+}
+
+/// <summary>What asked for a ledger deployment.</summary>
+public static class LedgerSources
+{
+    public const string Merge = "merge";
 }

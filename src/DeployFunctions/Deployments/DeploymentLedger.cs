@@ -1,0 +1,299 @@
+using System.Globalization;
+using Azure;
+using Azure.Data.Tables;
+using DeployFunctions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Deployments;
+
+/// <summary>Where a ledger deployment stands. The runner moves it forward; a result, once recorded, is final.</summary>
+public enum LedgerState
+{
+    /// <summary>Approved; GitHub is being asked to create the deployment (its id is not known yet).</summary>
+    Creating,
+
+    /// <summary>GitHub created it; it has not run.</summary>
+    Created,
+
+    /// <summary>A provider started on it; no result was recorded (yet).</summary>
+    Started,
+
+    Succeeded,
+    Failed,
+    Errored,
+
+    /// <summary>A workflow carries it out and reports the result itself.</summary>
+    HandedOff,
+
+    /// <summary>A newer commit had already run in the environment: marked inactive, never run.</summary>
+    Superseded,
+
+    /// <summary>A run started and never recorded a result (the process died): reported as error, not run again.</summary>
+    Interrupted,
+
+    /// <summary>The policy said no when it was about to run.</summary>
+    Refused,
+}
+
+/// <summary>One deployment the app decided to create, and what became of it.</summary>
+public sealed record LedgerEntry
+{
+    public required string Repository { get; init; }
+    public required string Environment { get; init; }
+    public required string Sha { get; init; }
+
+    /// <summary>The ref sent to GitHub (the commit itself).</summary>
+    public required string Ref { get; init; }
+
+    /// <summary>The branch the commit landed on; a dispatched workflow runs from it.</summary>
+    public required string BaseBranch { get; init; }
+
+    /// <summary>What asked for it: <c>merge</c> (later: <c>command</c>, <c>protection-rule</c>).</summary>
+    public required string Source { get; init; }
+
+    public long? PullRequest { get; init; }
+    public required string RequestedBy { get; init; }
+
+    /// <summary>Why the policy said yes.</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Its place among deployments of the environment: when the merge landed (GitHub's <c>merged_at</c>).</summary>
+    public required DateTimeOffset Order { get; init; }
+
+    /// <summary>The deployment payload the app sent (JSON); providers get this, never what an event claims.</summary>
+    public required string Payload { get; init; }
+
+    public required string DeliveryId { get; init; }
+    public long? DeploymentId { get; init; }
+    public LedgerState State { get; init; }
+    public DateTimeOffset? StartedAt { get; init; }
+    public string? ResultDescription { get; init; }
+    public string? ResultEnvironmentUrl { get; init; }
+    public string? ResultLogUrl { get; init; }
+
+    /// <summary>The row's version: an update succeeds only if nobody wrote it since it was read.</summary>
+    public ETag ETag { get; init; }
+
+    /// <summary>True once a provider has been started on it (or it has a result from running).</summary>
+    public bool HasRun => State is LedgerState.Started or LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored
+        or LedgerState.HandedOff or LedgerState.Interrupted;
+
+    /// <summary>True when a result is recorded (what is left is to report it).</summary>
+    public bool HasResult => State is LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored or LedgerState.HandedOff
+        or LedgerState.Superseded or LedgerState.Interrupted or LedgerState.Refused;
+}
+
+/// <summary>Someone wrote the ledger row since it was read; read it again and decide again.</summary>
+public sealed class LedgerConflictException : Exception
+{
+    public LedgerConflictException()
+    {
+    }
+
+    public LedgerConflictException(string message)
+        : base(message)
+    {
+    }
+
+    public LedgerConflictException(string message, Exception innerException)
+        : base(message, innerException)
+    {
+    }
+}
+
+/// <summary>
+/// The app's record of every deployment it decided to create. It is the only answer to "is this deployment ours?": the
+/// runner runs nothing that is not in it.
+/// </summary>
+public interface IDeploymentLedger
+{
+    /// <summary>The approval for this commit and environment from a merge, if one was recorded.</summary>
+    Task<LedgerEntry?> FindMergeAsync(string repository, string environment, string sha, CancellationToken cancellationToken);
+
+    /// <summary>Records an approval (state <see cref="LedgerState.Creating"/>) before GitHub is asked; returns the stored one if it exists.</summary>
+    Task<LedgerEntry> ApproveAsync(LedgerEntry approval, CancellationToken cancellationToken);
+
+    /// <summary>Records GitHub's deployment id for an approval, atomically with the deployment's own row.</summary>
+    Task<LedgerEntry> RecordCreatedAsync(LedgerEntry approval, long deploymentId, CancellationToken cancellationToken);
+
+    /// <summary>The ledger deployment with this id, or null when the app never created it.</summary>
+    Task<LedgerEntry?> FindDeploymentAsync(string repository, string environment, long deploymentId, CancellationToken cancellationToken);
+
+    /// <summary>Writes a deployment's new state if nobody wrote it since <see cref="LedgerEntry.ETag"/>; else <see cref="LedgerConflictException"/>.</summary>
+    Task<LedgerEntry> UpdateAsync(LedgerEntry deployment, CancellationToken cancellationToken);
+
+    /// <summary>The newest deployment of the same environment that is later in merge order than this one and has run.</summary>
+    Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Azure Table storage. Partition: repository and environment (escaped, lower-case, so names differing only in case
+/// share it). Rows: <c>merge-&lt;sha&gt;</c> for a merge's approval, <c>deployment-&lt;id&gt;</c> for a created deployment;
+/// the two are written in one transaction when GitHub's id is known.
+/// </summary>
+public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<StorageNamesOptions> names) : IDeploymentLedger
+{
+    private const string DeploymentPrefix = "deployment-";
+    private readonly TableClient table = tables.GetTableClient(names.Value.LedgerTable);
+    private int created;
+
+    public async Task<LedgerEntry?> FindMergeAsync(string repository, string environment, string sha, CancellationToken cancellationToken) =>
+        await ReadAsync(PartitionKey(repository, environment), MergeRow(sha), cancellationToken);
+
+    public async Task<LedgerEntry> ApproveAsync(LedgerEntry approval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        await EnsureTableAsync(cancellationToken);
+        var entity = ToEntity(approval with { State = LedgerState.Creating }, MergeRow(approval.Sha));
+        try
+        {
+            var response = await table.AddEntityAsync(entity, cancellationToken);
+            return approval with { State = LedgerState.Creating, ETag = response.Headers.ETag ?? default };
+        }
+        catch (RequestFailedException exception) when (exception.Status == 409)
+        {
+            return await ReadAsync(entity.PartitionKey, entity.RowKey, cancellationToken)
+                ?? throw new LedgerConflictException("The ledger approval vanished while it was being read.");
+        }
+    }
+
+    public async Task<LedgerEntry> RecordCreatedAsync(LedgerEntry approval, long deploymentId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        await EnsureTableAsync(cancellationToken);
+        var recorded = approval with { DeploymentId = deploymentId, State = LedgerState.Created };
+        var merge = ToEntity(recorded, MergeRow(approval.Sha));
+        merge.ETag = approval.ETag;
+        var deployment = ToEntity(recorded, DeploymentRow(deploymentId));
+        try
+        {
+            var responses = await table.SubmitTransactionAsync(
+                [
+                    new TableTransactionAction(TableTransactionActionType.UpdateReplace, merge, approval.ETag),
+                    new TableTransactionAction(TableTransactionActionType.Add, deployment),
+                ], cancellationToken);
+            return recorded with { ETag = responses.Value[1].Headers.ETag ?? default };
+        }
+        catch (TableTransactionFailedException exception) when (exception.Status is 409 or 412)
+        {
+            throw new LedgerConflictException(
+                $"The ledger changed while deployment {deploymentId} of {approval.Repository} was being recorded.", exception);
+        }
+    }
+
+    public async Task<LedgerEntry?> FindDeploymentAsync(
+        string repository, string environment, long deploymentId, CancellationToken cancellationToken) =>
+        await ReadAsync(PartitionKey(repository, environment), DeploymentRow(deploymentId), cancellationToken);
+
+    public async Task<LedgerEntry> UpdateAsync(LedgerEntry deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        var id = deployment.DeploymentId ?? throw new ArgumentException("Only a created deployment's row is updated.", nameof(deployment));
+        var entity = ToEntity(deployment, DeploymentRow(id));
+        try
+        {
+            var response = await table.UpdateEntityAsync(entity, deployment.ETag, TableUpdateMode.Replace, cancellationToken);
+            return deployment with { ETag = response.Headers.ETag ?? default };
+        }
+        catch (RequestFailedException exception) when (exception.Status is 409 or 412)
+        {
+            throw new LedgerConflictException($"Deployment {id} of {deployment.Repository} was updated by someone else.", exception);
+        }
+    }
+
+    public async Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await EnsureTableAsync(cancellationToken);
+        var partition = PartitionKey(deployment.Repository, deployment.Environment);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and Order ge {deployment.Order}");
+        LedgerEntry? newest = null;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var other = FromEntity(entity);
+            if (other.DeploymentId == deployment.DeploymentId || !other.HasRun || !IsLater(other, deployment))
+            {
+                continue;
+            }
+
+            if (newest is null || IsLater(other, newest))
+            {
+                newest = other;
+            }
+        }
+
+        return newest;
+    }
+
+    /// <summary>Merge order; deployment ids (GitHub's creation order) only break a tie.</summary>
+    private static bool IsLater(LedgerEntry a, LedgerEntry b) =>
+        a.Order != b.Order ? a.Order > b.Order : (a.DeploymentId ?? 0) > (b.DeploymentId ?? 0);
+
+    public static string PartitionKey(string repository, string environment) => StorageKey.Join('|', repository, environment);
+
+    private static string MergeRow(string sha) => "merge-" + StorageKey.Escape(sha);
+
+    private static string DeploymentRow(long id) => string.Create(CultureInfo.InvariantCulture, $"{DeploymentPrefix}{id:D19}");
+
+    private async Task<LedgerEntry?> ReadAsync(string partition, string row, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, row, cancellationToken: cancellationToken);
+        return found.HasValue && found.Value is { } entity ? FromEntity(entity) : null;
+    }
+
+    private async Task EnsureTableAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref created) == 0)
+        {
+            await table.CreateIfNotExistsAsync(cancellationToken);
+            Volatile.Write(ref created, 1);
+        }
+    }
+
+    private static TableEntity ToEntity(LedgerEntry entry, string row) => new(PartitionKey(entry.Repository, entry.Environment), row)
+    {
+        ["Repository"] = entry.Repository,
+        ["Environment"] = entry.Environment,
+        ["Sha"] = entry.Sha,
+        ["Ref"] = entry.Ref,
+        ["BaseBranch"] = entry.BaseBranch,
+        ["Source"] = entry.Source,
+        ["PullRequest"] = entry.PullRequest,
+        ["RequestedBy"] = entry.RequestedBy,
+        ["Reason"] = entry.Reason,
+        ["Order"] = entry.Order,
+        ["Payload"] = entry.Payload,
+        ["DeliveryId"] = entry.DeliveryId,
+        ["DeploymentId"] = entry.DeploymentId,
+        ["State"] = entry.State.ToString(),
+        ["StartedAt"] = entry.StartedAt,
+        ["ResultDescription"] = entry.ResultDescription,
+        ["ResultEnvironmentUrl"] = entry.ResultEnvironmentUrl,
+        ["ResultLogUrl"] = entry.ResultLogUrl,
+    };
+
+    private static LedgerEntry FromEntity(TableEntity entity) => new()
+    {
+        Repository = entity.GetString("Repository"),
+        Environment = entity.GetString("Environment"),
+        Sha = entity.GetString("Sha"),
+        Ref = entity.GetString("Ref"),
+        BaseBranch = entity.GetString("BaseBranch"),
+        Source = entity.GetString("Source"),
+        PullRequest = entity.GetInt64("PullRequest"),
+        RequestedBy = entity.GetString("RequestedBy"),
+        Reason = entity.GetString("Reason"),
+        Order = entity.GetDateTimeOffset("Order") ?? DateTimeOffset.MinValue,
+        Payload = entity.GetString("Payload") ?? "{}",
+        DeliveryId = entity.GetString("DeliveryId"),
+        DeploymentId = entity.GetInt64("DeploymentId"),
+        State = Enum.TryParse<LedgerState>(entity.GetString("State"), out var state) ? state : LedgerState.Refused,
+        StartedAt = entity.GetDateTimeOffset("StartedAt"),
+        ResultDescription = entity.GetString("ResultDescription"),
+        ResultEnvironmentUrl = entity.GetString("ResultEnvironmentUrl"),
+        ResultLogUrl = entity.GetString("ResultLogUrl"),
+        ETag = entity.ETag,
+    };
+}
