@@ -383,4 +383,78 @@ public sealed class WebhookIngressTests
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    [Fact]
+    public async Task A_request_that_announces_25_MB_and_sends_a_few_bytes_costs_kilobytes_not_megabytes()
+    {
+        var request = Deliveries.Request("pull_request", "{}"u8.ToArray(), signature: "sha256=" + new string('0', 64));
+        request.ContentLength = WebhookOptions.DefaultMaxBodyBytes;
+        var ingress = Ingress();
+
+        // MemoryStream reads complete synchronously, so the whole rejection runs on this thread.
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var answer = await ingress.HandleAsync(request, CancellationToken.None);
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(401, answer.StatusCode);
+        Assert.True(allocated < 256 * 1024, $"allocated {allocated:N0} bytes for a 2-byte body");
+    }
+
+    [Theory]
+    [InlineData("../../webhook-payloads/x")]
+    [InlineData("a/b")]
+    [InlineData("72d3162e cc78")]
+    [InlineData("72d3162e%2Fcc78")]
+    public async Task A_delivery_id_that_could_become_a_path_or_key_is_refused_and_never_queued(string deliveryId)
+    {
+        var answer = await SendAsync(Deliveries.Request("pull_request", WebhookExamples.Bytes(WebhookExamples.DerivedMergedPullRequest()), deliveryId: deliveryId));
+
+        Assert.Equal(400, answer.StatusCode);
+        Assert.Contains("X-GitHub-Delivery", Json(answer), StringComparison.Ordinal);
+        await queues.DidNotReceiveWithAnyArgs().EnqueueAsync(default, default!, default, default);
+    }
+
+    [Fact]
+    public async Task A_delivery_id_longer_than_a_guid_needs_is_refused()
+    {
+        var answer = await SendAsync(Deliveries.Request("ping", WebhookExamples.Bytes(WebhookExamples.Get("ping")), deliveryId: new string('a', 101)));
+
+        Assert.Equal(400, answer.StatusCode);
+    }
+
+    [Fact]
+    public async Task Every_payload_depth_the_ingress_accepts_is_readable_by_the_queue_handlers_and_a_deeper_one_is_refused()
+    {
+        var accepted = 0;
+        foreach (var depth in Enumerable.Range(58, 12).Append(100))
+        {
+            var payload = WebhookExamples.Get("deployment", "created");
+            JsonNode nested = new JsonObject();
+            for (var level = 0; level < depth - 3; level++)
+            {
+                nested = new JsonObject { ["a"] = nested };
+            }
+
+            payload["deployment"]!["payload"] = nested;
+            var bytes = WebhookExamples.Bytes(payload);
+            queues.ClearReceivedCalls();
+
+            var answer = await SendAsync(Deliveries.Request("deployment", bytes));
+
+            if (answer.StatusCode != 202)
+            {
+                Assert.Equal(400, answer.StatusCode);
+                continue;
+            }
+
+            accepted = depth;
+            var call = queues.ReceivedCalls().Single();
+            var envelope = (WebhookEnvelope)call.GetArguments()[1]!;
+            var message = envelope.Serialize(((ReadOnlyMemory<byte>)call.GetArguments()[2]!).Span);
+            var queued = new QueuedDelivery(WebhookEnvelope.Deserialize(message, out var inline), inline);
+            Assert.Equal(145988746, queued.Read<Octokit.Webhooks.Events.Deployment.DeploymentCreatedEvent>().Deployment!.Id);
+        }
+
+        Assert.InRange(accepted, 60, 69); // the limit lies inside the range tried, so both sides of it were tried
+    }
 }
