@@ -41,7 +41,8 @@ public static class DeployFunctionsServices
             .Validate(o => o.MaxAttempts >= 0 && o.BaseDelaySeconds > 0 && o.MaxDelaySeconds >= o.BaseDelaySeconds,
                 "Retry__MaxAttempts must be >= 0, Retry__BaseDelaySeconds > 0 and Retry__MaxDelaySeconds >= Retry__BaseDelaySeconds.")
             .ValidateOnStart();
-        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName));
+        services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
 
         services.AddAzureClients(clients => AddStorageClients(clients, configuration.GetSection(StorageSetting)));
         services.AddSingleton(TimeProvider.System);

@@ -121,6 +121,16 @@ public sealed class EnvironmentOptions
             return $"{prefix}Workflow (e.g. deploy.yml) is required for the github-actions provider.";
         }
 
+        if (SecretSetting.Problem($"{prefix}Secret", settings.Secret) is { } secret)
+        {
+            return secret;
+        }
+
+        if (provider == ProviderKinds.Http && settings.Url is { } url && (!url.IsAbsoluteUri || url.Scheme is not ("https" or "http")))
+        {
+            return $"{prefix}Url must be an absolute http(s) URL (an unresolved Key Vault reference is not one).";
+        }
+
         return settings.TimeoutSeconds is <= 0 or > 3600 ? $"{prefix}TimeoutSeconds must be above 0 and at most 3600." : null;
     }
 }

@@ -34,10 +34,24 @@ internal sealed class GitHubOptionsValidator : IValidateOptions<GitHubOptions>
     public ValidateOptionsResult Validate(string? name, GitHubOptions options)
     {
         var failures = new List<string>();
+        if (SecretSetting.Problem("GitHub__Token", options.Token) is { } tokenProblem)
+        {
+            failures.Add(tokenProblem);
+        }
+
+        var keyProblem = SecretSetting.Problem("GitHub__AppPrivateKey", options.AppPrivateKey);
+        if (keyProblem is not null)
+        {
+            failures.Add(keyProblem);
+        }
+
         var hasToken = !string.IsNullOrWhiteSpace(options.Token);
         if (hasToken && options.UsesApp)
         {
-            failures.Add("Set either GitHub__Token or GitHub__AppId + GitHub__AppPrivateKey, not both.");
+            failures.Add(
+                "Both GitHub__Token and the GitHub App settings (GitHub__AppId, GitHub__AppPrivateKey) are set, and the app will " +
+                "not guess which you meant: to use the App, remove GitHub__Token (local.settings.json made from the sample sets " +
+                "it for the local stand-in); to use the token, clear GitHub__AppId and GitHub__AppPrivateKey.");
         }
         else if (!hasToken && !options.UsesApp)
         {
@@ -52,7 +66,7 @@ internal sealed class GitHubOptionsValidator : IValidateOptions<GitHubOptions>
                 failures.Add("GitHub__AppId must be the numeric id of your GitHub App.");
             }
 
-            if (!CanReadPrivateKey(options.AppPrivateKey))
+            if (keyProblem is null && !CanReadPrivateKey(options.AppPrivateKey))
             {
                 failures.Add("GitHub__AppPrivateKey is not a PEM RSA private key (download one from the App's settings page).");
             }

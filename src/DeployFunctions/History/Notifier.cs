@@ -16,6 +16,16 @@ public sealed class NotificationOptions
     public Uri? WebhookUrl { get; set; }
 }
 
+internal sealed class NotificationOptionsValidator : IValidateOptions<NotificationOptions>
+{
+    public ValidateOptionsResult Validate(string? name, NotificationOptions options) =>
+        options.WebhookUrl is not { } url || (url.IsAbsoluteUri && url.Scheme is "https" or "http")
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                "Notifications__WebhookUrl must be an absolute http(s) URL, or empty for no notifications (an unresolved Key Vault " +
+                "reference is not one: check the app's access to the vault).");
+}
+
 public interface INotifier
 {
     /// <summary>Posts <paramref name="text"/>; never throws (a notification must not fail a deployment).</summary>

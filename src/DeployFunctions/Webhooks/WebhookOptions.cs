@@ -39,6 +39,14 @@ internal sealed class WebhookOptionsValidator : IValidateOptions<WebhookOptions>
                 "webhook (or GitHub App). Deliveries cannot be authenticated without it, so the app refuses to start.");
         }
 
+        for (var index = 0; index < options.Secrets.Count; index++)
+        {
+            if (SecretSetting.Problem($"Webhook__Secrets__{index}", options.Secrets[index], SecretSetting.MinimumWebhookSecretLength) is { } problem)
+            {
+                failures.Add(problem);
+            }
+        }
+
         if (options.MaxBodyBytes is <= 0 or > 100L * 1024 * 1024)
         {
             failures.Add("Webhook__MaxBodyBytes must be between 1 and 104857600 (the Functions host's own request limit).");

@@ -43,6 +43,70 @@ public sealed class CompositionTests
         Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
     }
 
+    public static TheoryData<string, string, string> SecretsThatCannotBeReal => new()
+    {
+        // App Service leaves the reference text in place when it cannot resolve it; the names are derivable from the host name.
+        { "Webhook:Secrets:0", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=webhook-secret)", "Webhook__Secrets__0" },
+        { "Webhook:Secrets:0", "replace-with-your-webhook-secret", "Webhook__Secrets__0" },
+        { "Webhook:Secrets:0", "fifteen-chars!!", "Webhook__Secrets__0" },
+        { "Webhook:Secrets:1", "@Microsoft.KeyVault(SecretUri=https://kvabc123.vault.azure.net/secrets/webhook-secret-next/)", "Webhook__Secrets__1" },
+        { "GitHub:Token", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=github-token)", "GitHub__Token" },
+        { "Notifications:WebhookUrl", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=notification-webhook-url)", "Notifications__WebhookUrl" },
+        { "Environments:production:Secret", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=hook)", "Environments__production__Secret" },
+    };
+
+    [Theory]
+    [MemberData(nameof(SecretsThatCannotBeReal))]
+    public void A_secret_that_cannot_be_the_real_one_stops_start_up_naming_the_setting_not_the_value(string key, string value, string setting)
+    {
+        using var services = TestHost.Services(Azurite, settings => settings[key] = value);
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains(setting, exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(value, exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unresolved_Key_Vault_reference_for_the_App_key_says_so_rather_than_calling_it_a_bad_pem()
+    {
+        using var services = TestHost.Services(Azurite, settings =>
+        {
+            settings.Remove("GitHub:Token");
+            settings["GitHub:AppId"] = "12345";
+            settings["GitHub:AppPrivateKey"] = "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=github-app-private-key)";
+        });
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("GitHub__AppPrivateKey is an unresolved Key Vault reference", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_token_left_beside_App_settings_is_refused_with_what_to_remove()
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(2048);
+        using var services = TestHost.Services(Azurite, settings =>
+        {
+            settings["GitHub:AppId"] = "12345";
+            settings["GitHub:AppPrivateKey"] = rsa.ExportPkcs8PrivateKeyPem();
+        });
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("remove GitHub__Token", exception.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_http_provider_as_default_without_the_environments_hook_stops_start_up_instead_of_failing_a_deployment_later()
+    {
+        using var services = TestHost.Services(Azurite, settings => settings["Deploy:DefaultProvider"] = "http");
+
+        var exception = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IStartupValidator>().Validate());
+
+        Assert.Contains("Environments__production__Url", exception.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Validation_messages_never_contain_the_secret()
     {
