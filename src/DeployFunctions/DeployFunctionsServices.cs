@@ -66,10 +66,13 @@ public static class DeployFunctionsServices
         services.AddTransient<DeploymentRunner>();
         services.AddTransient<DeploymentStatusRecorder>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
-        services.AddHttpClient<HttpDeployHookProvider>();
+        // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
+        // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.
+        // The hook's wait is Environments__<name>__TimeoutSeconds alone, not HttpClient's default 100 s on top of it.
+        services.AddHttpClient<HttpDeployHookProvider>(client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
         services.AddTransient<IDeploymentProvider>(provider => provider.GetRequiredService<HttpDeployHookProvider>());
         services.AddTransient<IDeploymentProvider, GitHubActionsProvider>();
-        services.AddHttpClient<INotifier, IncomingWebhookNotifier>();
+        services.AddHttpClient<INotifier, IncomingWebhookNotifier>().RemoveAllLoggers();
         services.AddSingleton<IDeploymentHistory, TableDeploymentHistory>();
         services.AddSingleton<IDeploymentLedger, TableDeploymentLedger>();
 

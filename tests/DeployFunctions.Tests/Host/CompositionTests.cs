@@ -108,6 +108,16 @@ public sealed class CompositionTests
     }
 
     [Fact]
+    public void The_deploy_hook_client_waits_as_long_as_the_environment_says_not_HttpClients_100_seconds()
+    {
+        using var services = TestHost.Services(Azurite);
+
+        var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(DeployFunctions.Deployments.HttpDeployHookProvider));
+
+        Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
+    }
+
+    [Fact]
     public void Validation_messages_never_contain_the_secret()
     {
         using var services = TestHost.Services(Azurite, settings =>

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using DeployFunctions.History;
 using GitHubStandIn;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DeployFunctions.Tests.Support;
 
@@ -25,6 +26,9 @@ internal sealed class Pipeline : IAsyncDisposable
         Prefix = prefix;
     }
 
+    /// <summary>Every answer the ingress gave to <see cref="DeliverAsync"/>, as text.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Answers { get; } = new();
+
     public Azurite Azurite { get; }
     public StandInServer GitHub { get; }
     public IngressServer Ingress { get; }
@@ -32,7 +36,8 @@ internal sealed class Pipeline : IAsyncDisposable
     public QueuePump Pump { get; }
     public string Prefix { get; }
 
-    public static async Task<Pipeline> StartAsync(Azurite azurite, Action<Dictionary<string, string?>>? configure = null, long? installationId = null)
+    public static async Task<Pipeline> StartAsync(
+        Azurite azurite, Action<Dictionary<string, string?>>? configure = null, long? installationId = null, ILoggerProvider? logs = null)
     {
         var prefix = "t" + Guid.NewGuid().ToString("N")[..10];
         var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Deliveries.Secret, InstallationId = installationId });
@@ -58,7 +63,7 @@ internal sealed class Pipeline : IAsyncDisposable
             settings["Environments:production:Provider"] = "simulated";
             settings["Environments:production:DelaySeconds"] = "0.2";
             configure?.Invoke(settings);
-        });
+        }, logs);
         var pump = new QueuePump(azurite.Queues(), services);
         pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses");
         return new Pipeline(azurite, gitHub, ingress, services, pump, prefix);
@@ -75,6 +80,7 @@ internal sealed class Pipeline : IAsyncDisposable
         request.Headers.Add("X-GitHub-Delivery", deliveryId ?? Guid.NewGuid().ToString());
         request.Headers.Add("X-Hub-Signature-256", Deliveries.Sign(body));
         using var response = await http.SendAsync(request);
+        Answers.Enqueue(await response.Content.ReadAsStringAsync());
         return (int)response.StatusCode;
     }
 

@@ -15,13 +15,21 @@ internal static class TestHost
         ["GitHub:ApiBaseUrl"] = "http://127.0.0.1:9/",
     };
 
-    public static ServiceProvider Services(string storage, Action<Dictionary<string, string?>>? change = null)
+    public static ServiceProvider Services(
+        string storage, Action<Dictionary<string, string?>>? change = null, ILoggerProvider? logs = null)
     {
         var settings = Settings(storage);
         change?.Invoke(settings);
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var services = new ServiceCollection();
-        services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        services.AddLogging(logging =>
+        {
+            logging.SetMinimumLevel(logs is null ? LogLevel.Warning : LogLevel.Trace);
+            if (logs is not null)
+            {
+                logging.AddProvider(logs);
+            }
+        });
         services.AddSingleton<IConfiguration>(configuration);
         services.AddDeployFunctions(configuration);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
