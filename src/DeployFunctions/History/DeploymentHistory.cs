@@ -26,8 +26,15 @@ public sealed record StatusRecord
 
 public interface IDeploymentHistory
 {
-    /// <summary>Adds the status; false when a row for that status exists already (a repeat adds nothing).</summary>
+    /// <summary>
+    /// Adds the status (a repeat adds nothing) and says whether its notification is still owed: true until
+    /// <see cref="MarkNotifiedAsync"/> was called for it, so a process that died between the row and the notification
+    /// notifies on the retry (at least once).
+    /// </summary>
     Task<bool> AddAsync(StatusRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Records that the status's notification was sent.</summary>
+    Task MarkNotifiedAsync(StatusRecord record, CancellationToken cancellationToken);
 
     /// <summary>The most recent statuses first, optionally for one repository and/or environment.</summary>
     Task<IReadOnlyList<StatusRecord>> RecentAsync(string? repository, string? environment, int limit, CancellationToken cancellationToken);
@@ -35,62 +42,81 @@ public interface IDeploymentHistory
 
 /// <summary>
 /// Azure Table storage. Partition: the repository (<c>owner~name</c>, as '/' is not allowed in keys). Row: inverted
-/// creation time then status id, so a partition reads newest first and a status has exactly one row.
+/// creation time then inverted status id (GitHub's times have one-second resolution), so a partition reads newest
+/// first and a status has exactly one row. Each row is
+/// written a second time in the partition <c>~all</c>, which reads newest first across repositories.
 /// </summary>
 public sealed class TableDeploymentHistory(TableServiceClient tables, IOptions<StorageNamesOptions> names) : IDeploymentHistory
 {
     private readonly TableClient table = tables.GetTableClient(names.Value.HistoryTable);
     private int created;
 
+    /// <summary>The partition that holds every repository's rows, newest first.</summary>
+    public const string AllRepositories = "~all";
+
     public async Task<bool> AddAsync(StatusRecord record, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(record);
         await EnsureTableAsync(cancellationToken);
+        var entity = ToEntity(record, PartitionKey(record.Repository));
+        bool owed;
         try
         {
-            await table.AddEntityAsync(ToEntity(record), cancellationToken);
-            return true;
+            await table.AddEntityAsync(entity, cancellationToken);
+            owed = true;
         }
         catch (RequestFailedException exception) when (exception.Status == 409)
         {
-            return false;
+            var stored = await table.GetEntityAsync<TableEntity>(entity.PartitionKey, entity.RowKey, ["Notified"], cancellationToken);
+            owed = stored.Value.GetBoolean("Notified") != true;
         }
+
+        try
+        {
+            await table.AddEntityAsync(ToEntity(record, AllRepositories), cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 409)
+        {
+            // A repeat: the cross-repository row exists too.
+        }
+
+        return owed;
+    }
+
+    public async Task MarkNotifiedAsync(StatusRecord record, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        var update = new TableEntity(PartitionKey(record.Repository), RowKey(record.CreatedAt, record.StatusId)) { ["Notified"] = true };
+        await table.UpdateEntityAsync(update, ETag.All, TableUpdateMode.Merge, cancellationToken);
     }
 
     public async Task<IReadOnlyList<StatusRecord>> RecentAsync(
         string? repository, string? environment, int limit, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        var filters = new List<string>();
-        if (!string.IsNullOrWhiteSpace(repository))
-        {
-            filters.Add(TableClient.CreateQueryFilter($"PartitionKey eq {PartitionKey(repository)}"));
-        }
+        var partition = string.IsNullOrWhiteSpace(repository) ? AllRepositories : PartitionKey(repository);
+        var filter = string.IsNullOrWhiteSpace(environment)
+            ? TableClient.CreateQueryFilter($"PartitionKey eq {partition}")
+            : TableClient.CreateQueryFilter($"PartitionKey eq {partition} and Environment eq {environment}");
 
-        if (!string.IsNullOrWhiteSpace(environment))
-        {
-            filters.Add(TableClient.CreateQueryFilter($"Environment eq {environment}"));
-        }
-
+        // One partition, read in key order: newest first.
         var results = new List<StatusRecord>();
-        var query = table.QueryAsync<TableEntity>(filters.Count == 0 ? null : string.Join(" and ", filters), cancellationToken: cancellationToken);
-        await foreach (var entity in query)
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, maxPerPage: Math.Min(limit, 1000), cancellationToken: cancellationToken))
         {
             results.Add(FromEntity(entity));
-            // One partition reads newest first; across partitions, read a bounded number and sort.
-            if (results.Count >= (repository is null ? 10 * limit : limit))
+            if (results.Count >= limit)
             {
                 break;
             }
         }
 
-        return [.. results.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.StatusId).Take(limit)];
+        return results;
     }
 
     public static string PartitionKey(string repository) => repository.Replace('/', '~').ToLowerInvariant();
 
     public static string RowKey(DateTimeOffset createdAt, long statusId) =>
-        string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{statusId:D19}");
+        string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.MaxValue.UtcTicks - createdAt.UtcTicks:D19}-{long.MaxValue - statusId:D19}");
 
     private async Task EnsureTableAsync(CancellationToken cancellationToken)
     {
@@ -101,7 +127,7 @@ public sealed class TableDeploymentHistory(TableServiceClient tables, IOptions<S
         }
     }
 
-    private static TableEntity ToEntity(StatusRecord record) => new(PartitionKey(record.Repository), RowKey(record.CreatedAt, record.StatusId))
+    private static TableEntity ToEntity(StatusRecord record, string partition) => new(partition, RowKey(record.CreatedAt, record.StatusId))
     {
         ["Repository"] = record.Repository,
         ["DeploymentId"] = record.DeploymentId,

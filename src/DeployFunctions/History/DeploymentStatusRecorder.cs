@@ -9,7 +9,8 @@ namespace DeployFunctions.History;
 
 /// <summary>
 /// Every deployment status: a structured log line ("Deployment status for {id} is {state}", as the guide logs it), a
-/// history row, and on a final state a notification. A repeated delivery adds no row and sends no second notification.
+/// history row, and on a final state a notification, at least once: a repeated delivery adds no row, and notifies only if
+/// the notification was not sent yet (the process may have died between the row and the notification).
 /// </summary>
 public sealed partial class DeploymentStatusRecorder(
     IDeploymentHistory history,
@@ -53,21 +54,22 @@ public sealed partial class DeploymentStatusRecorder(
             DeliveryId = delivery.Envelope.DeliveryId,
         };
 
-        if (!await history.AddAsync(record, cancellationToken))
+        var owed = await history.AddAsync(record, cancellationToken);
+        if (!owed || !NotifiedStates.Contains(state))
         {
-            return new HandlerOutcome.Completed($"status {status.Id} of deployment {deployment.Id} was recorded already");
+            return new HandlerOutcome.Completed(owed
+                ? $"recorded status {status.Id} ({state}) of deployment {deployment.Id}"
+                : $"status {status.Id} of deployment {deployment.Id} was recorded and notified already");
         }
 
-        if (NotifiedStates.Contains(state))
-        {
-            await notifier.NotifyAsync(
-                $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
-                $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
-                $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}",
-                cancellationToken);
-        }
+        await notifier.NotifyAsync(
+            $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
+            $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
+            $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}",
+            cancellationToken);
 
-        return new HandlerOutcome.Completed($"recorded status {status.Id} ({state}) of deployment {deployment.Id}");
+        await history.MarkNotifiedAsync(record, cancellationToken);
+        return new HandlerOutcome.Completed($"recorded status {status.Id} ({state}) of deployment {deployment.Id} and notified");
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;

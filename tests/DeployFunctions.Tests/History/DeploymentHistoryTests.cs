@@ -6,6 +6,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using NSubstitute;
+using NSubstitute.ExceptionExtensions;
 
 namespace DeployFunctions.Tests.History;
 
@@ -124,4 +127,52 @@ public sealed class DeploymentHistoryTests(Azurite azurite) : IClassFixture<Azur
         context.Response.Body.Position = 0;
         return (context.Response.StatusCode, JsonNode.Parse(context.Response.Body)!);
     }
+
+    [Fact]
+    public async Task A_process_that_died_between_the_history_row_and_the_notification_notifies_on_the_retry()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var history = services.GetRequiredService<IDeploymentHistory>();
+        var dying = Substitute.For<INotifier>();
+        dying.NotifyAsync(default!, default).ThrowsAsyncForAnyArgs(new OperationCanceledException("the process stops"));
+        var first = new DeploymentStatusRecorder(history, dying, NullLogger<DeploymentStatusRecorder>.Instance);
+
+        await Assert.ThrowsAsync<OperationCanceledException>(() => first.HandleAsync(Status("success", 3), default));
+        var retry = services.GetRequiredService<DeploymentStatusRecorder>();
+        await retry.HandleAsync(Status("success", 3), default);
+        await retry.HandleAsync(Status("success", 3), default);
+
+        var notification = Assert.Single(slack.Received);
+        Assert.Contains("success", notification.Body, StringComparison.Ordinal);
+        Assert.Single(await history.RecentAsync("Codertocat/Hello-World", null, 50, default));
+    }
+
+    [Fact]
+    public async Task The_cross_repository_history_is_newest_first_whichever_repository_sorts_first()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var history = services.GetRequiredService<IDeploymentHistory>();
+        var start = new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+        for (var i = 0; i < 12; i++)
+        {
+            await history.AddAsync(Record("aaa/old", i, start.AddMinutes(i)), default);
+        }
+
+        await history.AddAsync(Record("zzz/new", 100, start.AddHours(5)), default);
+        await history.AddAsync(Record("mmm/mid", 50, start.AddHours(2)), default);
+
+        var recent = await history.RecentAsync(null, null, 3, default);
+
+        Assert.Equal(["zzz/new", "mmm/mid", "aaa/old"], recent.Select(r => r.Repository));
+        Assert.Equal(11, recent[2].StatusId);
+    }
+
+    private static StatusRecord Record(string repository, long statusId, DateTimeOffset at) => new()
+    {
+        Repository = repository, DeploymentId = 1, StatusId = statusId, State = "success", Environment = "production", CreatedAt = at,
+    };
 }
