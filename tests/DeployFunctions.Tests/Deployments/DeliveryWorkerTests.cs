@@ -32,13 +32,14 @@ public sealed class DeliveryWorkerTests
     private DeliveryWorker Worker() => new(
         new DeliveryReader(payloads), retries, payloads, gate, Options.Create(options), clock, NullLogger<DeliveryWorker>.Instance);
 
-    private static BinaryData Message(int attempt = 0) => BinaryData.FromBytes(new WebhookEnvelope
+    private static BinaryData Message(int attempt = 0, long? installationId = null) => BinaryData.FromBytes(new WebhookEnvelope
     {
         DeliveryId = "d-1",
         Event = "pull_request",
         Action = "closed",
         ReceivedAt = new DateTimeOffset(2026, 11, 26, 9, 0, 0, TimeSpan.Zero),
         Repository = "octo/app",
+        InstallationId = installationId,
         Attempt = attempt,
     }.Serialize("{\"action\":\"closed\"}"u8));
 
@@ -156,6 +157,38 @@ public sealed class DeliveryWorkerTests
         clock.Advance(TimeSpan.FromSeconds(101));
         handler.HandleAsync(default!, default).ReturnsForAnyArgs(new HandlerOutcome.Completed("done"));
         Assert.IsType<HandlerOutcome.Completed>(await Worker().ProcessAsync(handler, Message(), 1, default));
+    }
+
+    [Fact]
+    public async Task A_server_error_that_says_retry_after_is_retried_no_sooner_than_it_asks()
+    {
+        var response = Substitute.For<IResponse>();
+        response.StatusCode.Returns(HttpStatusCode.ServiceUnavailable);
+        response.Body.Returns("""{"message":"Service Unavailable"}""");
+        response.Headers.Returns(new Dictionary<string, string> { ["Retry-After"] = "300" });
+        var unavailable = new ApiException(response);
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(unavailable);
+
+        await Worker().ProcessAsync(handler, Message(attempt: 0), 1, default);
+
+        // Not the 10 s of the first back-off: GitHub asked for 300.
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(300), 1, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_rate_limit_holds_back_only_the_installation_that_was_limited()
+    {
+        gate.Block(1001, clock.GetUtcNow().AddMinutes(5));
+        Returns(new HandlerOutcome.Completed("done"));
+
+        var limited = await Worker().ProcessAsync(handler, Message(installationId: 1001), 1, default);
+        var other = await Worker().ProcessAsync(handler, Message(installationId: 2002), 1, default);
+        var token = await Worker().ProcessAsync(handler, Message(), 1, default);
+
+        Assert.IsType<HandlerOutcome.RetryLater>(limited);
+        Assert.IsType<HandlerOutcome.Completed>(other);
+        Assert.IsType<HandlerOutcome.Completed>(token);
+        await handler.ReceivedWithAnyArgs(2).HandleAsync(default!, default);
     }
 
     [Fact]

@@ -88,6 +88,8 @@ public sealed class DeployPolicyTests
     [InlineData("other/repo; Codertocat/Hello-World", true)]
     [InlineData("other/*", false)]
     [InlineData("Codertocat/Hello", false)]
+    [InlineData("Codertocat-evil/*", false)]
+    [InlineData("Coder/*", false)]
     public void Allow_list_admits_listed_repositories_only(string allowed, bool deploys)
     {
         var decision = Decide(Merged(), o => o.Repositories = allowed);
@@ -97,6 +99,18 @@ public sealed class DeployPolicyTests
         {
             Assert.Equal("repository Codertocat/Hello-World is not in Deploy__Repositories", Reason(decision));
         }
+    }
+
+    [Theory]
+    [InlineData("Codertocat-evil/Hello-World")]
+    [InlineData("Codertocatx/Hello-World")]
+    public void An_owner_wildcard_does_not_admit_an_owner_whose_name_merely_starts_the_same(string repository)
+    {
+        var payload = Merged();
+        payload["repository"]!["full_name"] = repository;
+        payload["repository"]!["owner"]!["login"] = repository.Split('/')[0];
+
+        Assert.IsType<MergeDecision.DoNotDeploy>(Decide(payload, o => o.Repositories = "Codertocat/*"));
     }
 
     [Fact]

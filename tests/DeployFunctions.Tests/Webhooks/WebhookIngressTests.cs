@@ -136,6 +136,28 @@ public sealed class WebhookIngressTests
         AssertNothingQueued();
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Pull_request_closed_with_merged_missing_or_null_is_ignored_not_queued(bool missing)
+    {
+        var closed = WebhookExamples.DerivedMergedPullRequest(); // DERIVED, then the merged flag taken away again
+        if (missing)
+        {
+            closed["pull_request"]!.AsObject().Remove("merged");
+        }
+        else
+        {
+            closed["pull_request"]!["merged"] = null;
+        }
+
+        var answer = await SendAsync(Deliveries.Request("pull_request", WebhookExamples.Bytes(closed)));
+
+        Assert.Equal(200, answer.StatusCode);
+        Assert.Equal("ignored", answer.Status);
+        AssertNothingQueued();
+    }
+
     [Fact]
     public async Task Events_we_do_not_act_on_are_ignored_with_the_reason()
     {
