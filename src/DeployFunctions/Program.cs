@@ -5,4 +5,5 @@ using Microsoft.Extensions.Hosting;
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 builder.Services.AddDeployFunctions(builder.Configuration);
+builder.Services.AddDeployFunctionsTelemetry(builder.Configuration);
 await builder.Build().RunAsync();
