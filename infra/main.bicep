@@ -57,6 +57,28 @@ param productionEnvironmentUrl string = ''
 @description('Slack- or Teams-compatible incoming webhook URL for final states (Notifications__WebhookUrl); empty: none.')
 param notificationWebhookUrl string = ''
 
+@secure()
+@description('Production deploy hook URL for the http provider (Environments__production__Url, kept in Key Vault); empty: none.')
+param productionHookUrl string = ''
+
+@secure()
+@description('Production deploy hook signing key for the http provider (Environments__production__Secret, kept in Key Vault); empty: none.')
+param productionHookSecret string = ''
+
+@description('Production workflow file for the github-actions provider, e.g. deploy.yml (Environments__production__Workflow); empty: none.')
+param productionWorkflow string = ''
+
+@description('Object id of the operator (azd sets AZURE_PRINCIPAL_ID to yours); gets Key Vault Secrets Officer on the vault to rotate secrets. Empty: nobody.')
+param operatorPrincipalId string = ''
+
+@allowed(['User', 'Group', 'ServicePrincipal'])
+@description('What operatorPrincipalId is.')
+param operatorPrincipalType string = 'User'
+
+@allowed(['true', 'false'])
+@description('Key Vault purge protection. On: a deleted vault cannot be purged for 90 days, so the same environment name cannot be installed again until then. Off: azd down --purge removes it at once.')
+param keyVaultPurgeProtection string = 'false'
+
 @description('More app settings, e.g. Environments__staging__Provider; secrets belong in Key Vault and are referenced here.')
 param additionalAppSettings object = {}
 
@@ -136,6 +158,9 @@ module vault 'app/keyvault.bicep' = {
     githubToken: githubToken
     githubAppPrivateKey: githubAppPrivateKey
     notificationWebhookUrl: notificationWebhookUrl
+    productionHookUrl: productionHookUrl
+    productionHookSecret: productionHookSecret
+    purgeProtection: keyVaultPurgeProtection == 'true'
   }
 }
 
@@ -148,6 +173,8 @@ module roles 'app/roles.bicep' = {
     storageAccountName: storageName
     keyVaultName: vaultName
     applicationInsightsName: insightsName
+    operatorPrincipalId: operatorPrincipalId
+    operatorPrincipalType: operatorPrincipalType
   }
 }
 
@@ -199,6 +226,9 @@ module function 'app/function.bicep' = {
       Environments__production__Provider: productionProvider
       Environments__production__DelaySeconds: '2'
       Environments__production__EnvironmentUrl: productionEnvironmentUrl
+      Environments__production__Url: empty(productionHookUrl) ? '' : keyVaultReference(vaultName, 'production-hook-url')
+      Environments__production__Secret: empty(productionHookSecret) ? '' : keyVaultReference(vaultName, 'production-hook-secret')
+      Environments__production__Workflow: productionWorkflow
       Retry__MaxAttempts: '8'
       Retry__BaseDelaySeconds: '15'
       Retry__MaxDelaySeconds: '600'

@@ -22,6 +22,17 @@ param githubAppPrivateKey string
 @description('Slack- or Teams-compatible incoming webhook URL (it embeds a credential); empty: no notifications.')
 param notificationWebhookUrl string
 
+@secure()
+@description('The production deploy hook URL (http provider); empty: none.')
+param productionHookUrl string
+
+@secure()
+@description('The production deploy hook signing key (http provider); empty: none.')
+param productionHookSecret string
+
+@description('Purge protection: a deleted vault cannot be purged for 90 days, so the same environment name cannot be installed again until then.')
+param purgeProtection bool
+
 resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   name: name
   location: location
@@ -32,7 +43,8 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
     enableRbacAuthorization: true
     enableSoftDelete: true
     softDeleteRetentionInDays: 90
-    enablePurgeProtection: true
+    // Once on, purge protection cannot be turned off again; ARM accepts only true or nothing.
+    enablePurgeProtection: purgeProtection ? true : null
     publicNetworkAccess: 'Enabled'
   }
 
@@ -59,6 +71,16 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   resource notifications 'secrets' = if (!empty(notificationWebhookUrl)) {
     name: 'notification-webhook-url'
     properties: { value: notificationWebhookUrl }
+  }
+
+  resource hookUrl 'secrets' = if (!empty(productionHookUrl)) {
+    name: 'production-hook-url'
+    properties: { value: productionHookUrl }
+  }
+
+  resource hookSecret 'secrets' = if (!empty(productionHookSecret)) {
+    name: 'production-hook-secret'
+    properties: { value: productionHookSecret }
   }
 }
 

@@ -10,6 +10,8 @@ resource logs 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
   properties: {
     sku: { name: 'PerGB2018' }
     retentionInDays: 30
+    // Queries and ingestion need Entra identities; the workspace's shared keys do not work.
+    features: { disableLocalAuth: true }
   }
 }
 

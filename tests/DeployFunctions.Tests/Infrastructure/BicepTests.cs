@@ -74,7 +74,8 @@ public sealed class CompiledInfrastructure
 public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<CompiledInfrastructure>
 {
     private static readonly string[] SecretSettings =
-        ["Webhook__Secrets__0", "Webhook__Secrets__1", "GitHub__Token", "GitHub__AppPrivateKey", "Notifications__WebhookUrl"];
+        ["Webhook__Secrets__0", "Webhook__Secrets__1", "GitHub__Token", "GitHub__AppPrivateKey", "Notifications__WebhookUrl",
+         "Environments__production__Url", "Environments__production__Secret"];
 
     private JsonObject Single(string type) => infra.AllResources().Single(r => (string?)r["type"] == type);
 
@@ -183,7 +184,8 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
     public void Secrets_enter_only_through_secure_parameters_and_no_output_carries_one()
     {
         var parameters = infra.Template["parameters"]!.AsObject();
-        string[] secure = ["webhookSecret", "webhookSecretNext", "githubToken", "githubAppPrivateKey", "notificationWebhookUrl"];
+        string[] secure = ["webhookSecret", "webhookSecretNext", "githubToken", "githubAppPrivateKey", "notificationWebhookUrl",
+            "productionHookUrl", "productionHookSecret"];
         Assert.All(secure, name => Assert.Equal("securestring", (string?)parameters[name]!["type"]));
 
         var outputs = new[] { infra.Template }.Concat(new[] { "identity", "storage", "monitoring", "keyvault", "roles", "function" }.Select(infra.Module))
@@ -197,18 +199,50 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
     }
 
     [Fact]
-    public void Key_vault_uses_RBAC_soft_delete_and_purge_protection()
+    public void Key_vault_uses_RBAC_and_soft_delete_and_purge_protection_is_the_operators_choice_off_by_default()
     {
         var properties = Single("Microsoft.KeyVault/vaults")["properties"]!;
 
         Assert.True((bool)properties["enableRbacAuthorization"]!);
         Assert.True((bool)properties["enableSoftDelete"]!);
-        Assert.True((bool)properties["enablePurgeProtection"]!);
+        // Off by default, so `azd down --purge` frees the name; once on, ARM accepts only true or nothing.
+        Assert.Equal("[if(parameters('purgeProtection'), true(), null())]", (string?)properties["enablePurgeProtection"]);
+        Assert.Equal("false", (string?)infra.Template["parameters"]!["keyVaultPurgeProtection"]!["defaultValue"]);
     }
 
     [Fact]
     public void Application_insights_accepts_only_identity_authenticated_telemetry() =>
         Assert.True((bool)Single("Microsoft.Insights/components")["properties"]!["DisableLocalAuth"]!);
+
+    [Fact]
+    public void Log_analytics_accepts_no_shared_key_either() =>
+        Assert.True((bool)Single("Microsoft.OperationalInsights/workspaces")["properties"]!["features"]!["disableLocalAuth"]!);
+
+    [Fact]
+    public void The_operator_can_rotate_secrets_in_the_vault_and_nothing_else()
+    {
+        var roles = infra.Module("roles");
+        Assert.Equal("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", (string?)roles["variables"]!["keyVaultSecretsOfficer"]);
+        var operatorRole = CompiledInfrastructure.Resources(roles).Single(r =>
+            r["properties"]!["roleDefinitionId"]!.ToString().Contains("variables('keyVaultSecretsOfficer')", StringComparison.Ordinal));
+
+        Assert.Equal("[not(empty(parameters('operatorPrincipalId')))]", (string?)operatorRole["condition"]);
+        Assert.Contains("resourceId('Microsoft.KeyVault/vaults'", operatorRole["scope"]!.ToString(), StringComparison.Ordinal);
+        var parameters = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("infra", "main.parameters.json")))!["parameters"]!;
+        Assert.Equal("${AZURE_PRINCIPAL_ID=}", (string?)parameters["operatorPrincipalId"]!["value"]); // azd fills it with the signed-in user
+    }
+
+    [Theory]
+    [InlineData("http", "PRODUCTION_HOOK_URL", "productionHookUrl")]
+    [InlineData("http", "PRODUCTION_HOOK_SECRET", "productionHookSecret")]
+    [InlineData("github-actions", "PRODUCTION_WORKFLOW", "productionWorkflow")]
+    public void Every_production_provider_azd_offers_can_get_the_settings_it_needs_through_azd(string provider, string variable, string parameter)
+    {
+        Assert.Contains(provider, infra.Template["parameters"]!["productionProvider"]!["allowedValues"]!.AsArray().Select(v => (string?)v));
+        var parameters = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("infra", "main.parameters.json")))!["parameters"]!;
+
+        Assert.StartsWith("${" + variable, (string?)parameters[parameter]!["value"], StringComparison.Ordinal);
+    }
 
     [Theory]
     [InlineData("storageBlobDataOwner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts")]
@@ -236,7 +270,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
     {
         var assignments = infra.AllResources().Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments").ToList();
 
-        Assert.Equal(3, assignments.Count); // a loop over the three storage roles, the vault's, the App Insights one
+        Assert.Equal(4, assignments.Count); // a loop over the three storage roles, the vault's, the App Insights one, the operator's
         Assert.All(assignments, a => Assert.Contains("resourceId(", a["scope"]!.ToString(), StringComparison.Ordinal));
     }
 
@@ -282,6 +316,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal("${AZURE_LOCATION}", (string?)parameters["location"]!["value"]);
         var declared = infra.Template["parameters"]!.AsObject().Select(p => p.Key).ToHashSet();
         Assert.All(parameters.AsObject(), p => Assert.Contains(p.Key, declared));
+        Assert.NotNull(parameters["additionalAppSettings"]); // the README sends extra environments there
     }
 
     private string AppSettingsExpression() =>
