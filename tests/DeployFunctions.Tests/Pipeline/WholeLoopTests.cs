@@ -245,20 +245,12 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
             settings["Environments:production:DelaySeconds"] = "1");
 
-        var first = MergedIntoDefaultBranch("1111111111111111111111111111111111111111");
-        first["pull_request"]!["merged_at"] = "2026-11-26T09:00:00Z";
-        var second = MergedIntoDefaultBranch("2222222222222222222222222222222222222222");
-        second["pull_request"]!["number"] = 3;
-        second["pull_request"]!["merged_at"] = "2026-11-26T09:00:05Z";
-        await Task.WhenAll(pipeline.DeliverAsync("pull_request", first), pipeline.DeliverAsync("pull_request", second));
+        await Task.WhenAll(
+            pipeline.DeliverAsync("pull_request", MergedAt('1', number: 2, "2026-11-26T09:00:00Z")),
+            pipeline.DeliverAsync("pull_request", MergedAt('2', number: 3, "2026-11-26T09:00:05Z")));
 
         // Whichever the runner takes first: the newer merge ends deployed; the older one ran before it or not at all.
-        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 &&
-                                         pipeline.Deployments().All(d => pipeline.StatesOf(d).Any(s => s is "success" or "inactive")),
-            "both deployments finished", TimeSpan.FromSeconds(60));
-        var older = pipeline.Deployments().Single(d => d.Sha.StartsWith('1'));
-        var newer = pipeline.Deployments().Single(d => d.Sha.StartsWith('2'));
-        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(newer));
+        var (older, newer) = await SettledAsync(pipeline);
         var spans = pipeline.Deployments().Where(d => pipeline.StatesOf(d).Contains("in_progress")).Select(d =>
         {
             lock (pipeline.GitHub.State.Gate)
@@ -282,23 +274,13 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     public async Task An_older_merge_whose_checks_finish_after_a_newer_merge_deployed_is_marked_inactive_and_never_runs()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings => settings["Deploy:ChecksRetrySeconds"] = "3");
-        var older = MergedIntoDefaultBranch("1111111111111111111111111111111111111111");
-        older["pull_request"]!["merged_at"] = "2026-11-26T09:00:00Z";
-        var newer = MergedIntoDefaultBranch("2222222222222222222222222222222222222222");
-        newer["pull_request"]!["number"] = 3;
-        newer["pull_request"]!["merged_at"] = "2026-11-26T09:01:00Z";
         pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, """{"message":"Conflict: Commit status checks failed for master."}"""));
 
-        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", older));
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedAt('1', number: 2, "2026-11-26T09:00:00Z")));
         await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Method == "POST" && r.Status == 409), "the older merge waits for checks");
-        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", newer));
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedAt('2', number: 3, "2026-11-26T09:01:00Z")));
 
-        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 &&
-                                         pipeline.Deployments().All(d => pipeline.StatesOf(d).Any(s => s is "success" or "inactive")),
-            "both deployments settled", TimeSpan.FromSeconds(60));
-        var newest = pipeline.Deployments().Single(d => d.Sha.StartsWith('2'));
-        var oldest = pipeline.Deployments().Single(d => d.Sha.StartsWith('1'));
-        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(newest));
+        var (oldest, newest) = await SettledAsync(pipeline);
         Assert.Equal(["inactive"], pipeline.StatesOf(oldest));
         lock (pipeline.GitHub.State.Gate)
         {
@@ -359,6 +341,27 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     /// <summary>DERIVED from GitHub's real closed example: merged into the repository's default branch.</summary>
+    /// <summary>A merge of commit <c>cccc…</c> (40 times <paramref name="commit"/>) at <paramref name="mergedAt"/>. DERIVED.</summary>
+    private static JsonObject MergedAt(char commit, int number, string mergedAt)
+    {
+        var merged = MergedIntoDefaultBranch(new string(commit, 40));
+        merged["pull_request"]!["number"] = number;
+        merged["pull_request"]!["merged_at"] = mergedAt;
+        return merged;
+    }
+
+    /// <summary>Waits until the merges of commits 1111… and 2222… both ended; the newer must have succeeded.</summary>
+    private static async Task<(StandInDeployment Older, StandInDeployment Newer)> SettledAsync(Support.Pipeline pipeline)
+    {
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 &&
+                                         pipeline.Deployments().All(d => pipeline.StatesOf(d).Any(s => s is "success" or "inactive")),
+            "both deployments settled", TimeSpan.FromSeconds(60));
+        var older = pipeline.Deployments().Single(d => d.Sha.StartsWith('1'));
+        var newer = pipeline.Deployments().Single(d => d.Sha.StartsWith('2'));
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(newer));
+        return (older, newer);
+    }
+
     private static JsonObject MergedIntoDefaultBranch(string sha = MergeSha)
     {
         var merged = WebhookExamples.DerivedMergedPullRequest(sha);
