@@ -219,6 +219,18 @@ public sealed class DeploymentRunner(
         {
             result = new ProviderResult.Errored(exception.Message);
         }
+        catch (Exception exception) when (GitHubFailure.Classify(exception, clock.GetUtcNow()) is { } failure)
+        {
+            if (failure.Transient)
+            {
+                // GitHub did not take the provider's call (a workflow dispatch answered 502, or timed out): as far as
+                // anyone knows nothing started, so the worker's retry runs it again instead of calling it interrupted.
+                await ledger.UpdateAsync(entry with { State = LedgerState.Created, StartedAt = null }, CancellationToken.None);
+                throw;
+            }
+
+            result = new ProviderResult.Errored($"GitHub refused the provider's call: {failure.Reason}");
+        }
 
         return await RecordAsync(held, WithResult(entry, result), cancellationToken);
     }

@@ -242,6 +242,29 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
+    public async Task A_transient_GitHub_failure_inside_the_provider_puts_the_run_back_so_the_retry_runs_it_instead_of_calling_it_interrupted()
+    {
+        var badGateway = new ApiException("Server Error", System.Net.HttpStatusCode.BadGateway);
+        provider.DeployAsync(default!, default).ThrowsAsyncForAnyArgs(badGateway);
+
+        await Assert.ThrowsAsync<ApiException>(() => Runner().HandleAsync(Delivery(), default));
+
+        Assert.Equal([LedgerState.Started, LedgerState.Created], writes.Select(w => w.State));
+    }
+
+    [Fact]
+    public async Task A_permanent_GitHub_failure_inside_the_provider_is_the_runs_error()
+    {
+        provider.DeployAsync(default!, default).ThrowsAsyncForAnyArgs(new NotFoundException("Not Found", System.Net.HttpStatusCode.NotFound));
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        Assert.Equal(LedgerState.Errored, writes[^1].State);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
+            Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("404")));
+    }
+
+    [Fact]
     public async Task An_older_commit_than_one_that_already_ran_is_marked_inactive_and_never_run()
     {
         var newer = Entry() with { DeploymentId = Id + 1, Sha = new string('b', 40), State = LedgerState.Succeeded };

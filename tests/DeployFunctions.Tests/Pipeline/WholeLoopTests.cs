@@ -397,6 +397,25 @@ public sealed class PipelineProviderTests(Azurite azurite) : IClassFixture<Azuri
     }
 
     [Fact]
+    public async Task A_workflow_dispatch_GitHub_answers_502_is_dispatched_again_not_reported_interrupted()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
+        {
+            settings["Environments:production:Provider"] = "github-actions";
+            settings["Environments:production:Workflow"] = "deploy.yml";
+        });
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/dispatches", 502, """{"message":"Server Error"}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
+
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Count(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)) == 2,
+            "a second dispatch");
+        await Task.Delay(500);
+        Assert.Equal([502, 204], pipeline.GitHub.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)).Select(r => r.Status));
+        Assert.DoesNotContain("error", pipeline.StatesOf(Assert.Single(pipeline.Deployments())));
+    }
+
+    [Fact]
     public async Task GitHub_actions_provider_dispatches_and_leaves_the_final_status_to_the_workflow()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
