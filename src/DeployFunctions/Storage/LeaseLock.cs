@@ -156,10 +156,9 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
                 await renewing;
                 await lease.ReleaseAsync();
             }
-            catch (Exception exception) when (exception is RequestFailedException or AggregateException or OperationCanceledException
-                                                  or HttpRequestException or IOException or TimeoutException)
+            catch (Exception exception) when (exception is not OutOfMemoryException)
             {
-                // Lost or unreachable: the lease frees itself within its duration.
+                // Lost, unreachable or anything else: the lease frees itself within its duration. Disposing never throws.
             }
             finally
             {
@@ -185,10 +184,10 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
                 await lost.CancelAsync();
                 return Renewal.Refused;
             }
-            catch (Exception exception) when (exception is RequestFailedException or AggregateException or HttpRequestException
-                                                  or IOException or TimeoutException
-                                                  || (exception is OperationCanceledException && !cancellationToken.IsCancellationRequested))
+            catch (Exception exception) when (exception is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                // Whatever went wrong, the renewal did not happen: the loop keeps trying while the lease may be ours,
+                // then gives the lock up. An unexpected exception must never end the loop with Lost left unsignalled.
                 return Renewal.Unanswered;
             }
         }

@@ -48,10 +48,17 @@ public sealed class LeaseLockTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.False(await held.ConfirmAsync(default));
     }
 
-    [Fact]
-    public async Task A_lock_that_cannot_renew_for_as_long_as_its_lease_lasts_gives_itself_up_before_the_lease_lapses()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_lock_that_cannot_renew_for_as_long_as_its_lease_lasts_gives_itself_up_before_the_lease_lapses(bool unexpectedFault)
     {
         var faults = new StorageFaults();
+        if (unexpectedFault)
+        {
+            faults.Fault = () => new ObjectDisposedException("transport"); // not a storage error type: still no renewal
+        }
+
         await using var held = await Locks(faults).TryAcquireAsync(LockKeys.Environment("octo/app", "production"), default);
         Assert.NotNull(held);
         var acquired = DateTimeOffset.UtcNow;

@@ -14,6 +14,9 @@ internal sealed class StorageFaults : HttpPipelinePolicy
 {
     public Func<HttpMessage, bool> FailWhile { get; set; } = _ => false;
 
+    /// <summary>What a failed request throws; by default the 503 of a busy account.</summary>
+    public Func<Exception> Fault { get; set; } = () => new RequestFailedException(503, "Injected storage fault: the server is busy.", "ServerBusy", null);
+
     public int Failed { get; private set; }
 
     public BlobServiceClient Blobs(Azurite azurite)
@@ -36,7 +39,7 @@ internal sealed class StorageFaults : HttpPipelinePolicy
         if (FailWhile(message))
         {
             Failed++;
-            throw new RequestFailedException(503, "Injected storage fault: the server is busy.", "ServerBusy", null);
+            throw Fault();
         }
 
         await ProcessNextAsync(message, pipeline);
