@@ -1,4 +1,5 @@
 #!/usr/bin/env pwsh
+#Requires -Version 7.2
 # Runs DeployFunctions locally on Windows (or anywhere PowerShell 7 runs): the twin of run-local.sh.
 # Checks prerequisites, creates local.settings.json (with a fresh webhook secret) when it is missing, starts Azurite
 # from the repository's pinned npm package and, while the app points at it, the GitHub stand-in; then `func start`.
@@ -6,6 +7,16 @@
 $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
 Set-Location $root
+
+# Everything this script starts listens on a fixed port: say which one is taken instead of failing later.
+$busy = @(10000, 10001, 10002, 4010, 7071) | Where-Object {
+    $client = [System.Net.Sockets.TcpClient]::new()
+    try { $client.ConnectAsync('127.0.0.1', $_).Wait(300) } catch { $false } finally { $client.Dispose() }
+}
+if ($busy) {
+    Write-Error "busy: port(s) $($busy -join ', ') on 127.0.0.1 are in use (Azurite 10000-10002, the GitHub stand-in 4010, the Functions host 7071); stop what listens there (e.g. another run-local.ps1) and run this again"
+    exit 1
+}
 
 $missing = @()
 function Test-Tool([string]$Name, [string]$Hint) {
@@ -40,7 +51,8 @@ if (-not (Test-Path 'local.settings.json')) {
 if (-not (Test-Path 'node_modules/.bin/azurite')) { npm ci --no-audit --no-fund --loglevel=error }
 New-Item -ItemType Directory -Force '.azurite' | Out-Null
 $processes = @()
-$processes += Start-Process -PassThru -NoNewWindow node -ArgumentList @('node_modules/azurite/dist/src/azurite.js', '--silent', '--location', '.azurite', '--debug', '.azurite/debug.log')
+# --skipApiVersionCheck: the storage SDK speaks a newer API version than Azurite knows; without it every call fails.
+$processes += Start-Process -PassThru -NoNewWindow node -ArgumentList @('node_modules/azurite/dist/src/azurite.js', '--silent', '--skipApiVersionCheck', '--disableTelemetry', '--location', '.azurite', '--debug', '.azurite/debug.log')
 
 try {
     if ((Get-Content 'local.settings.json' -Raw) -match '"GitHub__ApiBaseUrl": "http://127.0.0.1:4010/"') {

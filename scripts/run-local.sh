@@ -6,6 +6,17 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
+# Everything this script starts listens on a fixed port: say which one is taken instead of failing later.
+busy=""
+for port in 10000 10001 10002 4010 7071; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then busy="$busy $port"; fi
+done
+if [ -n "$busy" ]; then
+  echo "busy: port(s)$busy on 127.0.0.1 are in use (Azurite 10000-10002, the GitHub stand-in 4010, the Functions host" \
+    "7071); stop what listens there (e.g. another run-local.sh) and run this again" >&2
+  exit 1
+fi
+
 missing=0
 need() {
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -52,7 +63,8 @@ fi
 
 [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
 mkdir -p .azurite
-node_modules/.bin/azurite --silent --location .azurite --debug .azurite/debug.log &
+# --skipApiVersionCheck: the storage SDK speaks a newer API version than Azurite knows; without it every call fails.
+node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --location .azurite --debug .azurite/debug.log &
 pids="$!"
 trap 'kill $pids 2>/dev/null || true' EXIT INT TERM
 

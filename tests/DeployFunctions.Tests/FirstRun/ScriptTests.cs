@@ -1,7 +1,10 @@
 using System.Management.Automation.Language;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
+using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployFunctions.Tests.FirstRun;
 
@@ -90,4 +93,83 @@ public sealed partial class ScriptTests
 
     [GeneratedRegex(@"`((?:src|tests|tools|scripts|infra|docs|bench)/[A-Za-z0-9_./-]+)`")]
     private static partial Regex RepositoryPath();
+
+    [Fact]
+    public async Task The_run_script_names_a_port_that_is_taken_before_it_starts_anything()
+    {
+        using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 7071);
+        try
+        {
+            taken.Start();
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            // Something on this machine holds 7071 already: the script must name it all the same.
+        }
+
+        var start = new System.Diagnostics.ProcessStartInfo("bash", RepositoryRoot.Combine("scripts", "run-local.sh"))
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+        };
+        using var script = System.Diagnostics.Process.Start(start)!;
+        var error = await script.StandardError.ReadToEndAsync();
+        await script.WaitForExitAsync();
+
+        Assert.Equal(1, script.ExitCode);
+        Assert.Contains("busy: port(s)", error, StringComparison.Ordinal);
+        Assert.Contains("7071", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(RepositoryRoot.Combine(".azurite", "debug.log")) && File.GetLastWriteTimeUtc(RepositoryRoot.Combine(".azurite", "debug.log")) > DateTime.UtcNow.AddSeconds(-30),
+            "Azurite was started although a port was taken");
+    }
+
+    [Fact]
+    public void The_license_file_is_the_license_package_json_declares()
+    {
+        var declared = (string?)JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("package.json")))!["license"];
+
+        Assert.Equal("MIT", declared);
+        Assert.StartsWith("MIT License", File.ReadAllText(RepositoryRoot.Combine("LICENSE")), StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> RunScripts => new() { "run-local.sh", "run-local.ps1" };
+
+    [Theory]
+    [MemberData(nameof(RunScripts))]
+    public async Task The_Azurite_a_run_script_starts_accepts_the_apps_own_storage_client(string script)
+    {
+        // The script's own Azurite flags (not the test fixture's), with its data folder moved to a temporary one and
+        // free ports added; then a delivery enqueued exactly as the ingress does it.
+        var data = Directory.CreateTempSubdirectory("azurite-run-local").FullName;
+        var flags = AzuriteFlags(File.ReadAllText(RepositoryRoot.Combine("scripts", script)))
+            .Select(flag => flag.StartsWith(".azurite", StringComparison.Ordinal) ? Path.Combine(data, flag[".azurite".Length..].TrimStart('/')) : flag)
+            .ToList();
+        Assert.Contains("--location", flags);
+        await using var azurite = new Azurite(flags);
+        await azurite.InitializeAsync();
+        await using var services = TestHost.Services(azurite.ConnectionString);
+        var envelope = new WebhookEnvelope
+        {
+            DeliveryId = "run-local", Event = "ping", ReceivedAt = DateTimeOffset.UtcNow,
+        };
+
+        var queue = await services.GetRequiredService<IDeliveryQueues>()
+            .EnqueueAsync(DeliveryQueueKind.PullRequests, envelope, "{}"u8.ToArray(), CancellationToken.None);
+
+        Assert.Equal(1, (await azurite.Queues().GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    /// <summary>The arguments a run script gives Azurite: the bash line, or the PowerShell -ArgumentList array.</summary>
+    private static List<string> AzuriteFlags(string script)
+    {
+        var bash = Regex.Match(script, @"^node_modules/\.bin/azurite (?<args>[^&\n]+)&", RegexOptions.Multiline);
+        if (bash.Success)
+        {
+            return [.. bash.Groups["args"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries)];
+        }
+
+        var powershell = Regex.Match(script, @"'node_modules/azurite/dist/src/azurite\.js',(?<args>[^)]*)\)");
+        Assert.True(powershell.Success, "the script starts no Azurite that this test can read");
+        return [.. Regex.Matches(powershell.Groups["args"].Value, "'([^']*)'").Select(m => m.Groups[1].Value)];
+    }
 }

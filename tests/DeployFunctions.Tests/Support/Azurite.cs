@@ -15,7 +15,17 @@ public sealed class Azurite : IAsyncLifetime, IAsyncDisposable
     private const string AccountKey =
         "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>The tests' own flags (in-memory, quiet); a test of the run scripts passes theirs instead.</summary>
+    private readonly IReadOnlyList<string> flags;
     private Process? process;
+
+    public Azurite()
+        : this(["--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry"])
+    {
+    }
+
+    /// <summary>An Azurite started with <paramref name="flags"/>; hosts and ports are always added (free loopback ports).</summary>
+    internal Azurite(IReadOnlyList<string> flags) => this.flags = flags;
 
     public int BlobPort { get; private set; }
     public int QueuePort { get; private set; }
@@ -51,7 +61,6 @@ public sealed class Azurite : IAsyncLifetime, IAsyncDisposable
             {
                 ArgumentList =
                 {
-                    "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
                     "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
                     "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -60,6 +69,11 @@ public sealed class Azurite : IAsyncLifetime, IAsyncDisposable
                 RedirectStandardError = true,
                 UseShellExecute = false,
             };
+            foreach (var flag in flags)
+            {
+                start.ArgumentList.Add(flag);
+            }
+
             process = Process.Start(start) ?? throw new InvalidOperationException("Azurite did not start.");
             process.OutputDataReceived += (_, _) => { };
             process.ErrorDataReceived += (_, _) => { };
