@@ -21,8 +21,7 @@ public sealed class CompiledInfrastructure
 
     public (int ExitCode, string Output, string Error) Lint { get; }
 
-    public static string Cli =>
-        typeof(CompiledInfrastructure).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "BicepCli").Value!;
+    public static string Cli => BicepCli.Path ?? throw new InvalidOperationException(BicepCli.Missing);
 
     /// <summary>The nested template of module <paramref name="name"/>.</summary>
     public JsonObject Module(string name) => Deployment(name)["properties"]!["template"]!.AsObject();
@@ -79,14 +78,14 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
 
     private JsonObject Single(string type) => infra.AllResources().Single(r => (string?)r["type"] == type);
 
-    [Fact]
+    [BicepFact]
     public void Templates_compile_and_lint_without_a_single_warning()
     {
         Assert.Equal(0, infra.Lint.ExitCode);
         Assert.Equal("", infra.Lint.Output.Trim() + infra.Lint.Error.Trim());
     }
 
-    [Fact]
+    [BicepFact]
     public void Storage_allows_no_shared_key_no_public_blobs_and_only_TLS_1_2_over_HTTPS()
     {
         var properties = Single("Microsoft.Storage/storageAccounts")["properties"]!;
@@ -97,7 +96,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.True((bool)properties["supportsHttpsTrafficOnly"]!);
     }
 
-    [Fact]
+    [BicepFact]
     public void Nothing_anywhere_reads_or_writes_a_storage_key_or_connection_string()
     {
         var json = infra.Template.ToJsonString();
@@ -107,7 +106,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.DoesNotContain("'AzureWebJobsStorage'", json, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [BicepFact]
     public void Function_app_is_flex_consumption_dotnet_10_https_only_tls_1_2_no_ftp_no_remote_debugging()
     {
         var plan = Single("Microsoft.Web/serverfarms");
@@ -132,7 +131,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.All(publishing, p => Assert.False((bool)p["properties"]!["allow"]!));
     }
 
-    [Fact]
+    [BicepFact]
     public void Host_storage_is_identity_based()
     {
         var settings = infra.Module("function")["variables"]!["platformSettings"]!.AsObject();
@@ -147,7 +146,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.False(settings.ContainsKey("FUNCTIONS_WORKER_RUNTIME")); // Flex Consumption takes the runtime from functionAppConfig
     }
 
-    [Fact]
+    [BicepFact]
     public void Every_setting_of_the_local_sample_is_an_app_setting()
     {
         var sample = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("local.settings.sample.json")))!["Values"]!.AsObject();
@@ -164,7 +163,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         }
     }
 
-    [Fact]
+    [BicepFact]
     public void Every_secret_setting_is_a_key_vault_reference()
     {
         var appSettings = AppSettingsExpression();
@@ -180,7 +179,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal("[parameters('identityId')]", Resources("Microsoft.Web/sites").Single()["properties"]!["keyVaultReferenceIdentity"]!.ToString());
     }
 
-    [Fact]
+    [BicepFact]
     public void Secrets_enter_only_through_secure_parameters_and_no_output_carries_one()
     {
         var parameters = infra.Template["parameters"]!.AsObject();
@@ -198,7 +197,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         }
     }
 
-    [Fact]
+    [BicepFact]
     public void Key_vault_uses_RBAC_and_soft_delete_and_purge_protection_is_the_operators_choice_off_by_default()
     {
         var properties = Single("Microsoft.KeyVault/vaults")["properties"]!;
@@ -210,15 +209,15 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal("false", (string?)infra.Template["parameters"]!["keyVaultPurgeProtection"]!["defaultValue"]);
     }
 
-    [Fact]
+    [BicepFact]
     public void Application_insights_accepts_only_identity_authenticated_telemetry() =>
         Assert.True((bool)Single("Microsoft.Insights/components")["properties"]!["DisableLocalAuth"]!);
 
-    [Fact]
+    [BicepFact]
     public void Log_analytics_accepts_no_shared_key_either() =>
         Assert.True((bool)Single("Microsoft.OperationalInsights/workspaces")["properties"]!["features"]!["disableLocalAuth"]!);
 
-    [Fact]
+    [BicepFact]
     public void The_operator_can_rotate_secrets_in_the_vault_and_nothing_else()
     {
         var roles = infra.Module("roles");
@@ -232,7 +231,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal("${AZURE_PRINCIPAL_ID=}", (string?)parameters["operatorPrincipalId"]!["value"]); // azd fills it with the signed-in user
     }
 
-    [Theory]
+    [BicepTheory]
     [InlineData("http", "PRODUCTION_HOOK_URL", "productionHookUrl")]
     [InlineData("http", "PRODUCTION_HOOK_SECRET", "productionHookSecret")]
     [InlineData("github-actions", "PRODUCTION_WORKFLOW", "productionWorkflow")]
@@ -244,7 +243,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.StartsWith("${" + variable, (string?)parameters[parameter]!["value"], StringComparison.Ordinal);
     }
 
-    [Theory]
+    [BicepTheory]
     [InlineData("storageBlobDataOwner", "b7e6dc6d-f1e8-4753-8033-0f276bb0955b", "Microsoft.Storage/storageAccounts")]
     [InlineData("storageQueueDataContributor", "974c5e8b-45b9-4653-ba55-5f855dd0fb88", "Microsoft.Storage/storageAccounts")]
     [InlineData("storageTableDataContributor", "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3", "Microsoft.Storage/storageAccounts")]
@@ -265,7 +264,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal("ServicePrincipal", (string?)assignment["properties"]!["principalType"]);
     }
 
-    [Fact]
+    [BicepFact]
     public void No_role_is_assigned_above_a_resource()
     {
         var assignments = infra.AllResources().Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments").ToList();
@@ -274,7 +273,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.All(assignments, a => Assert.Contains("resourceId(", a["scope"]!.ToString(), StringComparison.Ordinal));
     }
 
-    [Fact]
+    [BicepFact]
     public void Storage_has_the_queues_their_poison_queues_the_containers_the_tables_and_no_age_based_payload_deletion()
     {
         // The names match the local defaults, so a local run and Azure use the same queues, containers and table.
@@ -297,7 +296,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Empty(Resources("Microsoft.Storage/storageAccounts/managementPolicies"));
     }
 
-    [Fact]
+    [BicepFact]
     public void Outputs_give_the_webhook_url_the_app_name_and_the_resource_group()
     {
         var outputs = infra.Template["outputs"]!.AsObject();
@@ -307,7 +306,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.True(outputs.ContainsKey("AZURE_RESOURCE_GROUP"));
     }
 
-    [Fact]
+    [BicepFact]
     public void Azd_parameters_map_the_environment_name_and_location()
     {
         var parameters = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("infra", "main.parameters.json")))!["parameters"]!;
