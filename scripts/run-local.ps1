@@ -25,7 +25,6 @@ function Test-Tool([string]$Name, [string]$Hint) {
 Test-Tool 'dotnet' 'install the .NET 10 SDK: https://dotnet.microsoft.com/download/dotnet/10.0'
 Test-Tool 'node' 'install Node.js 20 or later: https://nodejs.org/'
 Test-Tool 'npm' 'install Node.js 20 or later (it ships npm): https://nodejs.org/'
-Test-Tool 'func' 'install Azure Functions Core Tools 4.4.1 or later: npm install -g azure-functions-core-tools@4'
 if ($missing.Count -gt 0) { $missing | ForEach-Object { Write-Error $_ -ErrorAction Continue }; exit 1 }
 
 if (-not (dotnet --list-sdks | Select-String '^10\.')) { Write-Error 'missing: the .NET 10 SDK - https://dotnet.microsoft.com/download/dotnet/10.0'; exit 1 }
@@ -34,7 +33,23 @@ if (-not (dotnet --list-runtimes | Select-String '^Microsoft\.NETCore\.App 8\.')
 }
 $nodeMajor = [int](node -p 'process.versions.node.split(".")[0]')
 if ($nodeMajor -lt 20) { Write-Error "missing: Node.js 20 or later (found $(node --version)) - https://nodejs.org/"; exit 1 }
-$funcVersion = [version]((func --version) -replace '[^0-9.].*$', '')
+
+# Azure Functions Core Tools: a `func` on the PATH, else the version package.json pins (an optional dependency, so
+# `npm ci` succeeds even where its download of the Functions host is blocked).
+if (-not (Test-Path 'node_modules/.bin/azurite')) { npm ci --no-audit --no-fund --loglevel=error }
+$pinnedFunc = @('node_modules/.bin/func.cmd', 'node_modules/.bin/func') | Where-Object { Test-Path $_ } | Select-Object -First 1
+$onPath = Get-Command 'func' -ErrorAction SilentlyContinue
+$func = if ($onPath) { $onPath.Source } else { $null }
+if (-not $func -and -not $pinnedFunc) {
+    npm ci --no-audit --no-fund --loglevel=error # tries the Core Tools download again
+    $pinnedFunc = @('node_modules/.bin/func.cmd', 'node_modules/.bin/func') | Where-Object { Test-Path $_ } | Select-Object -First 1
+}
+if (-not $func -and $pinnedFunc) { $func = (Resolve-Path $pinnedFunc).Path }
+if (-not $func) {
+    Write-Error "missing: Azure Functions Core Tools. npm could not install the pinned version (package.json): its install downloads the Functions host from Microsoft's CDN, which this machine cannot reach. Install Core Tools 4.4.1 or later where it can (npm install -g azure-functions-core-tools@4) and run this again." -ErrorAction Continue
+    exit 3
+}
+$funcVersion = [version]((& $func --version) -replace '[^0-9.].*$', '')
 if ($funcVersion -lt [version]'4.4.1') { Write-Error "missing: Azure Functions Core Tools 4.4.1 or later (found $funcVersion) - npm install -g azure-functions-core-tools@4"; exit 1 }
 
 if (-not (Test-Path 'local.settings.json')) {
@@ -48,7 +63,6 @@ if (-not (Test-Path 'local.settings.json')) {
     Write-Host "  $secret"
 }
 
-if (-not (Test-Path 'node_modules/.bin/azurite')) { npm ci --no-audit --no-fund --loglevel=error }
 New-Item -ItemType Directory -Force '.azurite' | Out-Null
 $processes = @()
 # --skipApiVersionCheck: the storage SDK speaks a newer API version than Azurite knows; without it every call fails.
@@ -64,7 +78,7 @@ try {
 
     dotnet build src/DeployFunctions -c Debug
     Push-Location 'src/DeployFunctions/bin/Debug/net10.0'
-    try { func start } finally { Pop-Location }
+    try { & $func start } finally { Pop-Location }
 }
 finally {
     $processes | Where-Object { -not $_.HasExited } | ForEach-Object { Stop-Process -Id $_.Id -Force }

@@ -27,7 +27,6 @@ need() {
 need dotnet "install the .NET 10 SDK: https://dotnet.microsoft.com/download/dotnet/10.0"
 need node "install Node.js 20 or later: https://nodejs.org/"
 need npm "install Node.js 20 or later (it ships npm): https://nodejs.org/"
-need func "install Azure Functions Core Tools 4.4.1 or later: npm install -g azure-functions-core-tools@4"
 [ "$missing" -eq 0 ] || exit 1
 
 if ! dotnet --list-sdks | grep -q '^10\.'; then
@@ -42,7 +41,22 @@ node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$node_major" -lt 20 ]; then
   echo "missing: Node.js 20 or later (found $(node --version)) - https://nodejs.org/" >&2; exit 1
 fi
-func_version="$(func --version)"
+
+# Azure Functions Core Tools: a `func` on the PATH, else the version package.json pins (an optional dependency, so
+# `npm ci` succeeds even where its download of the Functions host is blocked).
+[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+func="$(command -v func || true)"
+if [ -z "$func" ] && [ ! -x node_modules/.bin/func ]; then
+  npm ci --no-audit --no-fund --loglevel=error # tries the Core Tools download again
+fi
+[ -n "$func" ] || [ ! -x node_modules/.bin/func ] || func="$root/node_modules/.bin/func"
+if [ -z "$func" ]; then
+  echo "missing: Azure Functions Core Tools. npm could not install the pinned version (package.json): its install" \
+    "downloads the Functions host from Microsoft's CDN, which this machine cannot reach. Install Core Tools 4.4.1 or" \
+    "later where it can (npm install -g azure-functions-core-tools@4) and run this again." >&2
+  exit 3
+fi
+func_version="$("$func" --version)"
 if [ "$(printf '%s\n4.4.1\n' "$func_version" | sort -V | head -n 1)" != "4.4.1" ]; then
   echo "missing: Azure Functions Core Tools 4.4.1 or later (found $func_version) -" \
     "npm install -g azure-functions-core-tools@4" >&2
@@ -61,7 +75,6 @@ if [ ! -f local.settings.json ]; then
   echo "  $secret"
 fi
 
-[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
 mkdir -p .azurite
 # --skipApiVersionCheck: the storage SDK speaks a newer API version than Azurite knows; without it every call fails.
 node_modules/.bin/azurite --silent --skipApiVersionCheck --disableTelemetry --location .azurite --debug .azurite/debug.log &
@@ -79,4 +92,4 @@ fi
 
 dotnet build src/DeployFunctions -c Debug
 cd src/DeployFunctions/bin/Debug/net10.0
-func start
+"$func" start

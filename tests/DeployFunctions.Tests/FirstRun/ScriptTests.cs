@@ -94,7 +94,7 @@ public sealed partial class ScriptTests
     [GeneratedRegex(@"`((?:src|tests|tools|scripts|infra|docs|bench)/[A-Za-z0-9_./-]+)`")]
     private static partial Regex RepositoryPath();
 
-    [Fact]
+    [BashFact]
     public async Task The_run_script_names_a_port_that_is_taken_before_it_starts_anything()
     {
         using var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 7071);
@@ -130,6 +130,46 @@ public sealed partial class ScriptTests
 
         Assert.Equal("MIT", declared);
         Assert.StartsWith("MIT License", File.ReadAllText(RepositoryRoot.Combine("LICENSE")), StringComparison.Ordinal);
+    }
+
+    [BashFact]
+    public async Task Without_Core_Tools_and_with_their_download_blocked_the_run_script_retries_npm_once_then_says_so()
+    {
+        // A repository of its own holding the script, and fake dotnet, node and npm (npm installs nothing, as where
+        // the Core Tools download is blocked); no func anywhere.
+        var repository = Directory.CreateTempSubdirectory("run-local").FullName;
+        Directory.CreateDirectory(Path.Combine(repository, "scripts"));
+        File.Copy(RepositoryRoot.Combine("scripts", "run-local.sh"), Path.Combine(repository, "scripts", "run-local.sh"));
+        var tools = Directory.CreateDirectory(Path.Combine(repository, "fake-bin")).FullName;
+        var npmCalls = Path.Combine(repository, "npm-calls");
+        Fake(tools, "dotnet", """case "$1" in --list-sdks) echo "10.0.100 [/fake]";; --list-runtimes) echo "Microsoft.NETCore.App 8.0.0 [/fake]";; esac""");
+        Fake(tools, "node", "echo 20");
+        Fake(tools, "npm", $"echo \"$*\" >> '{npmCalls}'");
+        var start = new System.Diagnostics.ProcessStartInfo("bash", Path.Combine(repository, "scripts", "run-local.sh"))
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            Environment = { ["PATH"] = $"{tools}:/usr/bin:/bin" },
+        };
+
+        using var script = System.Diagnostics.Process.Start(start)!;
+        var error = await script.StandardError.ReadToEndAsync();
+        await script.WaitForExitAsync();
+
+        Assert.Equal(3, script.ExitCode);
+        Assert.Contains("missing: Azure Functions Core Tools", error, StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(npmCalls).Count(line => line.StartsWith("ci", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(Path.Combine(repository, ".azurite")), "nothing is started without Core Tools");
+    }
+
+    private static void Fake(string folder, string name, string body)
+    {
+        var path = Path.Combine(folder, name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     public static TheoryData<string> RunScripts => new() { "run-local.sh", "run-local.ps1" };
@@ -171,5 +211,17 @@ public sealed partial class ScriptTests
         var powershell = Regex.Match(script, @"'node_modules/azurite/dist/src/azurite\.js',(?<args>[^)]*)\)");
         Assert.True(powershell.Success, "the script starts no Azurite that this test can read");
         return [.. Regex.Matches(powershell.Groups["args"].Value, "'([^']*)'").Select(m => m.Groups[1].Value)];
+    }
+}
+
+/// <summary>A test that runs <c>run-local.sh</c>: skipped on Windows, where its PowerShell twin is the one users run.</summary>
+public sealed class BashFactAttribute : FactAttribute
+{
+    public BashFactAttribute()
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            Skip = "runs scripts/run-local.sh with bash; on Windows scripts/run-local.ps1 is checked by PowerShell's parser";
+        }
     }
 }
