@@ -58,7 +58,7 @@ public static class GitHubShapes
     public static JsonObject Repository(Uri api, StandInRepository repository)
     {
         var url = new Uri(api, $"repos/{repository.FullName}").ToString();
-        return new JsonObject
+        var repositoryJson = new JsonObject
         {
             ["id"] = repository.Id,
             ["node_id"] = NodeId("R", repository.Id),
@@ -98,7 +98,32 @@ public static class GitHubShapes
             ["watchers"] = 0,
             ["default_branch"] = repository.DefaultBranch,
         };
+        // The URL templates every repository object carries (GitHub's repository-webhooks schema requires them all).
+        foreach (var (name, template) in RepositoryUrlTemplates)
+        {
+            repositoryJson[name] = url + template;
+        }
+
+        repositoryJson["svn_url"] = $"https://github.com/{repository.FullName}";
+        return repositoryJson;
     }
+
+    private static readonly (string Name, string Template)[] RepositoryUrlTemplates =
+    [
+        ("archive_url", "/{archive_format}{/ref}"), ("assignees_url", "/assignees{/user}"), ("blobs_url", "/git/blobs{/sha}"),
+        ("branches_url", "/branches{/branch}"), ("collaborators_url", "/collaborators{/collaborator}"),
+        ("comments_url", "/comments{/number}"), ("commits_url", "/commits{/sha}"), ("compare_url", "/compare/{base}...{head}"),
+        ("contents_url", "/contents/{+path}"), ("contributors_url", "/contributors"), ("downloads_url", "/downloads"),
+        ("events_url", "/events"), ("forks_url", "/forks"), ("git_commits_url", "/git/commits{/sha}"),
+        ("git_refs_url", "/git/refs{/sha}"), ("git_tags_url", "/git/tags{/sha}"), ("hooks_url", "/hooks"),
+        ("issue_comment_url", "/issues/comments{/number}"), ("issue_events_url", "/issues/events{/number}"),
+        ("issues_url", "/issues{/number}"), ("keys_url", "/keys{/key_id}"), ("labels_url", "/labels{/name}"),
+        ("languages_url", "/languages"), ("merges_url", "/merges"), ("milestones_url", "/milestones{/number}"),
+        ("notifications_url", "/notifications{?since,all,participating}"), ("pulls_url", "/pulls{/number}"),
+        ("releases_url", "/releases{/id}"), ("stargazers_url", "/stargazers"), ("statuses_url", "/statuses/{sha}"),
+        ("subscribers_url", "/subscribers"), ("subscription_url", "/subscription"), ("tags_url", "/tags"),
+        ("teams_url", "/teams"), ("trees_url", "/git/trees{/sha}"),
+    ];
 
     public static JsonObject Deployment(Uri api, StandInRepository repository, StandInDeployment deployment)
     {

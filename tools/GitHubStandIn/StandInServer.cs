@@ -204,7 +204,7 @@ public sealed partial class StandInServer : IAsyncDisposable
         var reference = (string?)body?["ref"];
         if (body is null || string.IsNullOrEmpty(reference))
         {
-            return Json(422, new JsonObject { ["message"] = "Invalid request.\n\n\"ref\" wasn't supplied." });
+            return ValidationFailed("Invalid request.\n\n\"ref\" wasn't supplied.", "https://docs.github.com/rest/deployments/deployments#create-a-deployment");
         }
 
         var repository = State.Repository(owner, repo);
@@ -238,6 +238,9 @@ public sealed partial class StandInServer : IAsyncDisposable
         {
             ["action"] = "created",
             ["deployment"] = json.DeepClone(),
+            // Set when a workflow job created the deployment; a REST call leaves both null.
+            ["workflow"] = null,
+            ["workflow_run"] = null,
             ["repository"] = GitHubShapes.Repository(BaseAddress, repository),
             ["sender"] = GitHubShapes.User(BaseAddress, deployment.Creator, 9000, "Bot"),
         });
@@ -282,13 +285,13 @@ public sealed partial class StandInServer : IAsyncDisposable
         string[] states = ["error", "failure", "inactive", "in_progress", "queued", "pending", "success"];
         if (body is null || state is null || !states.Contains(state))
         {
-            return Json(422, new JsonObject { ["message"] = "Validation Failed: state is not included in the list" });
+            return ValidationFailed("Validation Failed: state is not included in the list", StatusesDocumentation);
         }
 
         var description = (string?)body["description"];
         if (description is { Length: > 140 })
         {
-            return Json(422, new JsonObject { ["message"] = "Validation Failed: description is too long (maximum is 140 characters)" });
+            return ValidationFailed("Validation Failed: description is too long (maximum is 140 characters)", StatusesDocumentation);
         }
 
         var status = new StandInStatus(State.NextStatusId(), state, description, (string?)body["environment"],
@@ -394,6 +397,12 @@ public sealed partial class StandInServer : IAsyncDisposable
     private static bool IsAppJwt(HttpContext context) =>
         context.Request.Headers.Authorization.FirstOrDefault() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) &&
         auth.Split('.').Length == 3;
+
+    private const string StatusesDocumentation = "https://docs.github.com/rest/deployments/statuses#create-a-deployment-status";
+
+    /// <summary>GitHub's 422 (<c>validation-error</c>: <c>message</c> and <c>documentation_url</c>).</summary>
+    private static IResult ValidationFailed(string message, string documentation) =>
+        Json(422, new JsonObject { ["message"] = message, ["documentation_url"] = documentation, ["status"] = "422" });
 
     private static IResult NotFound() =>
         Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest" });

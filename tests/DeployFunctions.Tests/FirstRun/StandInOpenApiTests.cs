@@ -1,0 +1,158 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using DeployFunctions.Tests.Support;
+using GitHubStandIn;
+
+namespace DeployFunctions.Tests.FirstRun;
+
+/// <summary>
+/// Every answer and webhook of the GitHub stand-in, checked against GitHub's published OpenAPI descriptions (npm
+/// <c>@octokit/openapi</c> for REST, <c>@octokit/openapi-webhooks</c> for payloads), not against memory.
+/// </summary>
+public sealed class StandInOpenApiTests : IAsyncLifetime
+{
+    private const string Deployments = "/repos/{owner}/{repo}/deployments";
+    private const string Deployment = "/repos/{owner}/{repo}/deployments/{deployment_id}";
+    private const string Statuses = "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses";
+    private readonly HttpClient http = new();
+    private RecordingServer app = null!;
+    private StandInServer gitHub = null!;
+
+    public async Task InitializeAsync()
+    {
+        app = await RecordingServer.StartAsync();
+        gitHub = new StandInServer(new StandInOptions { WebhookUrl = app.Url, WebhookSecret = Deliveries.Secret, InstallationId = 42 });
+        await gitHub.StartAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await gitHub.DisposeAsync();
+        await app.DisposeAsync();
+        http.Dispose();
+    }
+
+    private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? body = null, string authorization = "token t")
+    {
+        using var request = new HttpRequestMessage(method, new Uri(gitHub.BaseAddress, path.TrimStart('/')));
+        request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    private static void Fits(OpenApiDescription description, JsonNode schema, JsonNode? value, string what)
+    {
+        var errors = description.Check(value, schema);
+        Assert.True(errors.Count == 0, $"{what} does not fit GitHub's description:\n{string.Join("\n", errors.Take(80))}");
+    }
+
+    private static void FitsAnswer(string method, string path, int status, JsonNode? body)
+    {
+        Assert.True(OpenApiDescription.Rest.Answers(method, path, status), $"GitHub never answers {method} {path} with {status}");
+        Fits(OpenApiDescription.Rest, OpenApiDescription.Rest.Response(method, path, status), body, $"{method.ToUpperInvariant()} {path} {status}");
+    }
+
+    private async Task<long> CreateDeploymentAsync()
+    {
+        var (status, body) = await SendAsync(HttpMethod.Post, "/repos/octo/app/deployments",
+            """{"ref":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","environment":"production","auto_merge":false,"payload":{"created_by":"deployfunctions"},"description":"d"}""");
+        FitsAnswer("post", Deployments, status, body);
+        return (long)body!["id"]!;
+    }
+
+    [Fact]
+    public async Task Deployment_answers_fit_GitHubs_description()
+    {
+        var id = await CreateDeploymentAsync();
+
+        var (listed, list) = await SendAsync(HttpMethod.Get, "/repos/octo/app/deployments?sha=0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c&environment=production");
+        FitsAnswer("get", Deployments, listed, list);
+        Assert.NotEmpty(list!.AsArray());
+        var (found, one) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/deployments/{id}");
+        FitsAnswer("get", Deployment, found, one);
+        var (missing, notFound) = await SendAsync(HttpMethod.Get, "/repos/octo/app/deployments/1");
+        FitsAnswer("get", Deployment, missing, notFound);
+    }
+
+    [Fact]
+    public async Task Status_answers_fit_GitHubs_description()
+    {
+        var id = await CreateDeploymentAsync();
+
+        var (created, status) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/deployments/{id}/statuses",
+            """{"state":"success","log_url":"https://ci.example.com/1","environment_url":"https://app.example.com/","description":"Deployed"}""");
+        FitsAnswer("post", Statuses, created, status);
+        var (listed, list) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/deployments/{id}/statuses");
+        FitsAnswer("get", Statuses, listed, list);
+        var (invalid, refusal) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/deployments/{id}/statuses", """{"state":"done"}""");
+        FitsAnswer("post", Statuses, invalid, refusal);
+    }
+
+    [Fact]
+    public async Task App_answers_fit_GitHubs_description()
+    {
+        const string jwt = "Bearer aaa.bbb.ccc";
+        gitHub.State.InstallApp("octo/app", 4242);
+
+        var (issued, token) = await SendAsync(HttpMethod.Post, "/app/installations/4242/access_tokens", "{}", jwt);
+        FitsAnswer("post", "/app/installations/{installation_id}/access_tokens", issued, token);
+        var (found, installation) = await SendAsync(HttpMethod.Get, "/repos/octo/app/installation", authorization: jwt);
+        FitsAnswer("get", "/repos/{owner}/{repo}/installation", found, installation);
+        var (missing, notFound) = await SendAsync(HttpMethod.Get, "/repos/octo/other/installation", authorization: jwt);
+        FitsAnswer("get", "/repos/{owner}/{repo}/installation", missing, notFound);
+    }
+
+    [Fact]
+    public async Task A_workflow_dispatch_is_answered_as_GitHub_does()
+    {
+        var (status, body) = await SendAsync(HttpMethod.Post, "/repos/octo/app/actions/workflows/deploy.yml/dispatches",
+            """{"ref":"main","inputs":{"deployment_id":"1"}}""");
+
+        Assert.True(OpenApiDescription.Rest.Answers("post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", status));
+        Assert.Null(body);
+    }
+
+    [Fact]
+    public async Task Webhook_payloads_fit_GitHubs_webhook_description()
+    {
+        var id = await CreateDeploymentAsync();
+        await SendAsync(HttpMethod.Post, $"/repos/octo/app/deployments/{id}/statuses", """{"state":"in_progress"}""");
+
+        await Eventually.TrueAsync(() => app.Received.Count >= 2, "both webhooks");
+        var payloads = app.Received.Select(r => (Event: r.Headers["X-GitHub-Event"].ToString(), Body: JsonNode.Parse(r.Body))).ToList();
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("deployment-created"),
+            payloads.Single(p => p.Event == "deployment").Body, "the deployment webhook");
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("deployment-status-created"),
+            payloads.Single(p => p.Event == "deployment_status").Body, "the deployment_status webhook");
+    }
+
+    [Fact]
+    public void The_derived_merged_pull_request_fixture_fits_GitHubs_webhook_description()
+    {
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),
+            WebhookExamples.DerivedMergedPullRequest(), "the derived merged pull_request");
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),
+            JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"))),
+            "the stand-in's merged pull_request example");
+    }
+
+    [Fact]
+    public void The_checker_notices_what_GitHub_would_never_send()
+    {
+        var schema = OpenApiDescription.Rest.Response("get", Deployment, 200);
+        var deployment = JsonNode.Parse("""{"id":"not-a-number","sha":null}""");
+
+        var errors = OpenApiDescription.Rest.Check(deployment, schema);
+
+        Assert.Contains(errors, e => e.Contains("$.id", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("lacks required 'creator'", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.Contains("$.sha: is null", StringComparison.Ordinal));
+    }
+}
