@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Reflection;
+using System.Text.Json.Nodes;
+using DeployFunctions.Tests.Support;
+using FunctionsHostHarness;
+
+namespace DeployFunctions.Tests.Harness;
+
+/// <summary>
+/// The built app started as a real isolated worker process under the host harness: Program.cs, the composition, the
+/// worker's own function index and the ASP.NET Core integration's HTTP forwarding, as the Functions host drives them.
+/// </summary>
+public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private static string AppDirectory => Path.Combine(RepositoryRoot.Path, "src", "DeployFunctions", "bin",
+        typeof(RealWorkerTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration, "net10.0");
+
+    private Dictionary<string, string> Settings(string prefix) => new()
+    {
+        ["AzureWebJobsStorage"] = azurite.ConnectionString,
+        ["Webhook__Secrets__0"] = Deliveries.Secret,
+        ["GitHub__Token"] = "harness-token",
+        ["GitHub__ApiBaseUrl"] = "http://127.0.0.1:9/",
+        ["PullRequestsQueue"] = prefix + "-pull-requests",
+        ["DeploymentsQueue"] = prefix + "-deployments",
+        ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
+        ["PayloadContainer"] = prefix + "-payloads",
+        ["LockContainer"] = prefix + "-locks",
+        ["HistoryTable"] = prefix + "History",
+        ["LedgerTable"] = prefix + "Ledger",
+    };
+
+    private Task<FunctionsHost> StartAsync(Action<Dictionary<string, string>>? change = null)
+    {
+        var settings = Settings("h" + Guid.NewGuid().ToString("N")[..10]);
+        change?.Invoke(settings);
+        return FunctionsHost.StartAsync(new HostOptions { AppDirectory = AppDirectory, WorkerAssembly = "DeployFunctions.dll", Settings = settings });
+    }
+
+    private static async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverAsync(FunctionsHost host, string eventName, JsonNode payload)
+    {
+        using var http = new HttpClient();
+        var body = WebhookExamples.Bytes(payload);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"));
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-GitHub-Event", eventName);
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", Deliveries.Sign(body));
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return (response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text));
+    }
+
+    [Fact]
+    public async Task A_signed_ping_through_the_real_worker_is_answered_pong()
+    {
+        await using var host = await StartAsync();
+
+        var (status, body) = await DeliverAsync(host, "ping", WebhookExamples.Get("ping"));
+
+        Assert.True(status == HttpStatusCode.OK, $"{status} {body}\n{host.WorkerOutput}");
+        Assert.Equal("pong", (string?)body!["status"]);
+    }
+
+    [Fact]
+    public async Task A_merged_pull_request_through_the_real_worker_is_accepted_onto_the_queue_its_app_setting_names()
+    {
+        var queue = "";
+        await using var host = await StartAsync(settings => queue = settings["PullRequestsQueue"]);
+
+        var (status, body) = await DeliverAsync(host, "pull_request", WebhookExamples.DerivedMergedPullRequest());
+
+        Assert.True(status == HttpStatusCode.Accepted, $"{status} {body}\n{host.WorkerOutput}");
+        Assert.Equal(queue, (string?)body!["queue"]);
+        Assert.Equal(1, (await azurite.Queues().GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount);
+    }
+
+    [Fact]
+    public async Task A_forged_delivery_is_refused_by_the_real_worker()
+    {
+        await using var host = await StartAsync();
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"));
+        request.Content = new StringContent("""{"action":"closed"}""", System.Text.Encoding.UTF8, "application/json");
+        request.Headers.Add("X-GitHub-Event", "pull_request");
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + new string('0', 64));
+
+        using var response = await http.SendAsync(request);
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{response.StatusCode}\n{host.WorkerOutput}");
+    }
+
+    [Fact]
+    public async Task Without_a_webhook_secret_the_worker_refuses_to_start_and_the_harness_says_why()
+    {
+        var failure = await Assert.ThrowsAsync<WorkerStartException>(() => StartAsync(settings => settings.Remove("Webhook__Secrets__0")));
+
+        Assert.Contains("exited", failure.Message, StringComparison.Ordinal);
+        Assert.Contains("Webhook__Secrets__0", failure.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_queue_trigger_names_its_queue_by_an_app_setting_that_resolves_and_uses_the_hosts_storage()
+    {
+        var settings = new Dictionary<string, string>();
+        await using var host = await StartAsync(s => settings = s);
+
+        var queues = host.Functions.Where(f => f.TriggerType == "queueTrigger").ToDictionary(f => f.Name, f => f.Trigger);
+
+        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest"], queues.Keys.Order());
+        Assert.Equal(settings["PullRequestsQueue"], host.Resolve((string)queues["MergedPullRequest"]["queueName"]!));
+        Assert.Equal(settings["DeploymentsQueue"], host.Resolve((string)queues["DeploymentProcessing"]["queueName"]!));
+        Assert.Equal(settings["DeploymentStatusesQueue"], host.Resolve((string)queues["DeploymentStatusLog"]["queueName"]!));
+        Assert.All(queues.Values, trigger => Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]));
+    }
+
+    [Fact]
+    public async Task The_history_endpoint_needs_the_function_key_as_in_Azure()
+    {
+        await using var host = await StartAsync();
+        using var http = new HttpClient();
+
+        using var withoutKey = await http.GetAsync(new Uri(host.BaseAddress, "api/deployments/history"));
+        using var withKey = await http.GetAsync(new Uri(host.BaseAddress, "api/deployments/history?code=harness-function-key"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        Assert.True(withKey.StatusCode == HttpStatusCode.OK, $"{withKey.StatusCode}\n{host.WorkerOutput}");
+        Assert.IsType<JsonArray>(JsonNode.Parse(await withKey.Content.ReadAsStringAsync()));
+    }
+
+    [Fact]
+    public async Task Every_capability_the_worker_advertises_is_one_the_harness_handles()
+    {
+        await using var host = await StartAsync();
+
+        Assert.Contains("HttpUri", host.WorkerCapabilities.Keys);
+        Assert.Empty(host.WorkerCapabilities.Keys.Except(FunctionsHost.HandledCapabilities.Keys));
+    }
+}
