@@ -11,7 +11,9 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Azure.Functions.Worker.Grpc.Messages;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace FunctionsHostHarness;
@@ -32,6 +34,15 @@ public sealed record HostOptions
     public string FunctionKey { get; init; } = "harness-function-key";
 
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Runs the queue triggers on the WebJobs queue listener (off: HTTP only, e.g. for a cold-start measurement).</summary>
+    public bool QueueTriggers { get; init; } = true;
+
+    /// <summary>
+    /// Applied after the app's <c>host.json</c>: lets a test shorten waits that would make it slow (e.g. the 30 s
+    /// visibility timeout before a failed message is tried again). Null: <c>host.json</c> as it is.
+    /// </summary>
+    public Action<Microsoft.Azure.WebJobs.Host.QueuesOptions>? AdjustQueues { get; init; }
 }
 
 /// <summary>A function the worker indexed, with its bindings (the worker's raw binding JSON).</summary>
@@ -97,6 +108,7 @@ public sealed class FunctionsHost : IAsyncDisposable
     private readonly ConcurrentQueue<string> output = new();
     private Process? worker;
     private Uri? workerHttp;
+    private Microsoft.Extensions.Hosting.IHost? jobs;
     private readonly Dictionary<string, HostedFunction> functions = new(StringComparer.Ordinal);
 
     private FunctionsHost(WebApplication web, WorkerChannel channel, HostOptions options)
@@ -149,8 +161,17 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
     }
 
+    /// <summary>What the queue listener handed to the worker.</summary>
+    public QueueDispatcher? Queues { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
+        if (jobs is not null)
+        {
+            await jobs.StopAsync(TimeSpan.FromSeconds(5));
+            jobs.Dispose();
+        }
+
         channel.Close();
         if (worker is { HasExited: false })
         {
@@ -272,6 +293,51 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
 
         StartedIn = clock.Elapsed;
+        if (options.QueueTriggers)
+        {
+            await StartQueueListenerAsync(cancellationToken);
+        }
+    }
+
+    private async Task StartQueueListenerAsync(CancellationToken cancellationToken)
+    {
+        var queueFunctions = functions.Values.Where(f => f.TriggerType.Equals("queueTrigger", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        if (queueFunctions.Count > QueueSlots.Count)
+        {
+            throw new WorkerStartException($"The worker has {queueFunctions.Count} queue triggers; the harness has {QueueSlots.Count} slots.");
+        }
+
+        Queues = new QueueDispatcher(channel);
+        var settings = options.Settings.ToDictionary(s => s.Key.Replace("__", ":", StringComparison.Ordinal), s => (string?)s.Value);
+        for (var slot = 0; slot < QueueSlots.Count; slot++)
+        {
+            var function = slot < queueFunctions.Count ? queueFunctions[slot] : null;
+            if (function is not null)
+            {
+                Queues.Assign(slot, function);
+            }
+
+            settings[QueueSlots.QueueSetting(slot)] = function is null ? $"harness-unused-{slot}" : Resolve((string)function.Trigger["queueName"]!);
+            settings[QueueSlots.DisabledSetting(slot)] = function is null ? "true" : "false";
+        }
+
+        var dispatcher = Queues;
+        jobs = new Microsoft.Extensions.Hosting.HostBuilder()
+            .ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings))
+            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(queues =>
+            {
+                HostJsonQueues.Apply(Path.Combine(options.AppDirectory, "host.json"), queues);
+                options.AdjustQueues?.Invoke(queues);
+            }))
+            .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
+            .ConfigureServices(services =>
+            {
+                services.AddSingleton<Microsoft.Azure.WebJobs.ITypeLocator, SlotTypeLocator>();
+                services.AddSingleton(dispatcher);
+            })
+            .Build();
+        await jobs.StartAsync(cancellationToken);
     }
 
     private static async Task<bool> ListeningAsync(Uri uri, CancellationToken cancellationToken)

@@ -31,11 +31,15 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         ["LedgerTable"] = prefix + "Ledger",
     };
 
-    private Task<FunctionsHost> StartAsync(Action<Dictionary<string, string>>? change = null)
+    private Task<FunctionsHost> StartAsync(
+        Action<Dictionary<string, string>>? change = null, Action<Microsoft.Azure.WebJobs.Host.QueuesOptions>? queues = null)
     {
         var settings = Settings("h" + Guid.NewGuid().ToString("N")[..10]);
         change?.Invoke(settings);
-        return FunctionsHost.StartAsync(new HostOptions { AppDirectory = AppDirectory, WorkerAssembly = "DeployFunctions.dll", Settings = settings });
+        return FunctionsHost.StartAsync(new HostOptions
+        {
+            AppDirectory = AppDirectory, WorkerAssembly = "DeployFunctions.dll", Settings = settings, AdjustQueues = queues,
+        });
     }
 
     private static async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverAsync(FunctionsHost host, string eventName, JsonNode payload)
@@ -139,4 +143,65 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("HttpUri", host.WorkerCapabilities.Keys);
         Assert.Empty(host.WorkerCapabilities.Keys.Except(FunctionsHost.HandledCapabilities.Keys));
     }
+
+    [Fact]
+    public async Task A_merged_pull_request_deploys_end_to_end_through_the_real_worker_and_the_real_queue_listener()
+    {
+        await using var gitHub = new GitHubStandIn.StandInServer(new GitHubStandIn.StandInOptions { WebhookSecret = Deliveries.Secret });
+        await gitHub.StartAsync();
+        await using var host = await StartAsync(settings =>
+        {
+            settings["GitHub__ApiBaseUrl"] = gitHub.BaseAddress.ToString();
+            settings["Environments__production__Provider"] = "simulated";
+            settings["Environments__production__DelaySeconds"] = "0";
+        });
+        gitHub.WebhookUrl = new Uri(host.BaseAddress, "api/github/webhooks");
+        var merged = WebhookExamples.DerivedMergedPullRequest();
+        merged["pull_request"]!["base"]!["ref"] = (string?)merged["repository"]!["default_branch"];
+        merged["pull_request"]!["labels"] = new JsonArray();
+
+        var (status, _) = await DeliverAsync(host, "pull_request", merged);
+
+        Assert.Equal(HttpStatusCode.Accepted, status);
+        await Eventually.TrueAsync(() => States(gitHub).Contains("success") || host.Queues!.Failures > 0, "the deployment finished",
+            TimeSpan.FromSeconds(60));
+        Assert.True(States(gitHub).Contains("success"),
+            $"queue invocations {host.Queues!.Invocations}, failed {host.Queues.Failures}; GitHub saw: " +
+            string.Join("; ", gitHub.State.Requests.Select(r => $"{r.Method} {r.Path} {r.Status}")) + "\n" + host.WorkerOutput);
+        Assert.Equal(["in_progress", "success"], States(gitHub));
+        using var http = new HttpClient();
+        await Eventually.TrueAsync(async () => (await HistoryAsync(http, host)).Count == 2, "both statuses in the history", TimeSpan.FromSeconds(30));
+        Assert.True(host.Queues!.Invocations >= 4, $"queue invocations: {host.Queues.Invocations}"); // merge, deployment, two statuses
+        Assert.Equal(0, host.Queues.Failures);
+    }
+
+    [Fact]
+    public async Task A_message_that_keeps_failing_lands_in_the_poison_queue_after_max_dequeue_count_through_the_real_listener()
+    {
+        var queue = "";
+        // host.json's 30 s visibility timeout between attempts, shortened so five attempts fit in a test.
+        await using var host = await StartAsync(settings => queue = settings["PullRequestsQueue"],
+            queues => (queues.VisibilityTimeout, queues.MaxPollingInterval) = (TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(200)));
+        var client = azurite.Queues().GetQueueClient(queue);
+        await client.CreateIfNotExistsAsync();
+
+        await client.SendMessageAsync("this is not a webhook envelope");
+
+        var poison = azurite.Queues().GetQueueClient(queue + "-poison");
+        await Eventually.TrueAsync(async () => await poison.ExistsAsync() && (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount == 1,
+            "the message in the poison queue", TimeSpan.FromSeconds(60));
+        Assert.Equal(5, host.Queues!.Failures); // host.json maxDequeueCount
+        Assert.Equal("this is not a webhook envelope", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
+    }
+
+    private static List<string> States(GitHubStandIn.StandInServer gitHub)
+    {
+        lock (gitHub.State.Gate)
+        {
+            return [.. gitHub.State.Deployments.SelectMany(d => d.Statuses).OrderBy(s => s.Id).Select(s => s.State)];
+        }
+    }
+
+    private static async Task<JsonArray> HistoryAsync(HttpClient http, FunctionsHost host) =>
+        JsonNode.Parse(await http.GetStringAsync(new Uri(host.BaseAddress, "api/deployments/history?repository=Codertocat/Hello-World&code=harness-function-key")))!.AsArray();
 }

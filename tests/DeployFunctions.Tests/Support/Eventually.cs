@@ -16,4 +16,19 @@ internal static class Eventually
             await Task.Delay(50);
         }
     }
+
+    /// <summary>The same, for a condition that must ask storage or HTTP.</summary>
+    public static async Task TrueAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting for: {what}");
+            }
+
+            await Task.Delay(50);
+        }
+    }
 }
