@@ -176,7 +176,7 @@ public sealed partial class ScriptTests
 
     [Theory]
     [MemberData(nameof(RunScripts))]
-    public async Task The_Azurite_a_run_script_starts_accepts_the_apps_own_storage_client(string script)
+    public async Task A_delivery_to_the_real_worker_on_the_Azurite_a_run_script_starts_is_queued(string script)
     {
         // The script's own Azurite flags (not the test fixture's), with its data folder moved to a temporary one and
         // free ports added; then a delivery enqueued exactly as the ingress does it.
@@ -187,15 +187,35 @@ public sealed partial class ScriptTests
         Assert.Contains("--location", flags);
         await using var azurite = new Azurite(flags);
         await azurite.InitializeAsync();
-        await using var services = TestHost.Services(azurite.ConnectionString);
-        var envelope = new WebhookEnvelope
+        var queue = "run-local-" + Guid.NewGuid().ToString("N")[..8];
+
+        // The built app as a real worker under the host harness, on that Azurite, as func start would run it.
+        await using var host = await FunctionsHostHarness.FunctionsHost.StartAsync(new FunctionsHostHarness.HostOptions
         {
-            DeliveryId = "run-local", Event = "ping", ReceivedAt = DateTimeOffset.UtcNow,
+            AppDirectory = Harness.RealWorkerTests.AppDirectory,
+            WorkerAssembly = "DeployFunctions.dll",
+            QueueTriggers = false,
+            Settings = new Dictionary<string, string>
+            {
+                ["AzureWebJobsStorage"] = azurite.ConnectionString,
+                ["Webhook__Secrets__0"] = Deliveries.Secret,
+                ["GitHub__Token"] = "run-local-token",
+                ["PullRequestsQueue"] = queue,
+            },
+        });
+        var body = WebhookExamples.Bytes(WebhookExamples.DerivedMergedPullRequest());
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"))
+        {
+            Content = new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } },
         };
+        request.Headers.Add("X-GitHub-Event", "pull_request");
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", Deliveries.Sign(body));
 
-        var queue = await services.GetRequiredService<IDeliveryQueues>()
-            .EnqueueAsync(DeliveryQueueKind.PullRequests, envelope, "{}"u8.ToArray(), CancellationToken.None);
+        using var answer = await http.SendAsync(request);
 
+        Assert.True(answer.StatusCode == System.Net.HttpStatusCode.Accepted, $"{answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
         Assert.Equal(1, (await azurite.Queues().GetQueueClient(queue).GetPropertiesAsync()).Value.ApproximateMessagesCount);
     }
 

@@ -13,7 +13,7 @@ namespace DeployFunctions.Tests.Harness;
 /// </summary>
 public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
 {
-    private static string AppDirectory => Path.Combine(RepositoryRoot.Path, "src", "DeployFunctions", "bin",
+    public static string AppDirectory => Path.Combine(RepositoryRoot.Path, "src", "DeployFunctions", "bin",
         typeof(RealWorkerTests).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()!.Configuration, "net10.0");
 
     private Dictionary<string, string> Settings(string prefix) => new()
