@@ -1,0 +1,247 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using FunctionsHostHarness;
+using GitHubStandIn;
+
+// Cold start and end-to-end latency of the real worker under the host harness, on a real Azurite and the GitHub stand-in.
+//   cold start: a fresh worker process to the first answered signed webhook, median of --starts fresh starts, for the app
+//               and a minimal isolated HTTP app, each as built (JIT) and published ReadyToRun;
+//   e2e: --merges merged pull requests, one repository each, accepted (202) -> deployment created -> success with the
+//        simulated provider at 0 s, through the WebJobs queue listener with the app's host.json; and GitHub calls per
+//        deployment, counted at the stand-in.
+// Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100]
+const string Secret = "host-benchmark-webhook-secret";
+var root = FindRoot();
+var starts = (int)Option("--starts", 10);
+var merges = (int)Option("--merges", 100);
+var variants = Value("--variants").Split(',').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
+var payload = File.ReadAllBytes(Path.Combine(root, "tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"));
+
+await using var azurite = await AzuriteProcess.StartAsync(root);
+var cold = new Dictionary<string, double>();
+var samples = variants.Keys.ToDictionary(k => k, _ => new List<double>());
+for (var round = 0; round < starts; round++)
+{
+    foreach (var (name, directory) in variants) // interleaved, so drift in the machine hits every variant alike
+    {
+        samples[name].Add(await ColdStartAsync(directory));
+    }
+}
+
+foreach (var (name, values) in samples)
+{
+    cold[name] = Median(values);
+    Console.WriteLine($"cold start {name}: median {cold[name]:F0} ms, starts [{string.Join(", ", values.Select(v => v.ToString("F0", CultureInfo.InvariantCulture)))}]");
+}
+
+var (p50, p99, callsPerDeployment) = await EndToEndAsync(variants["app"]);
+Console.WriteLine($"e2e over {merges} merges: p50 {p50:F0} ms, p99 {p99:F0} ms; GitHub calls per deployment {callsPerDeployment:F2}");
+
+var app = cold.TryGetValue("app-r2r", out var readyToRun) && readyToRun < cold["app"] ? "app-r2r" : "app";
+var baseline = app == "app-r2r" && cold.ContainsKey("minimal-r2r") ? "minimal-r2r" : "minimal";
+Console.WriteLine(JsonSerializer.Serialize(new
+{
+    cold_start_ms = Math.Round(cold[app]),
+    cold_start_variant = app,
+    cold_start_ratio = Math.Round(cold[app] / cold[baseline], 3),
+    cold_start = cold.ToDictionary(c => c.Key, c => Math.Round(c.Value)),
+    e2e_p50_ms = Math.Round(p50),
+    e2e_p99_ms = Math.Round(p99),
+    github_calls_per_deployment = Math.Round(callsPerDeployment, 2),
+}));
+return 0;
+
+async Task<double> ColdStartAsync(string directory)
+{
+    var clock = Stopwatch.StartNew();
+    await using var host = await FunctionsHost.StartAsync(new HostOptions
+    {
+        AppDirectory = directory,
+        WorkerAssembly = Directory.GetFiles(directory, "*.dll").Select(Path.GetFileName).Single(f => f is "DeployFunctions.dll" or "MinimalFunctionApp.dll")!,
+        QueueTriggers = false,
+        Settings = Settings(azurite.ConnectionString, "cold" + Guid.NewGuid().ToString("N")[..8], null),
+    });
+    var status = await DeliverAsync(host, "ping", Encoding.UTF8.GetBytes("""{"zen":"Keep it logically awesome.","hook_id":1}"""));
+    var elapsed = clock.Elapsed.TotalMilliseconds;
+    if (status != HttpStatusCode.OK)
+    {
+        throw new InvalidOperationException($"{directory} answered {status}:\n{host.WorkerOutput}");
+    }
+
+    return elapsed;
+}
+
+async Task<(double P50, double P99, double CallsPerDeployment)> EndToEndAsync(string directory)
+{
+    await using var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Secret });
+    await gitHub.StartAsync();
+    await using var host = await FunctionsHost.StartAsync(new HostOptions
+    {
+        AppDirectory = directory,
+        WorkerAssembly = "DeployFunctions.dll",
+        Settings = Settings(azurite.ConnectionString, "e2e" + Guid.NewGuid().ToString("N")[..8], gitHub.BaseAddress),
+    });
+    gitHub.WebhookUrl = new Uri(host.BaseAddress, "api/github/webhooks");
+    var accepted = new Dictionary<string, DateTimeOffset>();
+    for (var i = 0; i < merges; i++)
+    {
+        var merged = JsonNode.Parse(payload)!;
+        var name = $"Hello-World-{i}";
+        merged["repository"]!["name"] = name;
+        merged["repository"]!["full_name"] = $"Codertocat/{name}";
+        merged["pull_request"]!["merge_commit_sha"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..40];
+        var status = await DeliverAsync(host, "pull_request", Encoding.UTF8.GetBytes(merged.ToJsonString()));
+        if (status != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"merge {i} answered {status}:\n{host.WorkerOutput}");
+        }
+
+        accepted[$"Codertocat/{name}"] = DateTimeOffset.UtcNow;
+        await Task.Delay(100);
+    }
+
+    var deadline = DateTime.UtcNow.AddMinutes(5);
+    while (Succeeded(gitHub).Count < merges && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(100);
+    }
+
+    var done = Succeeded(gitHub);
+    if (done.Count < merges)
+    {
+        throw new InvalidOperationException($"{done.Count} of {merges} deployments succeeded within 5 minutes.\n{host.WorkerOutput}");
+    }
+
+    var latencies = done.Select(d => (d.At - accepted[d.Repository]).TotalMilliseconds).Order().ToList();
+    var calls = gitHub.State.Requests.Count(r => !r.Path.StartsWith("/app/", StringComparison.Ordinal));
+    return (Percentile(latencies, 0.50), Percentile(latencies, 0.99), (double)calls / merges);
+}
+
+static List<(string Repository, DateTimeOffset At)> Succeeded(StandInServer gitHub)
+{
+    lock (gitHub.State.Gate)
+    {
+        return [.. gitHub.State.Deployments.SelectMany(d => d.Statuses.Where(s => s.State == "success").Select(s => (d.Repository.FullName, s.CreatedAt)))];
+    }
+}
+
+static Dictionary<string, string> Settings(string storage, string prefix, Uri? gitHub) => new()
+{
+    ["AzureWebJobsStorage"] = storage,
+    ["Webhook__Secrets__0"] = Secret,
+    ["GitHub__Token"] = "host-benchmark-token",
+    ["GitHub__ApiBaseUrl"] = gitHub?.ToString() ?? "http://127.0.0.1:9/",
+    ["PullRequestsQueue"] = prefix + "-pull-requests",
+    ["DeploymentsQueue"] = prefix + "-deployments",
+    ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
+    ["PayloadContainer"] = prefix + "-payloads",
+    ["LockContainer"] = prefix + "-locks",
+    ["HistoryTable"] = prefix + "History",
+    ["LedgerTable"] = prefix + "Ledger",
+    ["Environments__production__Provider"] = "simulated",
+    ["Environments__production__DelaySeconds"] = "0",
+};
+
+static async Task<HttpStatusCode> DeliverAsync(FunctionsHost host, string eventName, byte[] body)
+{
+    using var http = new HttpClient();
+    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"));
+    request.Content = new ByteArrayContent(body);
+    request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+    request.Headers.Add("X-GitHub-Event", eventName);
+    request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+    request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)));
+    using var response = await http.SendAsync(request);
+    return response.StatusCode;
+}
+
+static double Median(List<double> values) => Percentile([.. values.Order()], 0.5);
+
+static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+
+double Option(string name, double fallback) =>
+    Array.IndexOf(args, name) is var at and >= 0 ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
+
+string Value(string name) =>
+    Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : throw new ArgumentException($"{name} is required");
+
+static string FindRoot()
+{
+    var directory = new DirectoryInfo(AppContext.BaseDirectory);
+    while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "DeployFunctions.sln")))
+    {
+        directory = directory.Parent;
+    }
+
+    return directory?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
+}
+
+/// <summary>Azurite from the repository's pinned npm package, in memory, on free loopback ports.</summary>
+internal sealed class AzuriteProcess : IAsyncDisposable
+{
+    private readonly Process process;
+
+    private AzuriteProcess(Process process, string connectionString) => (this.process, ConnectionString) = (process, connectionString);
+
+    public string ConnectionString { get; }
+
+    public static async Task<AzuriteProcess> StartAsync(string root)
+    {
+        int[] ports = [FreePort(), FreePort(), FreePort()];
+        var start = new ProcessStartInfo(Path.Combine(root, "node_modules", ".bin", "azurite")) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
+                     "--blobPort", $"{ports[0]}", "--queuePort", $"{ports[1]}", "--tablePort", $"{ports[2]}" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        var process = Process.Start(start)!;
+        foreach (var port in ports)
+        {
+            while (!await AcceptsAsync(port))
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+        return new AzuriteProcess(process,
+            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};" +
+            $"BlobEndpoint=http://127.0.0.1:{ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports[1]}/devstoreaccount1;" +
+            $"TableEndpoint=http://127.0.0.1:{ports[2]}/devstoreaccount1;");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        process.Kill(entireProcessTree: true);
+        await process.WaitForExitAsync();
+        process.Dispose();
+    }
+
+    private static async Task<bool> AcceptsAsync(int port)
+    {
+        using var client = new TcpClient();
+        try
+        {
+            await client.ConnectAsync(IPAddress.Loopback, port);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
