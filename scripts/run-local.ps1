@@ -28,8 +28,31 @@ Test-Tool 'npm' 'install Node.js 20 or later (it ships npm): https://nodejs.org/
 if ($missing.Count -gt 0) { $missing | ForEach-Object { Write-Error $_ -ErrorAction Continue }; exit 1 }
 
 if (-not (dotnet --list-sdks | Select-String '^10\.')) { Write-Error 'missing: the .NET 10 SDK - https://dotnet.microsoft.com/download/dotnet/10.0'; exit 1 }
-if (-not (dotnet --list-runtimes | Select-String '^Microsoft\.NETCore\.App 8\.')) {
-    Write-Error 'missing: the .NET 8 runtime, which Core Tools needs to build the extensions project - https://dotnet.microsoft.com/download/dotnet/8.0'; exit 1
+# Core Tools builds its extensions project for net8.0 and needs the .NET 8 runtime. Without one, Microsoft's install
+# script puts the .NET 10 SDK and the .NET 8 runtime side by side in the git-ignored .dotnet/ (nothing global), and
+# this script uses that dotnet from then on.
+function Test-Dotnet8([string]$Dotnet) {
+    if (-not (Get-Command $Dotnet -ErrorAction SilentlyContinue)) { return $false }
+    [bool](& $Dotnet --list-runtimes 2>$null | Select-String '^Microsoft\.NETCore\.App 8\.')
+}
+if (-not (Test-Dotnet8 'dotnet')) {
+    $private = Join-Path $root '.dotnet'
+    $privateDotnet = Join-Path $private ($IsWindows ? 'dotnet.exe' : 'dotnet')
+    if (-not (Test-Dotnet8 $privateDotnet)) {
+        Write-Host 'The .NET 8 runtime is missing: installing it (and the .NET 10 SDK beside it) into .dotnet/ with https://dot.net/v1/dotnet-install.ps1'
+        New-Item -ItemType Directory -Force $private | Out-Null
+        try {
+            Invoke-WebRequest 'https://dot.net/v1/dotnet-install.ps1' -OutFile (Join-Path $private 'dotnet-install.ps1')
+            & (Join-Path $private 'dotnet-install.ps1') -Channel 10.0 -InstallDir $private -NoPath
+            & (Join-Path $private 'dotnet-install.ps1') -Channel 8.0 -Runtime dotnet -InstallDir $private -NoPath
+        }
+        catch {
+            Write-Error "missing: the .NET 8 runtime, which Core Tools needs to build the extensions project, and it could not be installed from here (https://dot.net/v1/dotnet-install.ps1 did not download or run: $($_.Exception.Message)). Install it: https://dotnet.microsoft.com/download/dotnet/8.0" -ErrorAction Continue
+            exit 4
+        }
+    }
+    $env:DOTNET_ROOT = $private
+    $env:PATH = "$private$([System.IO.Path]::PathSeparator)$env:PATH"
 }
 $nodeMajor = [int](node -p 'process.versions.node.split(".")[0]')
 if ($nodeMajor -lt 20) { Write-Error "missing: Node.js 20 or later (found $(node --version)) - https://nodejs.org/"; exit 1 }

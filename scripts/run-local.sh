@@ -32,10 +32,26 @@ need npm "install Node.js 20 or later (it ships npm): https://nodejs.org/"
 if ! dotnet --list-sdks | grep -q '^10\.'; then
   echo "missing: the .NET 10 SDK - https://dotnet.microsoft.com/download/dotnet/10.0" >&2; exit 1
 fi
-if ! dotnet --list-runtimes | grep -q '^Microsoft.NETCore.App 8\.'; then
-  echo "missing: the .NET 8 runtime, which Core Tools needs to build the extensions project -" \
-    "https://dotnet.microsoft.com/download/dotnet/8.0" >&2
-  exit 1
+# Core Tools builds its extensions project for net8.0 and needs the .NET 8 runtime. Without one, Microsoft's install
+# script puts the .NET 10 SDK and the .NET 8 runtime side by side in the git-ignored .dotnet/ (nothing global), and
+# this script uses that dotnet from then on.
+has_dotnet8() { "$1" --list-runtimes 2>/dev/null | grep -q '^Microsoft.NETCore.App 8\.'; }
+if ! has_dotnet8 dotnet; then
+  if ! has_dotnet8 "$root/.dotnet/dotnet"; then
+    echo "The .NET 8 runtime is missing: installing it (and the .NET 10 SDK beside it) into .dotnet/ with" \
+      "https://dot.net/v1/dotnet-install.sh"
+    mkdir -p .dotnet
+    if ! curl -fsSL --retry 2 https://dot.net/v1/dotnet-install.sh -o .dotnet/dotnet-install.sh ||
+      ! bash .dotnet/dotnet-install.sh --channel 10.0 --install-dir .dotnet --no-path ||
+      ! bash .dotnet/dotnet-install.sh --channel 8.0 --runtime dotnet --install-dir .dotnet --no-path; then
+      echo "missing: the .NET 8 runtime, which Core Tools needs to build the extensions project, and it could not be" \
+        "installed from here (https://dot.net/v1/dotnet-install.sh did not download or run). Install it:" \
+        "https://dotnet.microsoft.com/download/dotnet/8.0" >&2
+      exit 4
+    fi
+  fi
+  export DOTNET_ROOT="$root/.dotnet"
+  export PATH="$root/.dotnet:$PATH"
 fi
 node_major="$(node -p 'process.versions.node.split(".")[0]')"
 if [ "$node_major" -lt 20 ]; then

@@ -135,31 +135,58 @@ public sealed partial class ScriptTests
     [BashFact]
     public async Task Without_Core_Tools_and_with_their_download_blocked_the_run_script_retries_npm_once_then_says_so()
     {
-        // A repository of its own holding the script, and fake dotnet, node and npm (npm installs nothing, as where
-        // the Core Tools download is blocked); no func anywhere.
+        var (exitCode, error, repository) = await RunWithFakeToolsAsync(runtimes: "Microsoft.NETCore.App 8.0.0 [/fake]");
+
+        Assert.Equal(3, exitCode);
+        Assert.Contains("missing: Azure Functions Core Tools", error, StringComparison.Ordinal);
+        Assert.Equal(2, File.ReadAllLines(Path.Combine(repository, "npm-calls")).Count(line => line.StartsWith("ci", StringComparison.Ordinal)));
+        Assert.False(Directory.Exists(Path.Combine(repository, ".azurite")), "nothing is started without Core Tools");
+    }
+
+    [BashFact]
+    public async Task Without_the_NET_8_runtime_the_run_script_installs_it_into_a_private_folder_or_says_why_it_cannot()
+    {
+        // No .NET 8 runtime, and Microsoft's install script cannot be downloaded (as on this machine).
+        var (exitCode, error, repository) = await RunWithFakeToolsAsync(runtimes: "Microsoft.NETCore.App 10.0.0 [/fake]",
+            ("curl", "echo \"$*\" >> \"$(dirname \"$0\")/../curl-calls\"; exit 22"));
+
+        Assert.Equal(4, exitCode);
+        Assert.Contains("the .NET 8 runtime", error, StringComparison.Ordinal);
+        Assert.Contains("could not be installed from here", error, StringComparison.Ordinal);
+        Assert.Contains("https://dot.net/v1/dotnet-install.sh", File.ReadAllText(Path.Combine(repository, "curl-calls")), StringComparison.Ordinal);
+        Assert.True(Directory.Exists(Path.Combine(repository, ".dotnet")), "the private folder, not a global install");
+    }
+
+    /// <summary>
+    /// run-local.sh in a repository of its own, with fake dotnet (the .NET 10 SDK and <paramref name="runtimes"/>), node
+    /// and npm (which installs nothing, as where the Core Tools download is blocked), and no func anywhere.
+    /// </summary>
+    private static async Task<(int ExitCode, string Error, string Repository)> RunWithFakeToolsAsync(
+        string runtimes, params (string Name, string Body)[] more)
+    {
         var repository = Directory.CreateTempSubdirectory("run-local").FullName;
         Directory.CreateDirectory(Path.Combine(repository, "scripts"));
         File.Copy(RepositoryRoot.Combine("scripts", "run-local.sh"), Path.Combine(repository, "scripts", "run-local.sh"));
         var tools = Directory.CreateDirectory(Path.Combine(repository, "fake-bin")).FullName;
-        var npmCalls = Path.Combine(repository, "npm-calls");
-        Fake(tools, "dotnet", """case "$1" in --list-sdks) echo "10.0.100 [/fake]";; --list-runtimes) echo "Microsoft.NETCore.App 8.0.0 [/fake]";; esac""");
+        Fake(tools, "dotnet", $$"""case "$1" in --list-sdks) echo "10.0.100 [/fake]";; --list-runtimes) echo "{{runtimes}}";; esac""");
         Fake(tools, "node", "echo 20");
-        Fake(tools, "npm", $"echo \"$*\" >> '{npmCalls}'");
+        Fake(tools, "npm", $"echo \"$*\" >> '{Path.Combine(repository, "npm-calls")}'");
+        foreach (var (name, body) in more)
+        {
+            Fake(tools, name, body);
+        }
+
         var start = new System.Diagnostics.ProcessStartInfo("bash", Path.Combine(repository, "scripts", "run-local.sh"))
         {
             RedirectStandardError = true,
             RedirectStandardOutput = true,
             Environment = { ["PATH"] = $"{tools}:/usr/bin:/bin" },
         };
-
         using var script = System.Diagnostics.Process.Start(start)!;
         var error = await script.StandardError.ReadToEndAsync();
+        await script.StandardOutput.ReadToEndAsync();
         await script.WaitForExitAsync();
-
-        Assert.Equal(3, script.ExitCode);
-        Assert.Contains("missing: Azure Functions Core Tools", error, StringComparison.Ordinal);
-        Assert.Equal(2, File.ReadAllLines(npmCalls).Count(line => line.StartsWith("ci", StringComparison.Ordinal)));
-        Assert.False(Directory.Exists(Path.Combine(repository, ".azurite")), "nothing is started without Core Tools");
+        return (script.ExitCode, error, repository);
     }
 
     private static void Fake(string folder, string name, string body)
