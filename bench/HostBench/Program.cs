@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -23,7 +22,7 @@ var merges = (int)Option("--merges", 100);
 var variants = Value("--variants").Split(',').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
 var payload = File.ReadAllBytes(Path.Combine(root, "tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"));
 
-await using var azurite = await AzuriteProcess.StartAsync(root);
+await using var azurite = await AzuriteProcess.StartAsync(Path.Combine(root, "node_modules", ".bin", "azurite"), AzuriteProcess.TestFlags);
 var cold = new Dictionary<string, double>();
 var samples = variants.Keys.ToDictionary(k => k, _ => new List<double>());
 for (var round = 0; round < starts; round++)
@@ -180,68 +179,4 @@ static string FindRoot()
     }
 
     return directory?.FullName ?? throw new InvalidOperationException("Run from inside the repository.");
-}
-
-/// <summary>Azurite from the repository's pinned npm package, in memory, on free loopback ports.</summary>
-internal sealed class AzuriteProcess : IAsyncDisposable
-{
-    private readonly Process process;
-
-    private AzuriteProcess(Process process, string connectionString) => (this.process, ConnectionString) = (process, connectionString);
-
-    public string ConnectionString { get; }
-
-    public static async Task<AzuriteProcess> StartAsync(string root)
-    {
-        int[] ports = [FreePort(), FreePort(), FreePort()];
-        var start = new ProcessStartInfo(Path.Combine(root, "node_modules", ".bin", "azurite")) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--silent", "--inMemoryPersistence", "--skipApiVersionCheck", "--disableTelemetry",
-                     "--blobPort", $"{ports[0]}", "--queuePort", $"{ports[1]}", "--tablePort", $"{ports[2]}" })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        var process = Process.Start(start)!;
-        foreach (var port in ports)
-        {
-            while (!await AcceptsAsync(port))
-            {
-                await Task.Delay(100);
-            }
-        }
-
-        const string key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-        return new AzuriteProcess(process,
-            $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={key};" +
-            $"BlobEndpoint=http://127.0.0.1:{ports[0]}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{ports[1]}/devstoreaccount1;" +
-            $"TableEndpoint=http://127.0.0.1:{ports[2]}/devstoreaccount1;");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        process.Kill(entireProcessTree: true);
-        await process.WaitForExitAsync();
-        process.Dispose();
-    }
-
-    private static async Task<bool> AcceptsAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync(IPAddress.Loopback, port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
