@@ -11,27 +11,24 @@ namespace DeployFunctions.Tests.FirstRun;
 /// <summary>The stand-in speaks GitHub: its JSON has the real payloads' shapes and its webhooks are signed like GitHub's.</summary>
 public sealed class StandInContractTests : IAsyncLifetime
 {
-    private RecordingServer app = null!;
-    private StandInServer gitHub = null!;
     private readonly HttpClient http = new();
+    private StandInWithApp standIn = null!;
 
-    public async Task InitializeAsync()
-    {
-        app = await RecordingServer.StartAsync();
-        gitHub = new StandInServer(new StandInOptions { WebhookUrl = app.Url, WebhookSecret = Deliveries.Secret, InstallationId = 42 });
-        await gitHub.StartAsync();
-    }
+    private RecordingServer App => standIn.App;
+
+    private StandInServer GitHub => standIn.GitHub;
+
+    public async Task InitializeAsync() => standIn = await StandInWithApp.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await gitHub.DisposeAsync();
-        await app.DisposeAsync();
+        await standIn.DisposeAsync();
         http.Dispose();
     }
 
     private async Task<JsonObject> PostAsync(string path, string body)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(gitHub.BaseAddress, path));
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(GitHub.BaseAddress, path));
         request.Headers.Add("Authorization", "token t");
         request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
         using var response = await http.SendAsync(request);
@@ -43,7 +40,7 @@ public sealed class StandInContractTests : IAsyncLifetime
         var deployment = await PostAsync("repos/octo/app/deployments",
             """{"ref":"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c","environment":"production","payload":{"created_by":"deployfunctions"}}""");
         var status = await PostAsync($"repos/octo/app/deployments/{deployment["id"]}/statuses", """{"state":"success","environment_url":"https://app.example.com/"}""");
-        await Eventually.TrueAsync(() => app.Received.Count == 2, "two webhooks");
+        await Eventually.TrueAsync(() => App.Received.Count == 2, "two webhooks");
         return (deployment, status);
     }
 
@@ -64,7 +61,7 @@ public sealed class StandInContractTests : IAsyncLifetime
     public async Task Webhooks_are_signed_like_GitHubs_and_read_as_GitHubs_events()
     {
         await CreateBothAsync();
-        var received = app.Received.ToArray();
+        var received = App.Received.ToArray();
         var signature = new WebhookSignature(Deliveries.Options());
 
         Assert.Equal(["deployment", "deployment_status"], received.Select(r => r.Headers["X-GitHub-Event"].ToString()));
@@ -88,7 +85,7 @@ public sealed class StandInContractTests : IAsyncLifetime
     public async Task Webhook_payloads_have_the_real_payloads_top_level_shape()
     {
         await CreateBothAsync();
-        var received = app.Received.ToArray();
+        var received = App.Received.ToArray();
 
         Assert.Subset(Keys(JsonNode.Parse(received[0].Body)), Keys(WebhookExamples.Get("deployment", "created")).Except(["organization", "workflow", "workflow_run"]).ToHashSet());
         Assert.Subset(Keys(JsonNode.Parse(received[1].Body)), Keys(WebhookExamples.Get("deployment_status", "created")).Except(["organization", "check_run", "workflow", "workflow_run"]).ToHashSet());
@@ -102,7 +99,7 @@ public sealed class StandInContractTests : IAsyncLifetime
         var deployment = await PostAsync("repos/octo/app/deployments", """{"ref":"main"}""");
 
         var invalid = await PostAsync($"repos/octo/app/deployments/{deployment["id"]}/statuses", """{"state":"done"}""");
-        using var anonymous = await http.GetAsync(new Uri(gitHub.BaseAddress, "repos/octo/app/deployments"));
+        using var anonymous = await http.GetAsync(new Uri(GitHub.BaseAddress, "repos/octo/app/deployments"));
 
         Assert.StartsWith("Validation Failed", (string?)invalid["message"], StringComparison.Ordinal);
         Assert.Equal(401, (int)anonymous.StatusCode);

@@ -16,26 +16,23 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     private const string Deployment = "/repos/{owner}/{repo}/deployments/{deployment_id}";
     private const string Statuses = "/repos/{owner}/{repo}/deployments/{deployment_id}/statuses";
     private readonly HttpClient http = new();
-    private RecordingServer app = null!;
-    private StandInServer gitHub = null!;
+    private StandInWithApp standIn = null!;
 
-    public async Task InitializeAsync()
-    {
-        app = await RecordingServer.StartAsync();
-        gitHub = new StandInServer(new StandInOptions { WebhookUrl = app.Url, WebhookSecret = Deliveries.Secret, InstallationId = 42 });
-        await gitHub.StartAsync();
-    }
+    private RecordingServer App => standIn.App;
+
+    private StandInServer GitHub => standIn.GitHub;
+
+    public async Task InitializeAsync() => standIn = await StandInWithApp.StartAsync();
 
     public async Task DisposeAsync()
     {
-        await gitHub.DisposeAsync();
-        await app.DisposeAsync();
+        await standIn.DisposeAsync();
         http.Dispose();
     }
 
     private async Task<(int Status, JsonNode? Body)> SendAsync(HttpMethod method, string path, string? body = null, string authorization = "token t")
     {
-        using var request = new HttpRequestMessage(method, new Uri(gitHub.BaseAddress, path.TrimStart('/')));
+        using var request = new HttpRequestMessage(method, new Uri(GitHub.BaseAddress, path.TrimStart('/')));
         request.Headers.Authorization = AuthenticationHeaderValue.Parse(authorization);
         if (body is not null)
         {
@@ -99,7 +96,7 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     public async Task App_answers_fit_GitHubs_description()
     {
         const string jwt = "Bearer aaa.bbb.ccc";
-        gitHub.State.InstallApp("octo/app", 4242);
+        GitHub.State.InstallApp("octo/app", 4242);
 
         var (issued, token) = await SendAsync(HttpMethod.Post, "/app/installations/4242/access_tokens", "{}", jwt);
         FitsAnswer("post", "/app/installations/{installation_id}/access_tokens", issued, token);
@@ -125,8 +122,8 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
         var id = await CreateDeploymentAsync();
         await SendAsync(HttpMethod.Post, $"/repos/octo/app/deployments/{id}/statuses", """{"state":"in_progress"}""");
 
-        await Eventually.TrueAsync(() => app.Received.Count >= 2, "both webhooks");
-        var payloads = app.Received.Select(r => (Event: r.Headers["X-GitHub-Event"].ToString(), Body: JsonNode.Parse(r.Body))).ToList();
+        await Eventually.TrueAsync(() => App.Received.Count >= 2, "both webhooks");
+        var payloads = App.Received.Select(r => (Event: r.Headers["X-GitHub-Event"].ToString(), Body: JsonNode.Parse(r.Body))).ToList();
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("deployment-created"),
             payloads.Single(p => p.Event == "deployment").Body, "the deployment webhook");
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("deployment-status-created"),
