@@ -3,6 +3,7 @@ using Azure.Identity;
 using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Data.Tables;
+using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.Functions;
 using DeployFunctions.GitHub;
@@ -41,6 +42,8 @@ public static class DeployFunctionsServices
             .Validate(o => o.MaxAttempts >= 0 && o.BaseDelaySeconds > 0 && o.MaxDelaySeconds >= o.BaseDelaySeconds,
                 "Retry__MaxAttempts must be >= 0, Retry__BaseDelaySeconds > 0 and Retry__MaxDelaySeconds >= Retry__BaseDelaySeconds.")
             .ValidateOnStart();
+        services.AddOptions<CommandOptions>().Bind(configuration.GetSection(CommandOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CommandOptions>, CommandOptionsValidator>();
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
 
@@ -49,6 +52,9 @@ public static class DeployFunctionsServices
 
         // Ingress
         services.AddSingleton<WebhookSignature>();
+        services.AddSingleton(provider => provider.GetRequiredService<IOptions<CommandOptions>>().Value is { Enabled: true } commands
+            ? new CommandRouting(commands.Prefix)
+            : new CommandRouting(null));
         services.AddSingleton<DeliveryIntake>();
         services.AddSingleton<PayloadBlobs>();
         services.AddSingleton<IDeliveryQueues, DeliveryQueues>();
@@ -65,6 +71,9 @@ public static class DeployFunctionsServices
         services.AddTransient<MergedPullRequestHandler>();
         services.AddTransient<DeploymentRunner>();
         services.AddTransient<DeploymentStatusRecorder>();
+        services.AddTransient<CommandHandler>();
+        services.AddTransient<CommandFeedback>();
+        services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
         // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.

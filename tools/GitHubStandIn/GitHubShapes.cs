@@ -68,7 +68,7 @@ public static class GitHubShapes
             ["owner"] = User(api, repository.Owner, repository.Id + 1),
             ["html_url"] = $"https://github.com/{repository.FullName}",
             ["description"] = null,
-            ["fork"] = false,
+            ["fork"] = repository.Fork,
             ["url"] = url,
             ["deployments_url"] = url + "/deployments",
             ["created_at"] = "2026-01-01T00:00:00Z",
@@ -171,6 +171,263 @@ public static class GitHubShapes
             ["deployment_url"] = deploymentUrl,
             ["repository_url"] = new Uri(api, $"repos/{repository.FullName}").ToString(),
             ["performed_via_github_app"] = null,
+        };
+    }
+
+    private static long UserId(string login) => 10_000 + (uint)login.ToLowerInvariant().GetHashCode(StringComparison.Ordinal) % 1_000_000;
+
+    /// <summary>A user by login alone (a stable id derived from it).</summary>
+    public static JsonObject Person(Uri api, string login, string type = "User") => User(api, login, UserId(login), type);
+
+    private static JsonObject Link(string href) => new() { ["href"] = href };
+
+    /// <summary>GitHub's <c>pull-request</c> (REST, components/schemas/pull-request: every required field).</summary>
+    public static JsonObject PullRequest(Uri api, StandInPullRequest pull)
+    {
+        var repository = pull.Repository;
+        var url = new Uri(api, $"repos/{repository.FullName}/pulls/{pull.Number}").ToString();
+        var issueUrl = new Uri(api, $"repos/{repository.FullName}/issues/{pull.Number}").ToString();
+        var html = $"https://github.com/{repository.FullName}/pull/{pull.Number}";
+        var statuses = new Uri(api, $"repos/{repository.FullName}/statuses/{pull.HeadSha}").ToString();
+        var closed = pull.State == "closed" ? Time(pull.CreatedAt.AddHours(1)) : null;
+        return new JsonObject
+        {
+            ["url"] = url,
+            ["id"] = pull.Number * 1000 + repository.Id,
+            ["node_id"] = NodeId("PR", pull.Number),
+            ["html_url"] = html,
+            ["diff_url"] = html + ".diff",
+            ["patch_url"] = html + ".patch",
+            ["issue_url"] = issueUrl,
+            ["commits_url"] = url + "/commits",
+            ["review_comments_url"] = url + "/comments",
+            ["review_comment_url"] = new Uri(api, $"repos/{repository.FullName}/pulls/comments").ToString() + "{/number}",
+            ["comments_url"] = issueUrl + "/comments",
+            ["statuses_url"] = statuses,
+            ["number"] = pull.Number,
+            ["state"] = pull.State,
+            ["locked"] = false,
+            ["title"] = pull.Title,
+            ["user"] = Person(api, pull.Author),
+            ["body"] = null,
+            ["labels"] = new JsonArray(),
+            ["milestone"] = null,
+            ["active_lock_reason"] = null,
+            ["created_at"] = Time(pull.CreatedAt),
+            ["updated_at"] = Time(pull.CreatedAt),
+            ["closed_at"] = closed,
+            ["merged_at"] = null,
+            ["merge_commit_sha"] = null,
+            ["assignee"] = null,
+            ["assignees"] = new JsonArray(),
+            ["requested_reviewers"] = new JsonArray(),
+            ["requested_teams"] = new JsonArray(),
+            ["head"] = End(api, pull.HeadRepository, pull.HeadRef, pull.HeadSha),
+            ["base"] = End(api, repository, pull.BaseRef, new string('b', 40)),
+            ["_links"] = new JsonObject
+            {
+                ["self"] = Link(url), ["html"] = Link(html), ["issue"] = Link(issueUrl), ["comments"] = Link(issueUrl + "/comments"),
+                ["review_comments"] = Link(url + "/comments"), ["review_comment"] = Link(new Uri(api, $"repos/{repository.FullName}/pulls/comments").ToString() + "{/number}"),
+                ["commits"] = Link(url + "/commits"), ["statuses"] = Link(statuses),
+            },
+            ["author_association"] = "MEMBER",
+            ["auto_merge"] = null,
+            ["draft"] = false,
+            ["merged"] = false,
+            ["mergeable"] = true,
+            ["rebaseable"] = true,
+            ["mergeable_state"] = "clean",
+            ["merged_by"] = null,
+            ["comments"] = 0,
+            ["review_comments"] = 0,
+            ["maintainer_can_modify"] = false,
+            ["commits"] = 1,
+            ["additions"] = 1,
+            ["deletions"] = 0,
+            ["changed_files"] = 1,
+        };
+    }
+
+    private static JsonObject End(Uri api, StandInRepository repository, string reference, string sha) => new()
+    {
+        ["label"] = $"{repository.Owner}:{reference}",
+        ["ref"] = reference,
+        ["sha"] = sha,
+        ["user"] = User(api, repository.Owner, repository.Id + 1),
+        ["repo"] = FullRepository(api, repository),
+    };
+
+    /// <summary>GitHub's REST <c>repository</c>: the webhook shape plus what the REST description requires besides.</summary>
+    public static JsonObject FullRepository(Uri api, StandInRepository repository)
+    {
+        var json = Repository(api, repository);
+        json["fork"] = repository.Fork;
+        json["visibility"] = "public";
+        json["topics"] = new JsonArray();
+        json["allow_forking"] = true;
+        json["is_template"] = false;
+        json["web_commit_signoff_required"] = false;
+        return json;
+    }
+
+    /// <summary>GitHub's <c>pull-request-review</c>.</summary>
+    public static JsonObject Review(Uri api, StandInPullRequest pull, StandInReview review)
+    {
+        var html = $"https://github.com/{pull.Repository.FullName}/pull/{pull.Number}";
+        var pullUrl = new Uri(api, $"repos/{pull.Repository.FullName}/pulls/{pull.Number}").ToString();
+        return new JsonObject
+        {
+            ["id"] = review.Id,
+            ["node_id"] = NodeId("PRR", review.Id),
+            ["user"] = Person(api, review.User),
+            ["body"] = "",
+            ["state"] = review.State,
+            ["html_url"] = $"{html}#pullrequestreview-{review.Id}",
+            ["pull_request_url"] = pullUrl,
+            ["_links"] = new JsonObject { ["html"] = Link($"{html}#pullrequestreview-{review.Id}"), ["pull_request"] = Link(pullUrl) },
+            ["submitted_at"] = Time(review.SubmittedAt),
+            ["commit_id"] = review.CommitId,
+            ["author_association"] = "MEMBER",
+        };
+    }
+
+    private static JsonObject Reactions(string url) => new()
+    {
+        ["url"] = url, ["total_count"] = 0, ["+1"] = 0, ["-1"] = 0, ["laugh"] = 0, ["confused"] = 0, ["heart"] = 0,
+        ["hooray"] = 0, ["eyes"] = 0, ["rocket"] = 0,
+    };
+
+    /// <summary>GitHub's <c>issue-comment</c> (REST), which also fits the <c>issue_comment</c> webhook's <c>comment</c>.</summary>
+    public static JsonObject Comment(Uri api, StandInComment comment)
+    {
+        var repository = comment.Repository.FullName;
+        var url = new Uri(api, $"repos/{repository}/issues/comments/{comment.Id}").ToString();
+        return new JsonObject
+        {
+            ["id"] = comment.Id,
+            ["node_id"] = NodeId("IC", comment.Id),
+            ["url"] = url,
+            ["html_url"] = $"https://github.com/{repository}/pull/{comment.Number}#issuecomment-{comment.Id}",
+            ["body"] = comment.Body,
+            ["user"] = Person(api, comment.User, comment.UserType),
+            ["created_at"] = Time(comment.CreatedAt),
+            ["updated_at"] = Time(comment.CreatedAt),
+            ["issue_url"] = new Uri(api, $"repos/{repository}/issues/{comment.Number}").ToString(),
+            ["author_association"] = comment.UserType == "Bot" ? "NONE" : "MEMBER",
+            ["performed_via_github_app"] = null,
+            ["reactions"] = Reactions(url + "/reactions"),
+        };
+    }
+
+    /// <summary>The <c>issue</c> of an <c>issue_comment</c> webhook on a pull request (the pull request seen as an issue).</summary>
+    public static JsonObject PullRequestIssue(Uri api, StandInPullRequest pull)
+    {
+        var repository = pull.Repository.FullName;
+        var url = new Uri(api, $"repos/{repository}/issues/{pull.Number}").ToString();
+        var html = $"https://github.com/{repository}/pull/{pull.Number}";
+        return new JsonObject
+        {
+            ["url"] = url,
+            ["repository_url"] = new Uri(api, $"repos/{repository}").ToString(),
+            ["labels_url"] = url + "/labels{/name}",
+            ["comments_url"] = url + "/comments",
+            ["events_url"] = url + "/events",
+            ["html_url"] = html,
+            ["id"] = pull.Number * 1000 + pull.Repository.Id,
+            ["node_id"] = NodeId("PR", pull.Number),
+            ["number"] = pull.Number,
+            ["title"] = pull.Title,
+            ["user"] = Person(api, pull.Author),
+            ["labels"] = new JsonArray(),
+            ["state"] = pull.State,
+            ["locked"] = false,
+            ["assignee"] = null,
+            ["assignees"] = new JsonArray(),
+            ["milestone"] = null,
+            ["comments"] = 0,
+            ["created_at"] = Time(pull.CreatedAt),
+            ["updated_at"] = Time(pull.CreatedAt),
+            ["closed_at"] = pull.State == "closed" ? Time(pull.CreatedAt.AddHours(1)) : null,
+            ["author_association"] = "MEMBER",
+            ["active_lock_reason"] = null,
+            ["body"] = null,
+            ["reactions"] = Reactions(url + "/reactions"),
+            ["pull_request"] = new JsonObject
+            {
+                ["url"] = new Uri(api, $"repos/{repository}/pulls/{pull.Number}").ToString(),
+                ["html_url"] = html,
+                ["diff_url"] = html + ".diff",
+                ["patch_url"] = html + ".patch",
+                ["merged_at"] = null,
+            },
+        };
+    }
+
+    /// <summary>GitHub's <c>reaction</c>.</summary>
+    public static JsonObject Reaction(Uri api, StandInReaction reaction) => new()
+    {
+        ["id"] = reaction.Id,
+        ["node_id"] = NodeId("REA", reaction.Id),
+        ["user"] = Person(api, reaction.User, "Bot"),
+        ["content"] = reaction.Content,
+        ["created_at"] = Time(reaction.CreatedAt),
+    };
+
+    /// <summary>GitHub's <c>repository-collaborator-permission</c>: <c>permission</c> is the classic level, <c>role_name</c> the role.</summary>
+    public static JsonObject CollaboratorPermission(Uri api, string login, string role)
+    {
+        var user = Person(api, login);
+        user["role_name"] = role;
+        return new JsonObject
+        {
+            ["permission"] = role switch { "maintain" => "write", "triage" => "read", _ => role },
+            ["role_name"] = role,
+            ["user"] = user,
+        };
+    }
+
+    /// <summary>GitHub's <c>team-membership</c>.</summary>
+    public static JsonObject TeamMembership(Uri api, string org, string team, string login) => new()
+    {
+        ["url"] = new Uri(api, $"orgs/{org}/teams/{team}/memberships/{login}").ToString(),
+        ["role"] = "member",
+        ["state"] = "active",
+    };
+
+    /// <summary>GitHub's <c>branch-with-protection</c>, with the head <c>commit</c>.</summary>
+    public static JsonObject Branch(Uri api, StandInRepository repository, string branch, string sha)
+    {
+        var repo = new Uri(api, $"repos/{repository.FullName}").ToString();
+        var author = User(api, repository.Owner, repository.Id + 1);
+        var signature = new JsonObject { ["name"] = repository.Owner, ["email"] = $"{repository.Owner}@users.noreply.github.com", ["date"] = "2026-01-01T00:00:00Z" };
+        return new JsonObject
+        {
+            ["name"] = branch,
+            ["commit"] = new JsonObject
+            {
+                ["url"] = $"{repo}/commits/{sha}",
+                ["sha"] = sha,
+                ["node_id"] = NodeId("C", repository.Id),
+                ["html_url"] = $"https://github.com/{repository.FullName}/commit/{sha}",
+                ["comments_url"] = $"{repo}/commits/{sha}/comments",
+                ["commit"] = new JsonObject
+                {
+                    ["url"] = $"{repo}/git/commits/{sha}",
+                    ["author"] = signature,
+                    ["committer"] = signature.DeepClone(),
+                    ["message"] = $"Head of {branch}",
+                    ["comment_count"] = 0,
+                    ["tree"] = new JsonObject { ["sha"] = new string('t', 40), ["url"] = $"{repo}/git/trees/{new string('t', 40)}" },
+                    ["verification"] = new JsonObject { ["verified"] = false, ["reason"] = "unsigned", ["payload"] = null, ["signature"] = null, ["verified_at"] = null },
+                },
+                ["author"] = author,
+                ["committer"] = author.DeepClone(),
+                ["parents"] = new JsonArray(),
+            },
+            ["_links"] = new JsonObject { ["html"] = $"https://github.com/{repository.FullName}/tree/{branch}", ["self"] = $"{repo}/branches/{branch}" },
+            ["protected"] = false,
+            ["protection"] = new JsonObject { ["enabled"] = false },
+            ["protection_url"] = $"{repo}/branches/{branch}/protection",
         };
     }
 

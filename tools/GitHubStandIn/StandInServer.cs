@@ -170,6 +170,82 @@ public sealed partial class StandInServer : IAsyncDisposable
         web.MapPost("/repos/{owner}/{repo}/deployments/{id:long}/statuses", CreateStatusAsync);
         web.MapGet("/repos/{owner}/{repo}/deployments/{id:long}/statuses", ListStatuses);
         web.MapPost("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", () => Results.NoContent());
+        web.MapGet("/repos/{owner}/{repo}/pulls/{number:long}", (string owner, string repo, long number) =>
+            State.PullRequest($"{owner}/{repo}", number) is { } pull ? Json(200, GitHubShapes.PullRequest(BaseAddress, pull)) : NotFound());
+        web.MapGet("/repos/{owner}/{repo}/pulls/{number:long}/reviews", (string owner, string repo, long number) =>
+        {
+            if (State.PullRequest($"{owner}/{repo}", number) is not { } pull)
+            {
+                return NotFound();
+            }
+
+            lock (State.Gate)
+            {
+                return Json(200, new JsonArray([.. pull.Reviews.Select(r => (JsonNode)GitHubShapes.Review(BaseAddress, pull, r))]));
+            }
+        });
+        web.MapGet("/repos/{owner}/{repo}/collaborators/{user}/permission", (string owner, string repo, string user) =>
+            State.Permissions.TryGetValue(($"{owner}/{repo}", user), out var role)
+                ? Json(200, GitHubShapes.CollaboratorPermission(BaseAddress, user, role))
+                : Json(404, new JsonObject { ["message"] = $"{user} is not a user", ["documentation_url"] = "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user" }));
+        web.MapGet("/orgs/{org}/teams/{team}/memberships/{user}", (string org, string team, string user) =>
+            State.TeamMembers.ContainsKey((org, team, user))
+                ? Json(200, GitHubShapes.TeamMembership(BaseAddress, org, team, user))
+                : Results.StatusCode(404)); // GitHub's description: "if user has no team membership", no body
+        web.MapGet("/repos/{owner}/{repo}/branches/{branch}", (string owner, string repo, string branch) =>
+            State.Branches.TryGetValue(($"{owner}/{repo}", branch), out var sha)
+                ? Json(200, GitHubShapes.Branch(BaseAddress, State.Repository(owner, repo), branch, sha))
+                : Json(404, new JsonObject { ["message"] = "Branch not found", ["documentation_url"] = "https://docs.github.com/rest/branches/branches#get-a-branch" }));
+        web.MapGet("/repos/{owner}/{repo}/issues/{number:long}/comments", (string owner, string repo, long number, DateTimeOffset? since) =>
+            Json(200, new JsonArray([.. State.CommentsOn($"{owner}/{repo}", number)
+                .Where(c => since is null || c.CreatedAt >= since)
+                .Select(c => (JsonNode)GitHubShapes.Comment(BaseAddress, c))])));
+        web.MapPost("/repos/{owner}/{repo}/issues/{number:long}/comments", async (string owner, string repo, long number, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            if ((string?)body?["body"] is not { Length: > 0 } text)
+            {
+                return ValidationFailed("Invalid request.\n\n\"body\" wasn't supplied.", "https://docs.github.com/rest/issues/comments#create-an-issue-comment");
+            }
+
+            if (State.PullRequest($"{owner}/{repo}", number) is not { } pull)
+            {
+                return NotFound();
+            }
+
+            // Comments made through the API are the app's own: its bot user, as for an installation token.
+            var comment = State.AddComment(pull.Repository, number, AppUser, "Bot", text, options.Clock.GetUtcNow());
+            AnnounceComment(pull, comment);
+            return Json(201, GitHubShapes.Comment(BaseAddress, comment));
+        });
+        web.MapPost("/repos/{owner}/{repo}/issues/comments/{id:long}/reactions", async (string owner, string repo, long id, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            var content = (string?)body?["content"];
+            string[] contents = ["+1", "-1", "laugh", "confused", "heart", "hooray", "rocket", "eyes"];
+            if (content is null || !contents.Contains(content))
+            {
+                return ValidationFailed("Validation Failed: content is not included in the list", "https://docs.github.com/rest/reactions/reactions#create-reaction-for-an-issue-comment");
+            }
+
+            lock (State.Gate)
+            {
+                if (!State.Comments.Any(c => c.Id == id && string.Equals(c.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase)))
+                {
+                    return NotFound();
+                }
+
+                // One reaction of a kind per user: GitHub answers 200 with the existing one.
+                if (State.Reactions.FirstOrDefault(r => r.CommentId == id && r.Content == content) is { } existing)
+                {
+                    return Json(200, GitHubShapes.Reaction(BaseAddress, existing));
+                }
+
+                var reaction = new StandInReaction(State.NextId(), id, content, AppUser, options.Clock.GetUtcNow());
+                State.Reactions.Add(reaction);
+                return Json(201, GitHubShapes.Reaction(BaseAddress, reaction));
+            }
+        });
         web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
         {
             if (!IsAppJwt(context))
@@ -340,6 +416,37 @@ public sealed partial class StandInServer : IAsyncDisposable
                 d.Id == id && string.Equals(d.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase));
         }
     }
+
+    private const string AppUser = "deployfunctions-standin[bot]";
+
+    /// <summary>
+    /// A person comments on a pull request, as on github.com: the comment is stored and GitHub's signed
+    /// <c>issue_comment</c> <c>created</c> webhook goes to the app.
+    /// </summary>
+    public StandInComment Comment(StandInPullRequest pull, string user, string body)
+    {
+        ArgumentNullException.ThrowIfNull(pull);
+        var comment = State.AddComment(pull.Repository, pull.Number, user, "User", body, options.Clock.GetUtcNow());
+        AnnounceComment(pull, comment);
+        return comment;
+    }
+
+    /// <summary>The <c>issue_comment</c> <c>created</c> payload of a comment (shape: @octokit/openapi-webhooks).</summary>
+    public JsonObject CommentPayload(StandInPullRequest pull, StandInComment comment)
+    {
+        ArgumentNullException.ThrowIfNull(pull);
+        ArgumentNullException.ThrowIfNull(comment);
+        return new JsonObject
+        {
+            ["action"] = "created",
+            ["issue"] = GitHubShapes.PullRequestIssue(BaseAddress, pull),
+            ["comment"] = GitHubShapes.Comment(BaseAddress, comment),
+            ["repository"] = GitHubShapes.Repository(BaseAddress, pull.Repository),
+            ["sender"] = GitHubShapes.Person(BaseAddress, comment.User, comment.UserType),
+        };
+    }
+
+    private void AnnounceComment(StandInPullRequest pull, StandInComment comment) => Announce("issue_comment", CommentPayload(pull, comment));
 
     private void Announce(string eventName, JsonObject payload)
     {

@@ -5,6 +5,9 @@ namespace GitHubStandIn;
 
 public sealed record StandInRepository(string Owner, string Name, long Id, string DefaultBranch)
 {
+    /// <summary>A fork of another repository (a pull request's head may live in one).</summary>
+    public bool Fork { get; init; }
+
     public string FullName => $"{Owner}/{Name}";
 }
 
@@ -29,6 +32,31 @@ public sealed class StandInDeployment
 
 public sealed record StandInStatus(
     long Id, string State, string? Description, string? Environment, string? LogUrl, string? EnvironmentUrl, DateTimeOffset CreatedAt);
+
+/// <summary>A pull request: its head may be in another repository (a fork).</summary>
+public sealed class StandInPullRequest
+{
+    public required StandInRepository Repository { get; init; }
+    public required long Number { get; init; }
+    public required string Title { get; init; }
+    public required string Author { get; init; }
+    public string State { get; set; } = "open";
+    public required string HeadSha { get; set; }
+    public required string HeadRef { get; init; }
+
+    /// <summary>Where the head branch lives: the repository itself, or a fork.</summary>
+    public required StandInRepository HeadRepository { get; init; }
+
+    public required string BaseRef { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public List<StandInReview> Reviews { get; } = [];
+}
+
+public sealed record StandInReview(long Id, string User, string State, string CommitId, DateTimeOffset SubmittedAt);
+
+public sealed record StandInComment(long Id, StandInRepository Repository, long Number, string User, string UserType, string Body, DateTimeOffset CreatedAt);
+
+public sealed record StandInReaction(long Id, long CommentId, string Content, string User, DateTimeOffset CreatedAt);
 
 /// <summary>One request the stand-in received, as it arrived.</summary>
 public sealed record RecordedRequest(
@@ -55,13 +83,98 @@ public sealed class StandInState
     private readonly ConcurrentDictionary<string, long> installationTokens = new();
     private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
 
+    private long nextId = 70000;
+
     public object Gate { get; } = new();
     public List<StandInDeployment> Deployments { get; } = [];
+
+    /// <summary>Pull requests, comments and reactions: read and change them under <see cref="Gate"/>.</summary>
+    public List<StandInPullRequest> PullRequests { get; } = [];
+    public List<StandInComment> Comments { get; } = [];
+    public List<StandInReaction> Reactions { get; } = [];
+
+    /// <summary>Repository permission (<c>role_name</c>) of collaborators, by <c>owner/name</c> and login; others get 404.</summary>
+    public ConcurrentDictionary<(string Repository, string Login), string> Permissions { get; } = new(IgnoreCase.Pairs);
+
+    /// <summary>Active team members, by organization, team slug and login.</summary>
+    public ConcurrentDictionary<(string Org, string Team, string Login), bool> TeamMembers { get; } = new(IgnoreCase.Triples);
+
+    /// <summary>Branch heads, by <c>owner/name</c> and branch.</summary>
+    public ConcurrentDictionary<(string Repository, string Branch), string> Branches { get; } = new(IgnoreCase.Pairs);
+
+    public long NextId() => Interlocked.Increment(ref nextId);
+
+    /// <summary>Opens a pull request from <paramref name="headRef"/> (in <paramref name="fork"/>, else the repository) into <paramref name="baseRef"/>.</summary>
+    public StandInPullRequest OpenPullRequest(
+        StandInRepository repository, long number, string headSha, string author = "octocat", string headRef = "feature",
+        string baseRef = "main", StandInRepository? fork = null, DateTimeOffset? at = null)
+    {
+        var pull = new StandInPullRequest
+        {
+            Repository = repository, Number = number, Title = $"Pull request {number}", Author = author, HeadSha = headSha,
+            HeadRef = headRef, HeadRepository = fork ?? repository, BaseRef = baseRef, CreatedAt = at ?? DateTimeOffset.UtcNow,
+        };
+        lock (Gate)
+        {
+            PullRequests.Add(pull);
+        }
+
+        return pull;
+    }
+
+    public void Review(StandInPullRequest pull, string reviewer, string state)
+    {
+        lock (Gate)
+        {
+            pull.Reviews.Add(new StandInReview(NextId(), reviewer, state, pull.HeadSha, DateTimeOffset.UtcNow.AddSeconds(pull.Reviews.Count)));
+        }
+    }
+
+    public StandInPullRequest? PullRequest(string repository, long number)
+    {
+        lock (Gate)
+        {
+            return PullRequests.FirstOrDefault(p => p.Number == number &&
+                string.Equals(p.Repository.FullName, repository, StringComparison.OrdinalIgnoreCase));
+        }
+    }
+
+    public StandInComment AddComment(StandInRepository repository, long number, string user, string userType, string body, DateTimeOffset at)
+    {
+        var comment = new StandInComment(NextId(), repository, number, user, userType, body, at);
+        lock (Gate)
+        {
+            Comments.Add(comment);
+        }
+
+        return comment;
+    }
+
+    /// <summary>The comments on one issue or pull request, oldest first.</summary>
+    public List<StandInComment> CommentsOn(string repository, long number)
+    {
+        lock (Gate)
+        {
+            return [.. Comments.Where(c => c.Number == number && string.Equals(c.Repository.FullName, repository, StringComparison.OrdinalIgnoreCase))];
+        }
+    }
+
+    public List<string> ReactionsOn(long commentId)
+    {
+        lock (Gate)
+        {
+            return [.. Reactions.Where(r => r.CommentId == commentId).OrderBy(r => r.Id).Select(r => r.Content)];
+        }
+    }
 
     public IReadOnlyCollection<RecordedRequest> Requests => requests;
 
     public StandInRepository Repository(string owner, string name, string defaultBranch = "main") =>
         repositories.GetOrAdd($"{owner}/{name}", _ => new StandInRepository(owner, name, Interlocked.Increment(ref nextRepositoryId), defaultBranch));
+
+    /// <summary>A fork of a repository, owned by <paramref name="owner"/>.</summary>
+    public StandInRepository ForkOf(string owner, string name) =>
+        repositories.GetOrAdd($"{owner}/{name}", _ => new StandInRepository(owner, name, Interlocked.Increment(ref nextRepositoryId), "main") { Fork = true });
 
     public long NextDeploymentId() => Interlocked.Increment(ref nextDeploymentId);
 
@@ -112,5 +225,30 @@ public sealed class StandInState
 
             return all[match];
         }
+    }
+}
+
+/// <summary>GitHub compares logins, organization, team and repository names without case.</summary>
+internal static class IgnoreCase
+{
+    public static readonly IEqualityComparer<(string, string)> Pairs = new PairComparer();
+    public static readonly IEqualityComparer<(string, string, string)> Triples = new TripleComparer();
+
+    private static readonly StringComparer Text = StringComparer.OrdinalIgnoreCase;
+
+    private sealed class PairComparer : IEqualityComparer<(string, string)>
+    {
+        public bool Equals((string, string) x, (string, string) y) => Text.Equals(x.Item1, y.Item1) && Text.Equals(x.Item2, y.Item2);
+
+        public int GetHashCode((string, string) obj) => HashCode.Combine(Text.GetHashCode(obj.Item1), Text.GetHashCode(obj.Item2));
+    }
+
+    private sealed class TripleComparer : IEqualityComparer<(string, string, string)>
+    {
+        public bool Equals((string, string, string) x, (string, string, string) y) =>
+            Text.Equals(x.Item1, y.Item1) && Text.Equals(x.Item2, y.Item2) && Text.Equals(x.Item3, y.Item3);
+
+        public int GetHashCode((string, string, string) obj) =>
+            HashCode.Combine(Text.GetHashCode(obj.Item1), Text.GetHashCode(obj.Item2), Text.GetHashCode(obj.Item3));
     }
 }

@@ -1,3 +1,4 @@
+using DeployFunctions.Commands;
 using Microsoft.Extensions.Options;
 using Octokit.Webhooks.Events.PullRequest;
 
@@ -21,6 +22,38 @@ public sealed record DeploymentRequest
     public string FullName => $"{Owner}/{Repository}";
 }
 
+/// <summary>What is known about a <c>.deploy</c> / <c>.noop</c> when the policy is asked (gathered from GitHub by the handler).</summary>
+public sealed record CommandFacts
+{
+    public required string Repository { get; init; }
+    public required long PullRequest { get; init; }
+    public required string Commenter { get; init; }
+
+    /// <summary>The commenter's repository permission (<c>role_name</c>), null when not a collaborator.</summary>
+    public required string? Permission { get; init; }
+
+    /// <summary>In <c>Commands__AllowedUsers</c>, or no list is set.</summary>
+    public required bool Allowed { get; init; }
+
+    public required bool PullRequestOpen { get; init; }
+
+    /// <summary>The pull request's head is in another repository (or a deleted one).</summary>
+    public required bool FromFork { get; init; }
+
+    public string? HeadRepository { get; init; }
+
+    /// <summary>Reviewers whose latest review approves.</summary>
+    public required int Approvals { get; init; }
+
+    /// <summary>Reviewers whose latest review requests changes.</summary>
+    public required IReadOnlyList<string> ChangesRequestedBy { get; init; }
+
+    /// <summary><c>.deploy &lt;stable branch&gt;</c>: the stable branch's head, not the pull request's.</summary>
+    public required bool Rollback { get; init; }
+
+    public required bool Noop { get; init; }
+}
+
 /// <summary>Whether a merged pull request deploys, and where; every "no" carries its reason.</summary>
 public abstract record MergeDecision
 {
@@ -38,11 +71,89 @@ public abstract record MergeDecision
 /// (<see cref="Decide"/>), and again for a ledger deployment just before it runs (<see cref="Recheck"/>), so a change of
 /// settings in between is honoured.
 /// </summary>
-public sealed class DeployPolicy(IOptions<DeployOptions> options)
+public sealed class DeployPolicy(
+    IOptions<DeployOptions> options, IOptions<EnvironmentsOptions>? environments = null, IOptions<CommandOptions>? commands = null)
 {
     private readonly DeployOptions options = options.Value;
+    private readonly CommandOptions commands = commands?.Value ?? new CommandOptions();
     private readonly IReadOnlyDictionary<string, string> branches = options.Value.ParseBranchEnvironments();
     private readonly IReadOnlyList<string> repositories = options.Value.ParseRepositories();
+
+    /// <summary>
+    /// The environments this app deploys to: where branches deploy, the default, and every configured one. A command may
+    /// name only these.
+    /// </summary>
+    public IReadOnlyList<string> Environments { get; } =
+        [.. options.Value.ParseBranchEnvironments().Values.Append(options.Value.DefaultEnvironment)
+            .Concat((IEnumerable<string>?)environments?.Value.Environments.Keys ?? [])
+            .Where(name => !string.IsNullOrWhiteSpace(name))
+            .Distinct(StringComparer.OrdinalIgnoreCase)
+            .Order(StringComparer.OrdinalIgnoreCase)];
+
+    /// <summary>The environment a command deploys to when it names none: where the default branch deploys.</summary>
+    public string DefaultEnvironmentFor(string defaultBranch) =>
+        branches.Count > 0 && branches.TryGetValue(defaultBranch, out var environment) ? environment : options.DefaultEnvironment;
+
+    /// <summary>The environment as configured (its spelling), or null when this app does not deploy to it.</summary>
+    public string? KnownEnvironment(string name) =>
+        Environments.FirstOrDefault(known => string.Equals(known, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>True when the repository may deploy at all (Deploy__Repositories).</summary>
+    public bool AllowsRepository(string fullName) =>
+        repositories.Count == 0 || repositories.Any(allowed => Matches(allowed, fullName));
+
+    /// <summary>
+    /// Null when a <c>.deploy</c> / <c>.noop</c> may go ahead with these facts, else why not (the reply says it). Who may
+    /// ask, which commit, and whether it was reviewed: the rules of <c>Commands__*</c>.
+    /// </summary>
+    public string? RefuseCommand(CommandFacts facts)
+    {
+        ArgumentNullException.ThrowIfNull(facts);
+        if (!AllowsRepository(facts.Repository))
+        {
+            return $"repository {facts.Repository} is not in Deploy__Repositories";
+        }
+
+        if (!PermissionLevels.AtLeast(facts.Permission, commands.MinimumPermission))
+        {
+            return $"@{facts.Commenter} has {facts.Permission ?? "no"} permission on {facts.Repository}; commands need {commands.MinimumPermission} (Commands__MinimumPermission)";
+        }
+
+        if (!facts.Allowed)
+        {
+            return $"@{facts.Commenter} is not in Commands__AllowedUsers";
+        }
+
+        if (!facts.PullRequestOpen)
+        {
+            return $"pull request #{facts.PullRequest} is closed; a closed pull request is not deployed";
+        }
+
+        if (facts.Rollback)
+        {
+            return null; // the stable branch's head: already merged, reviewed where it landed
+        }
+
+        if (facts.FromFork && !commands.AllowForks)
+        {
+            return $"the head of pull request #{facts.PullRequest} is in a fork ({facts.HeadRepository}); fork commits are not deployed (Commands__AllowForks)";
+        }
+
+        if (commands.RequireApproval && !facts.Noop)
+        {
+            if (facts.ChangesRequestedBy.Count > 0)
+            {
+                return $"changes are requested by {string.Join(", ", facts.ChangesRequestedBy.Select(login => "@" + login))}";
+            }
+
+            if (facts.Approvals == 0)
+            {
+                return $"pull request #{facts.PullRequest} has no approving review (Commands__RequireApproval)";
+            }
+        }
+
+        return null;
+    }
 
     public MergeDecision Decide(PullRequestClosedEvent merged)
     {
@@ -125,6 +236,13 @@ public sealed class DeployPolicy(IOptions<DeployOptions> options)
             return $"repository {deployment.Repository} is no longer in Deploy__Repositories";
         }
 
+        if (deployment.Source == LedgerSources.Command)
+        {
+            return KnownEnvironment(deployment.Environment) is null
+                ? $"{deployment.Environment} is no longer an environment this app deploys to"
+                : null;
+        }
+
         if (deployment.Source != LedgerSources.Merge)
         {
             return $"deployments from '{deployment.Source}' are not allowed";
@@ -148,4 +266,7 @@ public sealed class DeployPolicy(IOptions<DeployOptions> options)
 public static class LedgerSources
 {
     public const string Merge = "merge";
+
+    /// <summary>A pull request comment (<c>.deploy</c>, <c>.noop</c>).</summary>
+    public const string Command = "command";
 }

@@ -48,8 +48,20 @@ public sealed record LedgerEntry
     /// <summary>The branch the commit landed on; a dispatched workflow runs from it.</summary>
     public required string BaseBranch { get; init; }
 
-    /// <summary>What asked for it: <c>merge</c> (later: <c>command</c>, <c>protection-rule</c>).</summary>
+    /// <summary>What asked for it: <c>merge</c> or <c>command</c> (see <see cref="LedgerSources"/>).</summary>
     public required string Source { get; init; }
+
+    /// <summary>A command's comment id: its approval is keyed by it, so a redelivered command approves nothing new.</summary>
+    public long? CommentId { get; init; }
+
+    /// <summary>A command's comment, for replies and for people reading the deployment.</summary>
+    public string? CommentUrl { get; init; }
+
+    /// <summary>A command as written, e.g. <c>.deploy to staging</c>.</summary>
+    public string? Command { get; init; }
+
+    /// <summary>A dry run: the provider is told not to change anything; it never supersedes or is superseded.</summary>
+    public bool Noop { get; init; }
 
     public long? PullRequest { get; init; }
     public required string RequestedBy { get; init; }
@@ -110,6 +122,9 @@ public interface IDeploymentLedger
     /// <summary>The approval for this commit and environment from a merge, if one was recorded.</summary>
     Task<LedgerEntry?> FindMergeAsync(string repository, string environment, string sha, CancellationToken cancellationToken);
 
+    /// <summary>The approval a command comment gave, if one was recorded.</summary>
+    Task<LedgerEntry?> FindCommandAsync(string repository, string environment, long commentId, CancellationToken cancellationToken);
+
     /// <summary>Records an approval (state <see cref="LedgerState.Creating"/>) before GitHub is asked; returns the stored one if it exists.</summary>
     Task<LedgerEntry> ApproveAsync(LedgerEntry approval, CancellationToken cancellationToken);
 
@@ -121,6 +136,9 @@ public interface IDeploymentLedger
 
     /// <summary>Writes a deployment's new state if nobody wrote it since <see cref="LedgerEntry.ETag"/>; else <see cref="LedgerConflictException"/>.</summary>
     Task<LedgerEntry> UpdateAsync(LedgerEntry deployment, CancellationToken cancellationToken);
+
+    /// <summary>The deployment of the environment a provider is working on now (started, no result), if any.</summary>
+    Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken);
 
     /// <summary>The newest deployment of the same environment that is later in merge order than this one and has run.</summary>
     Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken);
@@ -140,11 +158,14 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
     public async Task<LedgerEntry?> FindMergeAsync(string repository, string environment, string sha, CancellationToken cancellationToken) =>
         await ReadAsync(PartitionKey(repository, environment), MergeRow(sha), cancellationToken);
 
+    public async Task<LedgerEntry?> FindCommandAsync(string repository, string environment, long commentId, CancellationToken cancellationToken) =>
+        await ReadAsync(PartitionKey(repository, environment), CommandRow(commentId), cancellationToken);
+
     public async Task<LedgerEntry> ApproveAsync(LedgerEntry approval, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(approval);
         await EnsureTableAsync(cancellationToken);
-        var entity = ToEntity(approval with { State = LedgerState.Creating }, MergeRow(approval.Sha));
+        var entity = ToEntity(approval with { State = LedgerState.Creating }, ApprovalRow(approval));
         try
         {
             var response = await table.AddEntityAsync(entity, cancellationToken);
@@ -162,7 +183,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ArgumentNullException.ThrowIfNull(approval);
         await EnsureTableAsync(cancellationToken);
         var recorded = approval with { DeploymentId = deploymentId, State = LedgerState.Created };
-        var merge = ToEntity(recorded, MergeRow(approval.Sha));
+        var merge = ToEntity(recorded, ApprovalRow(approval));
         merge.ETag = approval.ETag;
         var deployment = ToEntity(recorded, DeploymentRow(deploymentId));
         try
@@ -201,6 +222,26 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         }
     }
 
+    public async Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var partition = PartitionKey(repository, environment);
+        var started = nameof(LedgerState.Started);
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partition} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and State eq {started}");
+        LedgerEntry? newest = null;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            var running = FromEntity(entity);
+            if (newest is null || running.StartedAt > newest.StartedAt)
+            {
+                newest = running;
+            }
+        }
+
+        return newest;
+    }
+
     public async Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);
@@ -212,7 +253,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             var other = FromEntity(entity);
-            if (other.DeploymentId == deployment.DeploymentId || !other.HasRun || !IsLater(other, deployment))
+            if (other.DeploymentId == deployment.DeploymentId || other.Noop || !other.HasRun || !IsLater(other, deployment))
             {
                 continue;
             }
@@ -233,6 +274,14 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
     public static string PartitionKey(string repository, string environment) => StorageKey.Join('|', repository, environment);
 
     private static string MergeRow(string sha) => "merge-" + StorageKey.Escape(sha);
+
+    private static string CommandRow(long commentId) => string.Create(CultureInfo.InvariantCulture, $"command-{commentId}");
+
+    /// <summary>A merge's approval is keyed by its commit, a command's by its comment.</summary>
+    private static string ApprovalRow(LedgerEntry approval) =>
+        approval.Source == LedgerSources.Command
+            ? CommandRow(approval.CommentId ?? throw new ArgumentException("A command's approval needs its comment id.", nameof(approval)))
+            : MergeRow(approval.Sha);
 
     private static string DeploymentRow(long id) => string.Create(CultureInfo.InvariantCulture, $"{DeploymentPrefix}{id:D19}");
 
@@ -260,6 +309,10 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["Ref"] = entry.Ref,
         ["BaseBranch"] = entry.BaseBranch,
         ["Source"] = entry.Source,
+        ["CommentId"] = entry.CommentId,
+        ["CommentUrl"] = entry.CommentUrl,
+        ["Command"] = entry.Command,
+        ["Noop"] = entry.Noop,
         ["PullRequest"] = entry.PullRequest,
         ["RequestedBy"] = entry.RequestedBy,
         ["Reason"] = entry.Reason,
@@ -282,6 +335,10 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         Ref = entity.GetString("Ref"),
         BaseBranch = entity.GetString("BaseBranch"),
         Source = entity.GetString("Source"),
+        CommentId = entity.GetInt64("CommentId"),
+        CommentUrl = entity.GetString("CommentUrl"),
+        Command = entity.GetString("Command"),
+        Noop = entity.GetBoolean("Noop") ?? false,
         PullRequest = entity.GetInt64("PullRequest"),
         RequestedBy = entity.GetString("RequestedBy"),
         Reason = entity.GetString("Reason"),

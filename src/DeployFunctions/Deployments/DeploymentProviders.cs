@@ -18,6 +18,9 @@ public sealed record DeploymentJob
     public required string Environment { get; init; }
     public required string Task { get; init; }
 
+    /// <summary>A dry run (<c>.noop</c>): the provider reports what it would do and changes nothing.</summary>
+    public bool Noop { get; init; }
+
     /// <summary>The deployment's payload as GitHub sent it (JSON), or null.</summary>
     public string? PayloadJson { get; init; }
 
@@ -100,6 +103,12 @@ public sealed class SimulatedProvider(TimeProvider clock) : IDeploymentProvider
     public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
+        if (job.Noop)
+        {
+            return new ProviderResult.Succeeded(null, null,
+                $"Noop: would deploy {job.Sha[..Math.Min(7, job.Sha.Length)]} to {job.Environment}; nothing was changed");
+        }
+
         await System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(job.Settings.DelaySeconds), clock, cancellationToken);
         return new ProviderResult.Succeeded(job.Settings.EnvironmentUrl, null, "Simulated deployment finished");
     }
@@ -139,7 +148,8 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
             var answer = await response.Content.ReadAsStringAsync(timeout.Token);
             var (environmentUrl, logUrl) = ReadUrls(answer);
             return response.IsSuccessStatusCode
-                ? new ProviderResult.Succeeded(environmentUrl ?? job.Settings.EnvironmentUrl, logUrl, "Deploy hook accepted the deployment")
+                ? new ProviderResult.Succeeded(job.Noop ? environmentUrl : environmentUrl ?? job.Settings.EnvironmentUrl, logUrl,
+                    job.Noop ? "Deploy hook accepted the dry run (noop)" : "Deploy hook accepted the deployment")
                 : new ProviderResult.Failed(logUrl, $"Deploy hook answered {(int)response.StatusCode}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -178,6 +188,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
             ["ref"] = job.Ref,
             ["environment"] = job.Environment,
             ["task"] = job.Task,
+            ["noop"] = job.Noop,
             ["payload"] = payload,
             ["delivery"] = job.DeliveryId,
         });
@@ -205,7 +216,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
 
 /// <summary>
 /// Dispatches the environment's workflow (<c>workflow_dispatch</c>) with inputs <c>deployment_id</c>, <c>environment</c>
-/// and <c>ref</c>; the workflow posts the final deployment status itself.
+/// and <c>ref</c> (and <c>noop: "true"</c> for a dry run); the workflow posts the final deployment status itself.
 /// </summary>
 public sealed class GitHubActionsProvider : IDeploymentProvider
 {
@@ -225,15 +236,19 @@ public sealed class GitHubActionsProvider : IDeploymentProvider
     public async Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
-        var dispatch = new CreateWorkflowDispatch(job.Settings.WorkflowRef ?? job.Branch)
+        var inputs = new Dictionary<string, object>
         {
-            Inputs = new Dictionary<string, object>
-            {
-                ["deployment_id"] = job.DeploymentId.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["environment"] = job.Environment,
-                ["ref"] = job.Sha,
-            },
+            ["deployment_id"] = job.DeploymentId.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["environment"] = job.Environment,
+            ["ref"] = job.Sha,
         };
+        if (job.Noop)
+        {
+            // Only for a dry run: a workflow that declares no 'noop' input still takes every real deployment.
+            inputs["noop"] = "true";
+        }
+
+        var dispatch = new CreateWorkflowDispatch(job.Settings.WorkflowRef ?? job.Branch) { Inputs = inputs };
         await job.GitHub.Actions.Workflows.CreateDispatch(job.Owner, job.Repository, job.Settings.Workflow, dispatch);
         return new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; it reports the result");
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeployFunctions.Commands;
 using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
@@ -25,8 +26,12 @@ public sealed class DeploymentRunner(
     IEnumerable<IDeploymentProvider> providers,
     IOptions<DeployOptions> deployOptions,
     IOptions<EnvironmentsOptions> environments,
-    TimeProvider clock) : IDeliveryHandler
+    TimeProvider clock,
+    IEnvironmentLocks? environmentLocks = null,
+    IOptions<CommandOptions>? commandOptions = null) : IDeliveryHandler
 {
+    private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
+
     /// <summary>How long a deployment event may wait for its merge to be recorded (GitHub's answer to the merge was lost).</summary>
     public static readonly TimeSpan LedgerWait = TimeSpan.FromMinutes(60);
 
@@ -85,6 +90,16 @@ public sealed class DeploymentRunner(
         try
         {
             entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken) ?? entry;
+            if (!entry.HasResult && !entry.HasRun && await LockedAsync(entry, delivery.Envelope, cancellationToken) is { } locked)
+            {
+                if (locked.Wait)
+                {
+                    return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Reason}", IsFault: false);
+                }
+
+                entry = await RecordAsync(held, entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {locked.Reason}" }, cancellationToken);
+            }
+
             if (!entry.HasResult)
             {
                 var decided = await DecideAsync(entry, cancellationToken);
@@ -155,10 +170,26 @@ public sealed class DeploymentRunner(
         }
     }
 
+    /// <summary>
+    /// A lock someone other than the requester holds on the environment: wait for it up to <c>Commands__LockWaitMinutes</c>
+    /// from the delivery, then refuse. A dry run (noop) changes nothing and is not held up.
+    /// </summary>
+    private async Task<(bool Wait, string Reason)?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
+    {
+        if (entry.Noop || environmentLocks is null ||
+            await environmentLocks.BlockingAsync(entry.Repository, entry.Environment, entry.RequestedBy, cancellationToken) is not { } locked)
+        {
+            return null;
+        }
+
+        var wait = clock.GetUtcNow() < envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
+        return (wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes");
+    }
+
     /// <summary>Superseded or refused (a result, without running), or null: run it.</summary>
     private async Task<LedgerEntry?> DecideAsync(LedgerEntry entry, CancellationToken cancellationToken)
     {
-        if (await ledger.NewerThatRanAsync(entry, cancellationToken) is { } newer)
+        if (!entry.Noop && await ledger.NewerThatRanAsync(entry, cancellationToken) is { } newer)
         {
             return entry with
             {
@@ -272,6 +303,8 @@ public sealed class DeploymentRunner(
 
         await PostAsync(target, new NewDeploymentStatus(posted)
         {
+            // A dry run's success must not mark the environment's real deployment inactive.
+            AutoInactive = entry.Noop ? false : null,
             EnvironmentUrl = entry.ResultEnvironmentUrl,
             LogUrl = entry.ResultLogUrl,
             Description = DeploymentMarker.Describe(entry.ResultDescription ?? entry.State.ToString()),
@@ -312,7 +345,8 @@ public sealed class DeploymentRunner(
             Sha = entry.Sha,
             Ref = entry.Ref,
             Environment = environment,
-            Task = "deploy",
+            Task = entry.Noop ? "deploy:noop" : "deploy",
+            Noop = entry.Noop,
             PayloadJson = entry.Payload,
             DeliveryId = deliveryId,
             Branch = entry.BaseBranch,

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using DeployFunctions.Commands;
 using DeployFunctions.GitHub;
 using DeployFunctions.History;
 using DeployFunctions.Storage;
@@ -24,9 +25,12 @@ public sealed class MergedPullRequestHandler(
     ILeaseLocks locks,
     INotifier notifier,
     IOptions<DeployOptions> options,
-    TimeProvider clock) : IDeliveryHandler
+    TimeProvider clock,
+    IEnvironmentLocks? environmentLocks = null,
+    IOptions<CommandOptions>? commandOptions = null) : IDeliveryHandler
 {
     private readonly DeployOptions options = options.Value;
+    private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
 
     public bool CallsGitHub => true;
 
@@ -62,10 +66,15 @@ public sealed class MergedPullRequestHandler(
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
         }
 
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
+        if (approval is null && await WaitForLockAsync(github, request, delivery.Envelope, what, cancellationToken) is { } waiting)
+        {
+            return waiting;
+        }
+
         var deployment = NewDeployment(request, delivery.Envelope);
         approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope), cancellationToken);
 
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         if (await FindExistingAsync(github, request) is { } existing)
         {
             await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
@@ -92,6 +101,47 @@ public sealed class MergedPullRequestHandler(
 
         await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
         return new HandlerOutcome.Completed($"created deployment {created.Id} of {what}");
+    }
+
+    /// <summary>
+    /// While someone other than the merger holds a lock on the environment (<c>.lock</c>), the merge waits, polling every
+    /// <c>Commands__LockPollSeconds</c>, with one comment on the pull request saying for whom; after
+    /// <c>Commands__LockWaitMinutes</c> it gives up, with a second comment. Null: not locked, go ahead.
+    /// </summary>
+    private async Task<HandlerOutcome?> WaitForLockAsync(
+        IGitHubClient github, DeploymentRequest request, WebhookEnvelope envelope, string what, CancellationToken cancellationToken)
+    {
+        if (environmentLocks is null ||
+            await environmentLocks.BlockingAsync(request.FullName, request.Environment, request.DeployUser, cancellationToken) is not { } locked)
+        {
+            return null;
+        }
+
+        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber);
+        var waitedOut = clock.GetUtcNow() >= envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
+        var key = $"{(waitedOut ? "lock-gave-up" : "lock-wait")}:{request.Environment}:{request.Sha}";
+        var text = waitedOut
+            ? $"⛔ The deployment of this merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) to {request.Environment} gave up after " +
+              $"waiting {commands.LockWaitMinutes} minutes: {locked.Describe()}. It was not deployed; redeliver the merge's webhook to try again."
+            : $"⏳ The deployment of this merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) to {request.Environment} waits: " +
+              $"{locked.Describe()}. It goes ahead when the lock is released (`{commands.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {request.Environment}")}`), " +
+              $"or gives up after {commands.LockWaitMinutes} minutes.";
+        if (await environmentLocks.TryMarkOnceAsync(request.FullName, key, cancellationToken))
+        {
+            try
+            {
+                await conversation.PostOnceAsync(key, envelope.ReceivedAt, text);
+            }
+            catch
+            {
+                await environmentLocks.ForgetMarkAsync(request.FullName, key, CancellationToken.None);
+                throw;
+            }
+        }
+
+        return waitedOut
+            ? new HandlerOutcome.Failed($"{what} was not deployed: {locked.Describe()}, still after {commands.LockWaitMinutes} minutes")
+            : new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Describe()}", IsFault: false);
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)
@@ -204,6 +254,16 @@ public sealed class ListedDeployment
     public long Id { get; set; }
     public string? Sha { get; set; }
     public string? Environment { get; set; }
+    public ListedPayload? Payload { get; set; }
+
+    /// <summary><c>payload.comment_id</c>: the command comment that asked for it, when a command did.</summary>
+    public string? CommentId => Payload?.CommentId;
+}
+
+/// <summary>The one payload field read from a listed deployment.</summary>
+public sealed class ListedPayload
+{
+    public string? CommentId { get; set; }
 }
 
 /// <summary>How this app labels the deployments it creates (for people reading them), and GitHub's description limit.</summary>

@@ -1,4 +1,5 @@
 using Azure.Storage.Queues.Models;
+using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.History;
 using Microsoft.Azure.Functions.Worker;
@@ -6,18 +7,20 @@ using Microsoft.Azure.Functions.Worker;
 namespace DeployFunctions.Functions;
 
 /// <summary>
-/// The three queue-triggered functions, one per queue; queue names come from app settings, as the host requires
+/// The four queue-triggered functions, one per queue; queue names come from app settings, as the host requires
 /// for binding expressions. Each hands its message to <see cref="DeliveryWorker"/> with the queue's handler.
 /// </summary>
 public sealed class QueuedDeliveryFunctions(
     DeliveryWorker worker,
     MergedPullRequestHandler mergedPullRequests,
     DeploymentRunner deployments,
-    DeploymentStatusRecorder statuses)
+    DeploymentStatusRecorder statuses,
+    CommandHandler commands)
 {
     public const string MergedPullRequest = "MergedPullRequest";
     public const string DeploymentProcessing = "DeploymentProcessing";
     public const string DeploymentStatusLog = "DeploymentStatusLog";
+    public const string PullRequestCommand = "PullRequestCommand";
 
     [Function(MergedPullRequest)]
     public Task OnMergedPullRequest(
@@ -36,6 +39,12 @@ public sealed class QueuedDeliveryFunctions(
         [QueueTrigger("%DeploymentStatusesQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
         ProcessAsync(statuses, message, cancellationToken);
+
+    [Function(PullRequestCommand)]
+    public Task OnCommand(
+        [QueueTrigger("%CommandsQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        ProcessAsync(commands, message, cancellationToken);
 
     private async Task ProcessAsync(IDeliveryHandler handler, QueueMessage message, CancellationToken cancellationToken)
     {

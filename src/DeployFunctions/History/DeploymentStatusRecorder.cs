@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
@@ -15,11 +16,13 @@ namespace DeployFunctions.History;
 public sealed partial class DeploymentStatusRecorder(
     IDeploymentHistory history,
     INotifier notifier,
-    ILogger<DeploymentStatusRecorder> logger) : IDeliveryHandler
+    ILogger<DeploymentStatusRecorder> logger,
+    CommandFeedback? feedback = null) : IDeliveryHandler
 {
     private static readonly string[] NotifiedStates = ["success", "failure", "error"];
 
-    public bool CallsGitHub => false;
+    /// <summary>It answers commands on GitHub (<see cref="CommandFeedback"/>).</summary>
+    public bool CallsGitHub => feedback is not null;
 
     public DeliveryQueueKind Queue => DeliveryQueueKind.DeploymentStatuses;
 
@@ -55,6 +58,14 @@ public sealed partial class DeploymentStatusRecorder(
         };
 
         var owed = await history.AddAsync(record, cancellationToken);
+        if (feedback is not null && await feedback.OnStatusAsync(delivery.Envelope,
+                new ReportedStatus(repository, environment, deployment.Id, state, record.Description, record.LogUrl, record.EnvironmentUrl),
+                cancellationToken) == false)
+        {
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1),
+                $"the command behind deployment {deployment.Id} is being answered by another delivery", IsFault: false);
+        }
+
         if (!owed || !NotifiedStates.Contains(state))
         {
             return new HandlerOutcome.Completed(owed

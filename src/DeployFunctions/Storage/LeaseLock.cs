@@ -41,6 +41,10 @@ public static class LockKeys
     /// <summary>One handler at a time per merge commit and environment.</summary>
     public static string Merge(string repository, string environment, string sha) =>
         "merges/" + StorageKey.Join('/', repository, environment, sha);
+
+    /// <summary>One handling at a time of a pull request comment (a command and its reply).</summary>
+    public static string Comment(string repository, long commentId) =>
+        "comments/" + StorageKey.Join('/', repository, commentId.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>How long a lease lasts, how often it is renewed, and how soon a failed renewal is tried again.</summary>

@@ -17,6 +17,8 @@ public sealed class StorageNamesOptions
     public const string DefaultLockContainer = "deployment-locks";
     public const string DefaultHistoryTable = "DeploymentHistory";
     public const string DefaultLedgerTable = "DeploymentLedger";
+    public const string DefaultCommandsQueue = "github-commands";
+    public const string DefaultLockTable = "EnvironmentLocks";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
     public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
@@ -26,6 +28,12 @@ public sealed class StorageNamesOptions
 
     /// <summary>App setting <c>DeploymentStatusesQueue</c>.</summary>
     public string DeploymentStatusesQueue { get; set; } = DefaultDeploymentStatusesQueue;
+
+    /// <summary>Pull request comments that are commands. App setting <c>CommandsQueue</c>.</summary>
+    public string CommandsQueue { get; set; } = DefaultCommandsQueue;
+
+    /// <summary>Table of environment locks (<c>.lock</c>) and notices posted once. App setting <c>LockTable</c>.</summary>
+    public string LockTable { get; set; } = DefaultLockTable;
 
     /// <summary>Blob container for payloads too large for a queue message. App setting <c>PayloadContainer</c>.</summary>
     public string PayloadContainer { get; set; } = DefaultPayloadContainer;
@@ -44,6 +52,7 @@ public sealed class StorageNamesOptions
         DeliveryQueueKind.PullRequests => PullRequestsQueue,
         DeliveryQueueKind.Deployments => DeploymentsQueue,
         DeliveryQueueKind.DeploymentStatuses => DeploymentStatusesQueue,
+        DeliveryQueueKind.Commands => CommandsQueue,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown queue."),
     };
 }
@@ -57,19 +66,22 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckName(failures, nameof(options.PullRequestsQueue), options.PullRequestsQueue, 56);
         CheckName(failures, nameof(options.DeploymentsQueue), options.DeploymentsQueue, 56);
         CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
+        CheckName(failures, nameof(options.CommandsQueue), options.CommandsQueue, 56);
         CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
         CheckName(failures, nameof(options.LockContainer), options.LockContainer, 63);
         CheckTable(failures, nameof(options.HistoryTable), options.HistoryTable);
         CheckTable(failures, nameof(options.LedgerTable), options.LedgerTable);
-        if (string.Equals(options.HistoryTable, options.LedgerTable, StringComparison.OrdinalIgnoreCase))
+        CheckTable(failures, nameof(options.LockTable), options.LockTable);
+        var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable };
+        if (tables.Distinct(StringComparer.OrdinalIgnoreCase).Count() != tables.Length)
         {
-            failures.Add("HistoryTable and LedgerTable must be two different tables.");
+            failures.Add("HistoryTable, LedgerTable and LockTable must be three different tables.");
         }
 
-        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue };
+        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue };
         if (queues.Distinct(StringComparer.Ordinal).Count() != queues.Length)
         {
-            failures.Add("PullRequestsQueue, DeploymentsQueue and DeploymentStatusesQueue must be three different queues.");
+            failures.Add("PullRequestsQueue, DeploymentsQueue, DeploymentStatusesQueue and CommandsQueue must be four different queues.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

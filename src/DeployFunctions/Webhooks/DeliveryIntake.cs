@@ -4,6 +4,9 @@ using System.Runtime.InteropServices;
 
 namespace DeployFunctions.Webhooks;
 
+/// <summary>The command prefix the ingress routes comments on; none registered, or a null prefix: commands are off.</summary>
+public sealed record CommandRouting(string? Prefix);
+
 /// <summary>The headers of a delivery that the ingress reads.</summary>
 public sealed record DeliveryHeaders
 {
@@ -32,7 +35,7 @@ public abstract record IntakeResult
 /// The ingress hot path without I/O: headers, content type, signature over the raw bytes, payload extraction
 /// (JSON or form <c>payload=</c>), one parse, routing, and the envelope.
 /// </summary>
-public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider clock)
+public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider clock, CommandRouting? commands = null)
 {
     private static readonly byte[] FormPayloadKey = "payload="u8.ToArray();
 
@@ -131,7 +134,7 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
             Environment = summary.DeploymentEnvironment,
         };
 
-        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary));
+        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary, commands?.Prefix));
     }
 
     private static IntakeResult.Rejected? ReadFormat(string? contentType, out BodyFormat format)

@@ -6,6 +6,7 @@ public enum DeliveryQueueKind
     PullRequests,
     Deployments,
     DeploymentStatuses,
+    Commands,
 }
 
 /// <summary>What the ingress does with an authenticated, well-formed delivery.</summary>
@@ -25,10 +26,11 @@ public abstract record DeliveryRoute
     public sealed record Queued(DeliveryQueueKind Queue) : DeliveryRoute;
 
     /// <summary>
-    /// The routing rules: merged pull requests, created deployments and created deployment statuses are queued;
-    /// everything else is ignored with a reason.
+    /// The routing rules: merged pull requests, created deployments and created deployment statuses are queued, and so
+    /// are new pull request comments by people whose first line is a command (<paramref name="commandPrefix"/>; null:
+    /// commands are off); everything else is ignored with a reason.
     /// </summary>
-    public static DeliveryRoute For(string eventName, PayloadSummary payload)
+    public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null)
     {
         ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(payload);
@@ -39,7 +41,8 @@ public abstract record DeliveryRoute
             "pull_request" => ForPullRequest(payload),
             "deployment" => ForCreated(eventName, payload, DeliveryQueueKind.Deployments),
             "deployment_status" => ForCreated(eventName, payload, DeliveryQueueKind.DeploymentStatuses),
-            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment and deployment_status are)"),
+            "issue_comment" => ForComment(payload, commandPrefix),
+            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment, deployment_status and issue_comment are)"),
         };
     }
 
@@ -53,6 +56,33 @@ public abstract record DeliveryRoute
         return payload.PullRequestMerged == true
             ? new Queued(DeliveryQueueKind.PullRequests)
             : new Ignored($"pull request #{payload.PullRequestNumber} was closed without merging");
+    }
+
+    private static DeliveryRoute ForComment(PayloadSummary payload, string? prefix)
+    {
+        if (prefix is null)
+        {
+            return new Ignored("chat commands are off (Commands__Enabled)");
+        }
+
+        if (payload.Action != "created")
+        {
+            return new Ignored($"issue_comment action '{payload.Action}' is not handled (only new comments are commands)");
+        }
+
+        if (!payload.IssueIsPullRequest)
+        {
+            return new Ignored($"the comment is on issue #{payload.IssueNumber}, not a pull request");
+        }
+
+        if (string.Equals(payload.CommentUserType, "Bot", StringComparison.OrdinalIgnoreCase))
+        {
+            return new Ignored($"the comment is by the bot {payload.CommentUserLogin}; bots never give commands");
+        }
+
+        return payload.CommentFirstLine is { } line && Commands.ChatCommand.IsCommand(line, prefix)
+            ? new Queued(DeliveryQueueKind.Commands)
+            : new Ignored($"the comment's first line is not a command ({prefix}deploy, {prefix}noop, {prefix}lock, {prefix}unlock, {prefix}wcid, {prefix}help)");
     }
 
     private static DeliveryRoute ForCreated(string eventName, PayloadSummary payload, DeliveryQueueKind queue) =>

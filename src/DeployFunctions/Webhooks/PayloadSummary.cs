@@ -22,13 +22,31 @@ public sealed record PayloadSummary
     /// <summary><c>deployment.environment</c> of deployment and deployment status events.</summary>
     public string? DeploymentEnvironment { get; init; }
 
+    /// <summary><c>issue.number</c> of issue comment events.</summary>
+    public long? IssueNumber { get; init; }
+
+    /// <summary>True when <c>issue.pull_request</c> is present: the comment is on a pull request.</summary>
+    public bool IssueIsPullRequest { get; init; }
+
+    /// <summary>The first line of <c>comment.body</c>, trimmed (at most <see cref="MaxCommentLine"/> characters).</summary>
+    public string? CommentFirstLine { get; init; }
+
+    /// <summary><c>comment.user.type</c>: <c>Bot</c> for apps.</summary>
+    public string? CommentUserType { get; init; }
+
+    /// <summary><c>comment.user.login</c>.</summary>
+    public string? CommentUserLogin { get; init; }
+
+    /// <summary>The longest first line of a comment kept; a command is far shorter.</summary>
+    public const int MaxCommentLine = 256;
+
     /// <summary>
     /// The deepest payload accepted. The queue message nests the payload one level down, and every reader after the
     /// ingress (envelope, typed events) reads to this depth too, so nothing accepted is unreadable later.
     /// </summary>
     public const int MaxDepth = 64;
 
-    private enum Section { None, Installation, Repository, PullRequest, Deployment }
+    private enum Section { None, Installation, Repository, PullRequest, Deployment, Issue, Comment }
 
     /// <summary>Reads <paramref name="json"/>; throws <see cref="InvalidPayloadException"/> when it is not one JSON object.</summary>
     public static PayloadSummary Read(ReadOnlySpan<byte> json)
@@ -55,10 +73,12 @@ public sealed record PayloadSummary
             }
 
             string? action = null, repository = null;
-            string? environment = null;
-            long? hookId = null, installationId = null, number = null, deploymentId = null;
+            string? environment = null, commentLine = null, commentUserType = null, commentUserLogin = null;
+            long? hookId = null, installationId = null, number = null, deploymentId = null, issueNumber = null;
             bool? merged = null;
+            var onPullRequest = false;
             var section = Section.None;
+            var inCommentUser = false;
 
             while (reader.Read())
             {
@@ -70,6 +90,7 @@ public sealed record PayloadSummary
                 if (reader.CurrentDepth == 1)
                 {
                     section = Section.None;
+                    inCommentUser = false;
                     if (reader.ValueTextEquals("action"u8))
                     {
                         action = ReadString(ref reader);
@@ -94,9 +115,29 @@ public sealed record PayloadSummary
                     {
                         section = Section.Deployment;
                     }
+                    else if (reader.ValueTextEquals("issue"u8))
+                    {
+                        section = Section.Issue;
+                    }
+                    else if (reader.ValueTextEquals("comment"u8))
+                    {
+                        section = Section.Comment;
+                    }
+                }
+                else if (reader.CurrentDepth == 3 && inCommentUser)
+                {
+                    if (reader.ValueTextEquals("type"u8))
+                    {
+                        commentUserType = ReadString(ref reader);
+                    }
+                    else if (reader.ValueTextEquals("login"u8))
+                    {
+                        commentUserLogin = ReadString(ref reader);
+                    }
                 }
                 else if (reader.CurrentDepth == 2 && section != Section.None)
                 {
+                    inCommentUser = false;
                     switch (section)
                     {
                         case Section.Installation when reader.ValueTextEquals("id"u8):
@@ -117,6 +158,19 @@ public sealed record PayloadSummary
                         case Section.Deployment when reader.ValueTextEquals("environment"u8):
                             environment = ReadString(ref reader);
                             break;
+                        case Section.Issue when reader.ValueTextEquals("number"u8):
+                            issueNumber = ReadInt64(ref reader);
+                            break;
+                        case Section.Issue when reader.ValueTextEquals("pull_request"u8):
+                            reader.Read();
+                            onPullRequest = reader.TokenType == JsonTokenType.StartObject;
+                            break;
+                        case Section.Comment when reader.ValueTextEquals("body"u8):
+                            commentLine = ReadString(ref reader) is { } body ? FirstLine(body) : null;
+                            break;
+                        case Section.Comment when reader.ValueTextEquals("user"u8):
+                            inCommentUser = true;
+                            break;
                         default:
                             break;
                     }
@@ -133,6 +187,11 @@ public sealed record PayloadSummary
                 PullRequestMerged = merged,
                 DeploymentId = deploymentId,
                 DeploymentEnvironment = environment,
+                IssueNumber = issueNumber,
+                IssueIsPullRequest = onPullRequest,
+                CommentFirstLine = commentLine,
+                CommentUserType = commentUserType,
+                CommentUserLogin = commentUserLogin,
             };
         }
         catch (JsonException exception)
@@ -140,6 +199,12 @@ public sealed record PayloadSummary
             throw new InvalidPayloadException(
                 $"the payload is not valid JSON (line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1})");
         }
+    }
+
+    private static string FirstLine(string body)
+    {
+        var line = Commands.ChatCommand.FirstLine(body);
+        return line.Length <= MaxCommentLine ? line : line[..MaxCommentLine];
     }
 
     private static string? ReadString(ref Utf8JsonReader reader)

@@ -131,6 +131,57 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pull_request_conversation_answers_fit_GitHubs_description()
+    {
+        var repository = GitHub.State.Repository("octo", "app");
+        var fork = GitHub.State.ForkOf("someone", "app");
+        var pull = GitHub.State.OpenPullRequest(repository, 7, new string('a', 40));
+        GitHub.State.OpenPullRequest(repository, 8, new string('c', 40), fork: fork);
+        GitHub.State.Review(pull, "reviewer", "APPROVED");
+        GitHub.State.Permissions[("octo/app", "octocat")] = "maintain";
+        GitHub.State.TeamMembers[("octo", "deployers", "octocat")] = true;
+        GitHub.State.Branches[("octo/app", "main")] = new string('d', 40);
+        var comment = GitHub.Comment(pull, "octocat", ".deploy");
+
+        foreach (var (path, template) in new[]
+        {
+            ("/repos/octo/app/pulls/7", "/repos/{owner}/{repo}/pulls/{pull_number}"),
+            ("/repos/octo/app/pulls/8", "/repos/{owner}/{repo}/pulls/{pull_number}"),
+            ("/repos/octo/app/pulls/7/reviews", "/repos/{owner}/{repo}/pulls/{pull_number}/reviews"),
+            ("/repos/octo/app/collaborators/octocat/permission", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
+            ("/repos/octo/app/collaborators/stranger/permission", "/repos/{owner}/{repo}/collaborators/{username}/permission"),
+            ("/orgs/octo/teams/deployers/memberships/octocat", "/orgs/{org}/teams/{team_slug}/memberships/{username}"),
+            ("/repos/octo/app/branches/main", "/repos/{owner}/{repo}/branches/{branch}"),
+            ("/repos/octo/app/issues/7/comments", "/repos/{owner}/{repo}/issues/{issue_number}/comments"),
+        })
+        {
+            var (status, body) = await SendAsync(HttpMethod.Get, path);
+            FitsAnswer("get", template, status, body);
+        }
+
+        var (notMember, nothing) = await SendAsync(HttpMethod.Get, "/orgs/octo/teams/deployers/memberships/stranger");
+        Assert.True(OpenApiDescription.Rest.Answers("get", "/orgs/{org}/teams/{team_slug}/memberships/{username}", notMember));
+        Assert.Null(nothing);
+
+        var (posted, reply) = await SendAsync(HttpMethod.Post, "/repos/octo/app/issues/7/comments", """{"body":"done"}""");
+        FitsAnswer("post", "/repos/{owner}/{repo}/issues/{issue_number}/comments", posted, reply);
+        const string Reactions = "/repos/{owner}/{repo}/issues/comments/{comment_id}/reactions";
+        var (created, reaction) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/issues/comments/{comment.Id}/reactions", """{"content":"eyes"}""");
+        FitsAnswer("post", Reactions, created, reaction);
+        var (again, same) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/issues/comments/{comment.Id}/reactions", """{"content":"eyes"}""");
+        FitsAnswer("post", Reactions, again, same);
+        Assert.Equal((201, 200), (created, again));
+        var (invalid, refusal) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/issues/comments/{comment.Id}/reactions", """{"content":"party"}""");
+        FitsAnswer("post", Reactions, invalid, refusal);
+
+        await Eventually.TrueAsync(() => App.Received.Count(r => r.Headers["X-GitHub-Event"] == "issue_comment") >= 2, "both comment webhooks");
+        foreach (var (_, body) in App.Received.Where(r => r.Headers["X-GitHub-Event"] == "issue_comment"))
+        {
+            Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("issue-comment-created"), JsonNode.Parse(body), "the issue_comment webhook");
+        }
+    }
+
+    [Fact]
     public void The_derived_merged_pull_request_fixture_fits_GitHubs_webhook_description()
     {
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),

@@ -50,6 +50,8 @@ internal sealed class Pipeline : IAsyncDisposable
             settings["PullRequestsQueue"] = prefix + "-pull-requests";
             settings["DeploymentsQueue"] = prefix + "-deployments";
             settings["DeploymentStatusesQueue"] = prefix + "-deployment-statuses";
+            settings["CommandsQueue"] = prefix + "-commands";
+            settings["LockTable"] = prefix + "Locks";
             settings["PayloadContainer"] = prefix + "-payloads";
             settings["LockContainer"] = prefix + "-locks";
             settings["HistoryTable"] = prefix + "History";
@@ -65,7 +67,7 @@ internal sealed class Pipeline : IAsyncDisposable
             configure?.Invoke(settings);
         }, logs);
         var pump = new QueuePump(azurite.Queues(), services);
-        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses");
+        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses", prefix + "-commands");
         return new Pipeline(azurite, gitHub, ingress, services, pump, prefix);
     }
 

@@ -31,11 +31,15 @@ internal sealed class QueuePump : IAsyncDisposable
 
     public int Invocations => Volatile.Read(ref invocations);
 
-    public void Start(string pullRequests, string deployments, string statuses)
+    public void Start(string pullRequests, string deployments, string statuses, string? commands = null)
     {
         loops.Add(PumpAsync(pullRequests, (f, m, c) => f.OnMergedPullRequest(m, c)));
         loops.Add(PumpAsync(deployments, (f, m, c) => f.OnDeployment(m, c)));
         loops.Add(PumpAsync(statuses, (f, m, c) => f.OnDeploymentStatus(m, c)));
+        if (commands is not null)
+        {
+            loops.Add(PumpAsync(commands, (f, m, c) => f.OnCommand(m, c)));
+        }
     }
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,183 @@
+namespace DeployFunctions.Commands;
+
+/// <summary>The commands a pull request comment can give.</summary>
+public enum CommandVerb
+{
+    Deploy,
+    Noop,
+    Lock,
+    Unlock,
+    Wcid,
+    Help,
+}
+
+/// <summary>
+/// One parsed command from the first line of a comment: <c>.deploy [&lt;stable_branch&gt;] [to &lt;env&gt;]</c>,
+/// <c>.noop [to &lt;env&gt;]</c>, <c>.lock [&lt;env&gt;|--global] [--details] [--reason &lt;text&gt;]</c>,
+/// <c>.unlock [&lt;env&gt;|--global]</c>, <c>.wcid</c>, <c>.help</c>.
+/// </summary>
+public sealed record ChatCommand
+{
+    public required CommandVerb Verb { get; init; }
+
+    /// <summary>The environment named with <c>to &lt;env&gt;</c> (deploy, noop) or as the argument (lock, unlock); null: the default.</summary>
+    public string? Environment { get; init; }
+
+    /// <summary><c>.deploy &lt;branch&gt;</c>: the branch asked for (a rollback when it is the stable branch).</summary>
+    public string? Branch { get; init; }
+
+    /// <summary><c>--global</c>: every environment of the repository.</summary>
+    public bool Global { get; init; }
+
+    /// <summary><c>.lock --details</c> (or <c>--info</c>): report the lock instead of taking it.</summary>
+    public bool Details { get; init; }
+
+    /// <summary><c>--reason &lt;text&gt;</c> of a lock.</summary>
+    public string? Reason { get; init; }
+
+    /// <summary>The command as written (first line, trimmed), for replies and the ledger.</summary>
+    public required string Text { get; init; }
+
+    private static readonly Dictionary<string, CommandVerb> Verbs = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["deploy"] = CommandVerb.Deploy,
+        ["noop"] = CommandVerb.Noop,
+        ["lock"] = CommandVerb.Lock,
+        ["unlock"] = CommandVerb.Unlock,
+        ["wcid"] = CommandVerb.Wcid,
+        ["help"] = CommandVerb.Help,
+    };
+
+    /// <summary>The first line of a comment, trimmed.</summary>
+    public static string FirstLine(string body)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var end = body.AsSpan().IndexOfAny('\r', '\n');
+        return (end < 0 ? body : body[..end]).Trim();
+    }
+
+    /// <summary>
+    /// True when <paramref name="firstLine"/> is <paramref name="prefix"/> immediately followed by a command word and then
+    /// the end or a space: <c>.deploy to staging</c> is, <c>...and another thing</c> and <c>.deployment</c> are not.
+    /// </summary>
+    public static bool IsCommand(string firstLine, string prefix) => VerbOf(firstLine, prefix) is not null;
+
+    private static CommandVerb? VerbOf(string firstLine, string prefix)
+    {
+        if (string.IsNullOrEmpty(prefix) || !firstLine.StartsWith(prefix, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var rest = firstLine.AsSpan(prefix.Length);
+        var end = rest.IndexOfAny(' ', '\t');
+        var word = (end < 0 ? rest : rest[..end]).ToString();
+        return Verbs.TryGetValue(word, out var verb) ? verb : null;
+    }
+
+    /// <summary>The command, or a reason it cannot be read (safe to reply with).</summary>
+    public static ChatCommand? Parse(string firstLine, string prefix, out string? problem)
+    {
+        ArgumentNullException.ThrowIfNull(firstLine);
+        problem = null;
+        if (VerbOf(firstLine, prefix) is not { } verb)
+        {
+            problem = $"'{firstLine}' is not a command";
+            return null;
+        }
+
+        var words = firstLine[prefix.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        var command = new ChatCommand { Verb = verb, Text = firstLine };
+        return verb switch
+        {
+            CommandVerb.Deploy or CommandVerb.Noop => ParseDeploy(command, words[1..], out problem),
+            CommandVerb.Lock or CommandVerb.Unlock => ParseLock(command, words[1..], out problem),
+            _ when words.Length > 1 => Fail($"{prefix}{words[0].ToLowerInvariant()} takes no arguments", out problem),
+            _ => command,
+        };
+    }
+
+    private static ChatCommand? ParseDeploy(ChatCommand command, string[] words, out string? problem)
+    {
+        problem = null;
+        var i = 0;
+        if (i < words.Length && !IsWord(words[i], "to"))
+        {
+            command = command with { Branch = words[i++] };
+        }
+
+        if (i < words.Length && IsWord(words[i], "to"))
+        {
+            if (i + 1 >= words.Length)
+            {
+                return Fail("'to' needs an environment, e.g. 'to staging'", out problem);
+            }
+
+            command = command with { Environment = words[i + 1] };
+            i += 2;
+        }
+
+        return i < words.Length
+            ? Fail($"unexpected '{string.Join(' ', words[i..])}': write '{VerbName(command.Verb)} [<stable branch>] [to <environment>]'", out problem)
+            : command;
+    }
+
+    private static ChatCommand? ParseLock(ChatCommand command, string[] words, out string? problem)
+    {
+        problem = null;
+        for (var i = 0; i < words.Length; i++)
+        {
+            var word = words[i];
+            if (IsWord(word, "--global"))
+            {
+                command = command with { Global = true };
+            }
+            else if (command.Verb == CommandVerb.Lock && (IsWord(word, "--details") || IsWord(word, "--info")))
+            {
+                command = command with { Details = true };
+            }
+            else if (command.Verb == CommandVerb.Lock && IsWord(word, "--reason"))
+            {
+                var reason = string.Join(' ', words[(i + 1)..]);
+                if (reason.Length == 0)
+                {
+                    return Fail("--reason needs a text, e.g. '--reason release freeze'", out problem);
+                }
+
+                return Finish(command with { Reason = reason }, out problem);
+            }
+            else if (word.StartsWith("--", StringComparison.Ordinal))
+            {
+                return Fail($"unknown option '{word}'", out problem);
+            }
+            else if (command.Environment is null)
+            {
+                command = command with { Environment = word };
+            }
+            else
+            {
+                return Fail($"unexpected '{word}': one environment at most", out problem);
+            }
+        }
+
+        return Finish(command, out problem);
+    }
+
+    private static ChatCommand? Finish(ChatCommand command, out string? problem)
+    {
+        problem = null;
+        return command.Global && command.Environment is not null
+            ? Fail("--global applies to every environment: name no environment with it", out problem)
+            : command;
+    }
+
+    private static ChatCommand? Fail(string reason, out string? problem)
+    {
+        problem = reason;
+        return null;
+    }
+
+    private static bool IsWord(string word, string expected) => string.Equals(word, expected, StringComparison.OrdinalIgnoreCase);
+
+    private static string VerbName(CommandVerb verb) => verb.ToString().ToLowerInvariant();
+}

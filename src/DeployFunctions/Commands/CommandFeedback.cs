@@ -1,0 +1,97 @@
+using DeployFunctions.Deployments;
+using DeployFunctions.GitHub;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Octokit;
+
+namespace DeployFunctions.Commands;
+
+/// <summary>
+/// The reply to a <c>.deploy</c> / <c>.noop</c>, once its deployment has a final status: one comment with the outcome, the
+/// deployment id and its URLs, and <c>rocket</c> or <c>confused</c> on the command. What the runner recorded in the ledger is
+/// believed over what a status event says (anyone with write access can post a status); a workflow's own result
+/// (handed off) comes only from the event.
+/// </summary>
+public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases)
+{
+    private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
+
+    /// <summary>Null when there was nothing to answer; false when another delivery is answering it now (try later).</summary>
+    public async Task<bool?> OnStatusAsync(WebhookEnvelope envelope, ReportedStatus status, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(envelope);
+        ArgumentNullException.ThrowIfNull(status);
+        if (!FinalStates.Contains(status.State) ||
+            await ledger.FindDeploymentAsync(status.Repository, status.Environment, status.DeploymentId, cancellationToken) is not
+            { Source: LedgerSources.Command, CommentId: { } commentId, PullRequest: { } pullRequest } entry)
+        {
+            return null;
+        }
+
+        var outcome = entry.HasResult && entry.State != LedgerState.HandedOff
+            ? Outcome.FromLedger(entry)
+            : new Outcome(status.State, status.Description, status.LogUrl, status.EnvironmentUrl);
+
+        await using var held = await leases.TryAcquireAsync(LockKeys.Comment(entry.Repository, commentId), cancellationToken);
+        if (held is null)
+        {
+            return false;
+        }
+
+        var github = await clients.CreateAsync(envelope.InstallationId, entry.Repository, cancellationToken);
+        var conversation = new PullRequestConversation(github, entry.Repository, pullRequest);
+        await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome));
+        await conversation.ReactAsync(commentId, outcome.State == "success" ? ReactionType.Rocket : ReactionType.Confused);
+        return true;
+    }
+
+    private static string Text(LedgerEntry entry, Outcome outcome)
+    {
+        var sha = entry.Sha[..Math.Min(7, entry.Sha.Length)];
+        var headline = (outcome.State, entry.Noop) switch
+        {
+            ("success", true) => $"🧪 Noop of {sha} to {entry.Environment} finished: nothing was changed",
+            ("success", false) => $"🚀 Deployed {sha} to {entry.Environment}",
+            ("failure", _) => $"❌ The deployment of {sha} to {entry.Environment} failed",
+            ("inactive", _) => $"⏭️ The deployment of {sha} to {entry.Environment} did not run",
+            _ => $"⚠️ The deployment of {sha} to {entry.Environment} did not finish",
+        };
+        var lines = new List<string>
+        {
+            $"{headline} (`{entry.Command}` by @{entry.RequestedBy}).",
+            "",
+            $"- deployment: {entry.DeploymentId} ({outcome.State})",
+        };
+        if (outcome.Description is { Length: > 0 } description)
+        {
+            lines.Add($"- details: {description}");
+        }
+
+        if (outcome.EnvironmentUrl is { Length: > 0 } environmentUrl)
+        {
+            lines.Add($"- environment: {environmentUrl}");
+        }
+
+        if (outcome.LogUrl is { Length: > 0 } logUrl)
+        {
+            lines.Add($"- log: {logUrl}");
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    private sealed record Outcome(string State, string? Description, string? LogUrl, string? EnvironmentUrl)
+    {
+        public static Outcome FromLedger(LedgerEntry entry) => new(entry.State switch
+        {
+            LedgerState.Succeeded => "success",
+            LedgerState.Failed => "failure",
+            LedgerState.Superseded => "inactive",
+            _ => "error",
+        }, entry.ResultDescription, entry.ResultLogUrl, entry.ResultEnvironmentUrl);
+    }
+}
+
+/// <summary>A deployment status as a <c>deployment_status</c> event reported it.</summary>
+public sealed record ReportedStatus(
+    string Repository, string Environment, long DeploymentId, string State, string? Description, string? LogUrl, string? EnvironmentUrl);

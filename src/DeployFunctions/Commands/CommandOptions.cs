@@ -1,0 +1,88 @@
+using DeployFunctions.Deployments;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Commands;
+
+/// <summary>Chat commands on pull requests and environment locks. Section <c>Commands</c>.</summary>
+public sealed class CommandOptions
+{
+    public const string SectionName = "Commands";
+
+    /// <summary>Off: comments are answered 200 <c>ignored</c> at the door. App setting <c>Commands__Enabled</c>.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>What a command starts with, e.g. <c>.</c> for <c>.deploy</c>. App setting <c>Commands__Prefix</c>.</summary>
+    public string Prefix { get; set; } = ".";
+
+    /// <summary>
+    /// The least repository permission a commenter needs: <c>write</c>, <c>maintain</c> or <c>admin</c>.
+    /// App setting <c>Commands__MinimumPermission</c>.
+    /// </summary>
+    public string MinimumPermission { get; set; } = PermissionLevels.Write;
+
+    /// <summary>
+    /// Who may run commands besides having the permission: logins and <c>org/team-slug</c> teams, separated by <c>;</c> or
+    /// <c>,</c>. Empty: everyone with the permission. App setting <c>Commands__AllowedUsers</c>.
+    /// </summary>
+    public string? AllowedUsers { get; set; }
+
+    /// <summary>A branch deploy needs an approving review and no requested changes. App setting <c>Commands__RequireApproval</c>.</summary>
+    public bool RequireApproval { get; set; } = true;
+
+    /// <summary>Allow deploying a pull request whose head is in a fork. App setting <c>Commands__AllowForks</c>.</summary>
+    public bool AllowForks { get; set; }
+
+    /// <summary>The branch <c>.deploy &lt;branch&gt;</c> rolls back to; empty: the repository's default branch. App setting <c>Commands__StableBranch</c>.</summary>
+    public string? StableBranch { get; set; }
+
+    /// <summary>How long a merge's deployment waits for a lock someone else holds before it gives up. App setting <c>Commands__LockWaitMinutes</c>.</summary>
+    public double LockWaitMinutes { get; set; } = 120;
+
+    /// <summary>How often a waiting merge looks at the lock again. App setting <c>Commands__LockPollSeconds</c>.</summary>
+    public double LockPollSeconds { get; set; } = 15;
+
+    public IReadOnlyList<string> ParseAllowedUsers() => [.. DeployOptions.Split(AllowedUsers)];
+}
+
+/// <summary>GitHub's repository permissions, lowest first (<c>role_name</c> of the collaborator permission answer).</summary>
+public static class PermissionLevels
+{
+    public const string Read = "read";
+    public const string Triage = "triage";
+    public const string Write = "write";
+    public const string Maintain = "maintain";
+    public const string Admin = "admin";
+
+    private static readonly string[] Ranked = ["none", Read, Triage, Write, Maintain, Admin];
+
+    /// <summary>The rank of a permission (0 for none or unknown).</summary>
+    public static int Rank(string? permission) =>
+        Math.Max(0, Array.FindIndex(Ranked, p => string.Equals(p, permission, StringComparison.OrdinalIgnoreCase)));
+
+    public static bool AtLeast(string? permission, string minimum) => Rank(permission) >= Rank(minimum);
+}
+
+internal sealed class CommandOptionsValidator : IValidateOptions<CommandOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CommandOptions options)
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.Prefix) || options.Prefix.Length > 10 || options.Prefix.Any(char.IsWhiteSpace) ||
+            options.Prefix.StartsWith('<'))
+        {
+            failures.Add("Commands__Prefix must be 1-10 characters with no spaces, not starting with '<' (e.g. '.' or '/').");
+        }
+
+        if (options.MinimumPermission is not (PermissionLevels.Write or PermissionLevels.Maintain or PermissionLevels.Admin))
+        {
+            failures.Add("Commands__MinimumPermission must be write, maintain or admin.");
+        }
+
+        if (options.LockWaitMinutes < 0 || options.LockPollSeconds <= 0)
+        {
+            failures.Add("Commands__LockWaitMinutes must be >= 0 and Commands__LockPollSeconds > 0.");
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}

@@ -1,0 +1,30 @@
+using System.Text;
+
+namespace DeployFunctions.Commands;
+
+/// <summary>The texts of <c>.help</c> and of the hints in replies.</summary>
+internal static class Help
+{
+    public static string Short(string prefix) => $"`{prefix}help` lists the commands.";
+
+    public static string LockTip(string prefix) => $"`{prefix}lock --details` shows who holds a lock; `{prefix}wcid` shows every environment.";
+
+    public static string Full(string prefix, IReadOnlyList<string> environments, string defaultEnvironment, string stableBranch)
+    {
+        var text = new StringBuilder();
+        text.Append("**DeployFunctions commands** (first line of a new comment on a pull request)\n\n")
+            .Append("| command | does |\n|---|---|\n")
+            .Append($"| `{prefix}deploy` / `{prefix}deploy to <env>` | deploy this pull request's head commit (default: `{defaultEnvironment}`) |\n")
+            .Append($"| `{prefix}noop` / `{prefix}noop to <env>` | a dry run: the deploy is told to change nothing |\n")
+            .Append($"| `{prefix}deploy {stableBranch}` | roll back: deploy the head of `{stableBranch}` |\n")
+            .Append($"| `{prefix}lock [<env>] [--reason <text>]`, `{prefix}lock --global` | hold an environment (or all) until you unlock it |\n")
+            .Append($"| `{prefix}unlock [<env>]`, `{prefix}unlock --global` | release it (its holder, or an admin) |\n")
+            .Append($"| `{prefix}lock --details [<env>]` | who holds the lock, since when and why |\n")
+            .Append($"| `{prefix}wcid` | what is locked and what is deploying, per environment |\n")
+            .Append($"| `{prefix}help` | this list |\n\n")
+            .Append("Environments of this repository: ")
+            .Append(string.Join(", ", environments.Select(e => $"`{e}`")))
+            .Append('.');
+        return text.ToString();
+    }
+}

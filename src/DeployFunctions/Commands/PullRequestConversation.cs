@@ -1,0 +1,50 @@
+using System.Globalization;
+using Octokit;
+
+namespace DeployFunctions.Commands;
+
+/// <summary>
+/// Talking on one pull request: reactions on a comment, and comments posted once. A comment of ours starts with a hidden
+/// marker line (<c>&lt;!-- deployfunctions:&lt;key&gt; --&gt;</c>); before posting, the conversation is searched for it, so a
+/// redelivered or retried command never answers twice, even when the process died between posting and anything else.
+/// </summary>
+public sealed class PullRequestConversation(IGitHubClient github, string repository, long number)
+{
+    private readonly string owner = repository[..repository.IndexOf('/', StringComparison.Ordinal)];
+    private readonly string name = repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..];
+
+    public IGitHubClient GitHub => github;
+    public string Owner => owner;
+    public string Name => name;
+    public long Number => number;
+
+    public static string Marker(string key) => $"<!-- deployfunctions:{key} -->";
+
+    /// <summary>The reply key of a command comment.</summary>
+    public static string ReplyKey(long commentId) => "reply:" + commentId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Adds a reaction (GitHub answers 200 when it exists already, so repeating it is harmless).</summary>
+    public Task ReactAsync(long commentId, ReactionType reaction) =>
+        github.Reaction.IssueComment.Create(owner, name, commentId, new NewReaction(reaction));
+
+    /// <summary>Our comment with this key posted since <paramref name="since"/>, if there is one.</summary>
+    public async Task<IssueComment?> FindAsync(string key, DateTimeOffset since)
+    {
+        var marker = Marker(key);
+        var comments = await github.Issue.Comment.GetAllForIssue(owner, name, number,
+            new IssueCommentRequest { Since = since.AddMinutes(-1) }, new ApiOptions { PageSize = 100 });
+        return comments.FirstOrDefault(c => c.Body is { } body && body.StartsWith(marker, StringComparison.Ordinal));
+    }
+
+    /// <summary>Posts the comment unless one with this key was posted since <paramref name="since"/>; true when posted now.</summary>
+    public async Task<bool> PostOnceAsync(string key, DateTimeOffset since, string text)
+    {
+        if (await FindAsync(key, since) is not null)
+        {
+            return false;
+        }
+
+        await github.Issue.Comment.Create(owner, name, number, Marker(key) + "\n" + text);
+        return true;
+    }
+}
