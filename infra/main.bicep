@@ -42,6 +42,13 @@ param repositories string = ''
 @description('Required commit status contexts (Deploy__RequiredContexts): empty = all, none = skip, or a list.')
 param requiredContexts string = ''
 
+@description('Pull request chat commands (.deploy, .lock, ...) on or off (Commands__Enabled).')
+@allowed(['true', 'false'])
+param commandsEnabled string = 'true'
+
+@description('Who may run commands besides having write permission: logins and org/team slugs (Commands__AllowedUsers); empty: everyone with write.')
+param commandsAllowedUsers string = ''
+
 @allowed(['simulated', 'http', 'github-actions'])
 @description('Provider of environments with no provider of their own (Deploy__DefaultProvider).')
 param defaultProvider string = 'simulated'
@@ -97,11 +104,13 @@ var queues = {
   PullRequestsQueue: 'github-pull-requests'
   DeploymentsQueue: 'github-deployments'
   DeploymentStatusesQueue: 'github-deployment-statuses'
+  CommandsQueue: 'github-commands'
 }
 var payloadContainer = 'webhook-payloads'
 var lockContainer = 'deployment-locks'
 var historyTable = 'DeploymentHistory'
 var ledgerTable = 'DeploymentLedger'
+var lockTable = 'EnvironmentLocks'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbreviations.resourcesResourceGroups}${environmentName}'
@@ -129,9 +138,10 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     payloadContainerName: payloadContainer
     lockContainerName: lockContainer
-    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue]
+    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue, queues.CommandsQueue]
     historyTableName: historyTable
     ledgerTableName: ledgerTable
+    lockTableName: lockTable
   }
 }
 
@@ -205,10 +215,12 @@ module function 'app/function.bicep' = {
       PullRequestsQueue: queues.PullRequestsQueue
       DeploymentsQueue: queues.DeploymentsQueue
       DeploymentStatusesQueue: queues.DeploymentStatusesQueue
+      CommandsQueue: queues.CommandsQueue
       PayloadContainer: payloadContainer
       LockContainer: lockContainer
       HistoryTable: historyTable
       LedgerTable: ledgerTable
+      LockTable: lockTable
       GitHub__ApiBaseUrl: githubApiBaseUrl
       GitHub__Token: empty(githubToken) ? '' : keyVaultReference(vaultName, 'github-token')
       GitHub__AppId: githubAppId
@@ -223,6 +235,15 @@ module function 'app/function.bicep' = {
       Deploy__ChecksRetrySeconds: '60'
       Deploy__LockWaitSeconds: '15'
       Deploy__DefaultProvider: defaultProvider
+      Commands__Enabled: commandsEnabled
+      Commands__Prefix: '.'
+      Commands__MinimumPermission: 'write'
+      Commands__AllowedUsers: commandsAllowedUsers
+      Commands__RequireApproval: 'true'
+      Commands__AllowForks: 'false'
+      Commands__StableBranch: ''
+      Commands__LockWaitMinutes: '120'
+      Commands__LockPollSeconds: '15'
       Environments__production__Provider: productionProvider
       Environments__production__DelaySeconds: '2'
       Environments__production__EnvironmentUrl: productionEnvironmentUrl

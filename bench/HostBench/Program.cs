@@ -139,10 +139,12 @@ static Dictionary<string, string> Settings(string storage, string prefix, Uri? g
     ["PullRequestsQueue"] = prefix + "-pull-requests",
     ["DeploymentsQueue"] = prefix + "-deployments",
     ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
+    ["CommandsQueue"] = prefix + "-commands",
     ["PayloadContainer"] = prefix + "-payloads",
     ["LockContainer"] = prefix + "-locks",
     ["HistoryTable"] = prefix + "History",
     ["LedgerTable"] = prefix + "Ledger",
+    ["LockTable"] = prefix + "Locks",
     ["Environments__production__Provider"] = "simulated",
     ["Environments__production__DelaySeconds"] = "0",
 };

@@ -10,6 +10,7 @@ param lockContainerName string
 param queueNames array
 param historyTableName string
 param ledgerTableName string
+param lockTableName string
 
 // Claim-check payload blobs have no age-based deletion: a waiting or poisoned message can outlive any age, and the app
 // deletes each payload blob itself when the one message that references it completes.
@@ -68,10 +69,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     resource ledger 'tables' = {
       name: ledgerTableName
     }
+
+    resource locks 'tables' = {
+      name: lockTableName
+    }
   }
 }
 
-// The three queues and their poison queues (the host would create the latter on first use).
+// The four queues and their poison queues (the host would create the latter on first use).
 resource queues 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = [
   for queue in concat(queueNames, map(queueNames, q => '${q}-poison')): {
     parent: storage::queueService

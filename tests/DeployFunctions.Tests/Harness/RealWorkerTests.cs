@@ -25,10 +25,12 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         ["PullRequestsQueue"] = prefix + "-pull-requests",
         ["DeploymentsQueue"] = prefix + "-deployments",
         ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
+        ["CommandsQueue"] = prefix + "-commands",
         ["PayloadContainer"] = prefix + "-payloads",
         ["LockContainer"] = prefix + "-locks",
         ["HistoryTable"] = prefix + "History",
         ["LedgerTable"] = prefix + "Ledger",
+        ["LockTable"] = prefix + "Locks",
     };
 
     private Task<FunctionsHost> StartAsync(
@@ -114,10 +116,11 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
 
         var queues = host.Functions.Where(f => f.TriggerType == "queueTrigger").ToDictionary(f => f.Name, f => f.Trigger);
 
-        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest"], queues.Keys.Order());
+        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest", "PullRequestCommand"], queues.Keys.Order());
         Assert.Equal(settings["PullRequestsQueue"], host.Resolve((string)queues["MergedPullRequest"]["queueName"]!));
         Assert.Equal(settings["DeploymentsQueue"], host.Resolve((string)queues["DeploymentProcessing"]["queueName"]!));
         Assert.Equal(settings["DeploymentStatusesQueue"], host.Resolve((string)queues["DeploymentStatusLog"]["queueName"]!));
+        Assert.Equal(settings["CommandsQueue"], host.Resolve((string)queues["PullRequestCommand"]["queueName"]!));
         Assert.All(queues.Values, trigger => Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]));
     }
 

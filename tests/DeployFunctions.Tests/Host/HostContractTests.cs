@@ -36,6 +36,7 @@ public sealed class HostContractTests
     [InlineData("MergedPullRequest", "%PullRequestsQueue%")]
     [InlineData("DeploymentProcessing", "%DeploymentsQueue%")]
     [InlineData("DeploymentStatusLog", "%DeploymentStatusesQueue%")]
+    [InlineData("PullRequestCommand", "%CommandsQueue%")]
     public void Each_queue_has_one_trigger_bound_to_its_app_setting(string function, string queueName)
     {
         var triggers = Metadata()
