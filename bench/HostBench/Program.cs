@@ -11,14 +11,17 @@ using GitHubStandIn;
 // Cold start and end-to-end latency of the real worker under the host harness, on a real Azurite and the GitHub stand-in.
 //   cold start: a fresh worker process to the first answered signed webhook, median of --starts fresh starts, for the app
 //               and a minimal isolated HTTP app, each as built (JIT) and published ReadyToRun;
+//   commands: --commands pull request comments (.lock --details), one every 2.5 s so the queue listener is at its idle
+//             polling interval, accepted (202) -> eyes reaction posted, and -> reply posted;
 //   e2e: --merges merged pull requests, one repository each, accepted (202) -> deployment created -> success with the
 //        simulated provider at 0 s, through the WebJobs queue listener with the app's host.json; and GitHub calls per
 //        deployment, counted at the stand-in.
-// Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100]
+// Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100] [--commands 40]
 const string Secret = "host-benchmark-webhook-secret";
 var root = FindRoot();
 var starts = (int)Option("--starts", 10);
 var merges = (int)Option("--merges", 100);
+var commands = (int)Option("--commands", 40);
 var variants = Value("--variants").Split(',').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
 var payload = File.ReadAllBytes(Path.Combine(root, "tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"));
 
@@ -42,6 +45,9 @@ foreach (var (name, values) in samples)
 var (p50, p99, callsPerDeployment) = await EndToEndAsync(variants["app"]);
 Console.WriteLine($"e2e over {merges} merges: p50 {p50:F0} ms, p99 {p99:F0} ms; GitHub calls per deployment {callsPerDeployment:F2}");
 
+var (eyesP50, eyesP99, replyP50, replyP99) = await CommandsAsync(variants["app"]);
+Console.WriteLine($"commands over {commands} comments at idle polling: accepted -> eyes p50 {eyesP50:F0} ms, p99 {eyesP99:F0} ms; -> reply p50 {replyP50:F0} ms, p99 {replyP99:F0} ms");
+
 var app = cold.TryGetValue("app-r2r", out var readyToRun) && readyToRun < cold["app"] ? "app-r2r" : "app";
 var baseline = app == "app-r2r" && cold.ContainsKey("minimal-r2r") ? "minimal-r2r" : "minimal";
 Console.WriteLine(JsonSerializer.Serialize(new
@@ -53,6 +59,10 @@ Console.WriteLine(JsonSerializer.Serialize(new
     e2e_p50_ms = Math.Round(p50),
     e2e_p99_ms = Math.Round(p99),
     github_calls_per_deployment = Math.Round(callsPerDeployment, 2),
+    command_eyes_p50_ms = Math.Round(eyesP50),
+    command_eyes_p99_ms = Math.Round(eyesP99),
+    command_reply_p50_ms = Math.Round(replyP50),
+    command_reply_p99_ms = Math.Round(replyP99),
 }));
 return 0;
 
@@ -120,6 +130,75 @@ async Task<(double P50, double P99, double CallsPerDeployment)> EndToEndAsync(st
     var latencies = done.Select(d => (d.At - accepted[d.Repository]).TotalMilliseconds).Order().ToList();
     var calls = gitHub.State.Requests.Count(r => !r.Path.StartsWith("/app/", StringComparison.Ordinal));
     return (Percentile(latencies, 0.50), Percentile(latencies, 0.99), (double)calls / merges);
+}
+
+async Task<(double EyesP50, double EyesP99, double ReplyP50, double ReplyP99)> CommandsAsync(string directory)
+{
+    await using var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Secret });
+    await gitHub.StartAsync();
+    await using var host = await FunctionsHost.StartAsync(new HostOptions
+    {
+        AppDirectory = directory,
+        WorkerAssembly = "DeployFunctions.dll",
+        Settings = Settings(azurite.ConnectionString, "cmd" + Guid.NewGuid().ToString("N")[..8], gitHub.BaseAddress),
+    });
+    gitHub.WebhookUrl = new Uri(host.BaseAddress, "api/github/webhooks"); // our replies come back, and are ignored
+    var repository = gitHub.State.Repository("octo", "app");
+    var pull = gitHub.State.OpenPullRequest(repository, 7, new string('a', 40), author: "alice");
+    gitHub.State.Permissions[("octo/app", "alice")] = "write";
+    var sent = new List<(long CommentId, DateTimeOffset Accepted)>();
+    for (var i = 0; i < commands; i++)
+    {
+        await Task.Delay(2500); // idle: the listener has backed off to its longest polling interval
+        var comment = gitHub.State.AddComment(repository, pull.Number, "alice", "User", ".lock --details", DateTimeOffset.UtcNow);
+        var status = await DeliverAsync(host, "issue_comment", Encoding.UTF8.GetBytes(gitHub.CommentPayload(pull, comment).ToJsonString()));
+        if (status != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"command {i} answered {status}:\n{host.WorkerOutput}");
+        }
+
+        sent.Add((comment.Id, DateTimeOffset.UtcNow));
+    }
+
+    var deadline = DateTime.UtcNow.AddMinutes(2);
+    while (Replies(gitHub).Count < commands && DateTime.UtcNow < deadline)
+    {
+        await Task.Delay(100);
+    }
+
+    var replies = Replies(gitHub);
+    if (replies.Count < commands)
+    {
+        throw new InvalidOperationException($"{replies.Count} of {commands} commands were answered within 2 minutes.\n{host.WorkerOutput}");
+    }
+
+    List<(long CommentId, DateTimeOffset At)> eyes;
+    lock (gitHub.State.Gate)
+    {
+        eyes = [.. gitHub.State.Reactions.Where(r => r.Content == "eyes").Select(r => (r.CommentId, r.CreatedAt))];
+    }
+
+    var toEyes = sent.Select(s => (eyes.Single(e => e.CommentId == s.CommentId).At - s.Accepted).TotalMilliseconds).Order().ToList();
+    var toReply = sent.Select(s => (replies[s.CommentId] - s.Accepted).TotalMilliseconds).Order().ToList();
+    return (Percentile(toEyes, 0.50), Percentile(toEyes, 0.99), Percentile(toReply, 0.50), Percentile(toReply, 0.99));
+}
+
+static Dictionary<long, DateTimeOffset> Replies(StandInServer gitHub)
+{
+    var replies = new Dictionary<long, DateTimeOffset>();
+    lock (gitHub.State.Gate)
+    {
+        foreach (var comment in gitHub.State.Comments.Where(c => c.UserType == "Bot"))
+        {
+            var marker = System.Text.RegularExpressions.Regex.Match(comment.Body, "deployfunctions:reply:(\\d+)");
+            if (marker.Success)
+            {
+                replies[long.Parse(marker.Groups[1].Value, CultureInfo.InvariantCulture)] = comment.CreatedAt;
+            }
+        }
+    }
+
+    return replies;
 }
 
 static List<(string Repository, DateTimeOffset At)> Succeeded(StandInServer gitHub)

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
@@ -42,8 +43,45 @@ public sealed class DeploymentRunnerTests
         });
     }
 
+    private readonly IEnvironmentLocks environmentLocks = Substitute.For<IEnvironmentLocks>();
+
     private DeploymentRunner Runner() => new(ledger, new DeployPolicy(Options.Create(options)), clients, locks, [provider],
-        Options.Create(options), Options.Create(environments), TimeProvider.System);
+        Options.Create(options), Options.Create(environments), TimeProvider.System, environmentLocks,
+        Options.Create(new CommandOptions { LockWaitMinutes = 30, LockPollSeconds = 7 }));
+
+    private void LockedBy(string holder) =>
+        environmentLocks.BlockingAsync("Codertocat/Hello-World", "production", "Codertocat", Arg.Any<CancellationToken>())
+            .Returns(new EnvironmentLock { Repository = "Codertocat/Hello-World", Environment = "production", Holder = holder, Since = DateTimeOffset.UtcNow });
+
+    [Fact]
+    public async Task A_created_deployment_waits_while_someone_else_locked_its_environment()
+    {
+        Succeeds();
+        LockedBy("bob");
+
+        var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
+
+        Assert.Equal((TimeSpan.FromSeconds(7), false), (outcome.Delay, outcome.IsFault));
+        Assert.Contains("production is locked by @bob", outcome.Reason, StringComparison.Ordinal);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        Assert.Empty(writes);
+    }
+
+    [Fact]
+    public async Task A_deployment_still_locked_out_after_the_wait_is_refused_with_an_error_status_and_never_run()
+    {
+        Succeeds();
+        LockedBy("bob");
+        var late = Delivery();
+        late = late with { Envelope = late.Envelope with { ReceivedAt = DateTimeOffset.UtcNow.AddMinutes(-31) } };
+
+        Assert.IsType<HandlerOutcome.Completed>(await Runner().HandleAsync(late, default));
+
+        Assert.Equal(LedgerState.Refused, Assert.Single(writes).State);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id,
+            Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Error && s.Description!.Contains("locked by @bob", StringComparison.Ordinal)));
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+    }
 
     private static LedgerEntry Entry() => new()
     {
