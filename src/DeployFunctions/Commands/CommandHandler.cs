@@ -154,7 +154,7 @@ public sealed class CommandHandler(
         var headRepository = pull.Head?.Repository?.FullName;
         var (approvals, changesRequested) = rollback || noop || !options.RequireApproval
             ? (0, (IReadOnlyList<string>)[])
-            : await ReviewsAsync(conversation, pull);
+            : await ReviewsAsync(conversation, pull, pull.Head!.Sha);
         var refusal = policy.RefuseCommand(new CommandFacts
         {
             Repository = context.Repository,
@@ -347,7 +347,12 @@ public sealed class CommandHandler(
         return Done("what is deploying", text.ToString());
     }
 
-    private static async Task<(int Approvals, IReadOnlyList<string> ChangesRequested)> ReviewsAsync(PullRequestConversation conversation, PullRequest pull)
+    /// <summary>
+    /// Reviewers whose latest review approves the head commit itself (an approval of an earlier commit does not cover
+    /// what was pushed after it), and reviewers whose latest review requests changes.
+    /// </summary>
+    private static async Task<(int Approvals, IReadOnlyList<string> ChangesRequested)> ReviewsAsync(
+        PullRequestConversation conversation, PullRequest pull, string headSha)
     {
         var reviews = await conversation.GitHub.PullRequest.Review.GetAll(conversation.Owner, conversation.Name, pull.Number,
             new ApiOptions { PageSize = 100 });
@@ -357,7 +362,7 @@ public sealed class CommandHandler(
             .GroupBy(r => r.User.Login, StringComparer.OrdinalIgnoreCase)
             .Select(g => g.OrderBy(r => r.SubmittedAt).Last())
             .ToList();
-        return (latest.Count(r => r.State.StringValue == "APPROVED"),
+        return (latest.Count(r => r.State.StringValue == "APPROVED" && string.Equals(r.CommitId, headSha, StringComparison.OrdinalIgnoreCase)),
             [.. latest.Where(r => r.State.StringValue == "CHANGES_REQUESTED").Select(r => r.User.Login)]);
     }
 

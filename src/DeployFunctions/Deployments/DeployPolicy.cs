@@ -42,7 +42,7 @@ public sealed record CommandFacts
 
     public string? HeadRepository { get; init; }
 
-    /// <summary>Reviewers whose latest review approves.</summary>
+    /// <summary>Reviewers whose latest review approves the head commit.</summary>
     public required int Approvals { get; init; }
 
     /// <summary>Reviewers whose latest review requests changes.</summary>
@@ -148,7 +148,7 @@ public sealed class DeployPolicy(
 
             if (facts.Approvals == 0)
             {
-                return $"pull request #{facts.PullRequest} has no approving review (Commands__RequireApproval)";
+                return $"pull request #{facts.PullRequest} has no approving review of its head commit (Commands__RequireApproval)";
             }
         }
 

@@ -168,6 +168,31 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task An_approval_of_an_earlier_commit_does_not_cover_a_commit_pushed_after_it()
+    {
+        await using var room = await OpenAsync();
+        room.Pull.HeadSha = "2222222222222222222222222222222222222222"; // pushed after carol approved 1111111
+
+        var reply = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        Assert.Contains("has no approving review of its head commit", reply.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
+    public async Task Failing_commit_checks_refuse_the_deploy_with_GitHubs_reason()
+    {
+        await using var room = await OpenAsync();
+        room.State.AddFault(new Fault("POST", "/repos/octo/app/deployments", 409,
+            """{"message":"Conflict: Commit status checks failed for feature.","documentation_url":"https://docs.github.com/rest/deployments/deployments#create-a-deployment"}"""));
+
+        var reply = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        Assert.Contains("Commit status checks failed for feature", reply.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
     public async Task A_closed_pull_request_is_not_deployed()
     {
         await using var room = await OpenAsync();
