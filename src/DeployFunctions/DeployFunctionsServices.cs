@@ -4,6 +4,7 @@ using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Azure.Data.Tables;
 using DeployFunctions.Commands;
+using DeployFunctions.Config;
 using DeployFunctions.Deployments;
 using DeployFunctions.Functions;
 using DeployFunctions.GitHub;
@@ -42,6 +43,11 @@ public static class DeployFunctionsServices
             .Validate(o => o.MaxAttempts >= 0 && o.BaseDelaySeconds > 0 && o.MaxDelaySeconds >= o.BaseDelaySeconds,
                 "Retry__MaxAttempts must be >= 0, Retry__BaseDelaySeconds > 0 and Retry__MaxDelaySeconds >= Retry__BaseDelaySeconds.")
             .ValidateOnStart();
+        services.AddOptions<FreezeOptions>()
+            .Configure(options => configuration.GetSection(FreezeOptions.SectionName).Bind(options.Windows))
+            .Validate(options => options.Windows.All(w => w.Problem() is null && !string.IsNullOrWhiteSpace(w.Reason)),
+                "Every Freezes__<n> needs a Reason, and Cron with Duration (e.g. 64h) or From with Until; TimeZone must be an IANA name.")
+            .ValidateOnStart();
         services.AddOptions<CommandOptions>().Bind(configuration.GetSection(CommandOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CommandOptions>, CommandOptionsValidator>();
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
@@ -74,6 +80,8 @@ public static class DeployFunctionsServices
         services.AddTransient<CommandHandler>();
         services.AddTransient<CommandFeedback>();
         services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
+        services.AddSingleton<IRepositoryConfigSource, GitHubRepositoryConfigSource>();
+        services.AddSingleton<ConfigGate>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
         // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.

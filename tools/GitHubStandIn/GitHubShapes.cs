@@ -431,6 +431,46 @@ public static class GitHubShapes
         };
     }
 
+    /// <summary>GitHub's <c>content-file</c>: the file base64-encoded in lines of 60, as GitHub sends it.</summary>
+    public static JsonObject ContentFile(Uri api, StandInRepository repository, string path, byte[] bytes, string blobSha)
+    {
+        var url = new Uri(api, $"repos/{repository.FullName}/contents/{path}").ToString();
+        var git = new Uri(api, $"repos/{repository.FullName}/git/blobs/{blobSha}").ToString();
+        var html = $"https://github.com/{repository.FullName}/blob/{repository.DefaultBranch}/{path}";
+        var base64 = Convert.ToBase64String(bytes);
+        return new JsonObject
+        {
+            ["type"] = "file",
+            ["encoding"] = "base64",
+            ["size"] = bytes.Length,
+            ["name"] = path[(path.LastIndexOf('/') + 1)..],
+            ["path"] = path,
+            ["content"] = string.Join('\n', base64.Chunk(60).Select(c => new string(c))) + "\n",
+            ["sha"] = blobSha,
+            ["url"] = url,
+            ["git_url"] = git,
+            ["html_url"] = html,
+            ["download_url"] = $"https://raw.githubusercontent.com/{repository.FullName}/{repository.DefaultBranch}/{path}",
+            ["_links"] = new JsonObject { ["self"] = url, ["git"] = git, ["html"] = html },
+        };
+    }
+
+    /// <summary>GitHub's <c>status</c> (a commit status).</summary>
+    public static JsonObject CommitStatus(Uri api, StandInRepository repository, string sha, long id, string state, string context, string? description, DateTimeOffset at) => new()
+    {
+        ["url"] = new Uri(api, $"repos/{repository.FullName}/statuses/{sha}").ToString(),
+        ["avatar_url"] = "https://avatars.githubusercontent.com/u/9000?v=4",
+        ["id"] = id,
+        ["node_id"] = NodeId("SC", id),
+        ["state"] = state,
+        ["description"] = description,
+        ["target_url"] = null,
+        ["context"] = context,
+        ["created_at"] = Time(at),
+        ["updated_at"] = Time(at),
+        ["creator"] = Person(api, "deployfunctions-standin[bot]", "Bot"),
+    };
+
     private static string NodeId(string prefix, long id) =>
         Convert.ToBase64String(System.Text.Encoding.ASCII.GetBytes($"0{prefix}{id}"));
 }

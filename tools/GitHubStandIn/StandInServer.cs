@@ -120,6 +120,11 @@ public sealed partial class StandInServer : IAsyncDisposable
         {
             // Recorded however it ended; a request the client gave up on shows status 499.
             var status = context.RequestAborted.IsCancellationRequested ? 499 : context.Response.StatusCode;
+            if (status != 304)
+            {
+                State.CountAgainstRateLimit();
+            }
+
             State.Record(new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", body,
                 context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, status));
         }
@@ -245,6 +250,38 @@ public sealed partial class StandInServer : IAsyncDisposable
                 State.Reactions.Add(reaction);
                 return Json(201, GitHubShapes.Reaction(BaseAddress, reaction));
             }
+        });
+        web.MapGet("/repos/{owner}/{repo}/contents/{**path}", (string owner, string repo, string path, HttpContext context) =>
+        {
+            if (!State.Files.TryGetValue(($"{owner}/{repo}", path), out var text))
+            {
+                return Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest/repos/contents#get-repository-content", ["status"] = "404" });
+            }
+
+            var bytes = Encoding.UTF8.GetBytes(text);
+#pragma warning disable CA5350 // git names a blob by the SHA-1 of its content; this is that name, not security
+            var blob = Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"blob {bytes.Length}\0{text}")));
+#pragma warning restore CA5350
+            var etag = $"W/\"{blob}\"";
+            context.Response.Headers.ETag = etag;
+            // A conditional request for what the client has: 304, no body, not counted against the rate limit.
+            return context.Request.Headers.IfNoneMatch.Contains(etag)
+                ? Results.StatusCode(304)
+                : Json(200, GitHubShapes.ContentFile(BaseAddress, State.Repository(owner, repo), path, bytes, blob));
+        });
+        web.MapPost("/repos/{owner}/{repo}/statuses/{sha}", async (string owner, string repo, string sha, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            var state = (string?)body?["state"];
+            if (state is not ("error" or "failure" or "pending" or "success"))
+            {
+                return ValidationFailed("Validation Failed: state is not included in the list", "https://docs.github.com/rest/commits/statuses#create-a-commit-status");
+            }
+
+            var context_ = (string?)body!["context"] ?? "default";
+            var description = (string?)body["description"];
+            State.CommitStatuses.Enqueue(($"{owner}/{repo}", sha, state, context_, description));
+            return Json(201, GitHubShapes.CommitStatus(BaseAddress, State.Repository(owner, repo), sha, State.NextId(), state, context_, description, options.Clock.GetUtcNow()));
         });
         web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
         {

@@ -104,6 +104,19 @@ public sealed class StandInState
 
     public long NextId() => Interlocked.Increment(ref nextId);
 
+    private int rateLimitUsed;
+
+    /// <summary>Requests counted against the primary rate limit: every answer but a 304 (GitHub does not count those).</summary>
+    public int RateLimitUsed => Volatile.Read(ref rateLimitUsed);
+
+    public void CountAgainstRateLimit() => Interlocked.Increment(ref rateLimitUsed);
+
+    /// <summary>Files by <c>owner/name</c> and path (the same at every ref); remove one to make it missing.</summary>
+    public ConcurrentDictionary<(string Repository, string Path), string> Files { get; } = new(IgnoreCase.Pairs);
+
+    /// <summary>Commit statuses created (<c>POST /repos/{owner}/{repo}/statuses/{sha}</c>).</summary>
+    public ConcurrentQueue<(string Repository, string Sha, string State, string Context, string? Description)> CommitStatuses { get; } = new();
+
     /// <summary>Opens a pull request from <paramref name="headRef"/> (in <paramref name="fork"/>, else the repository) into <paramref name="baseRef"/>.</summary>
     public StandInPullRequest OpenPullRequest(
         StandInRepository repository, long number, string headSha, string author = "octocat", string headRef = "feature",

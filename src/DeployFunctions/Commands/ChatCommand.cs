@@ -32,6 +32,9 @@ public sealed record ChatCommand
     /// <summary><c>.lock --details</c> (or <c>--info</c>): report the lock instead of taking it.</summary>
     public bool Details { get; init; }
 
+    /// <summary><c>.deploy --force</c>: an admin overrides a deploy freeze (where the configuration allows it).</summary>
+    public bool Force { get; init; }
+
     /// <summary><c>--reason &lt;text&gt;</c> of a lock.</summary>
     public string? Reason { get; init; }
 
@@ -100,6 +103,12 @@ public sealed record ChatCommand
     private static ChatCommand? ParseDeploy(ChatCommand command, string[] words, out string? problem)
     {
         problem = null;
+        if (command.Verb == CommandVerb.Deploy && words.Any(w => IsWord(w, "--force")))
+        {
+            command = command with { Force = true };
+            words = [.. words.Where(w => !IsWord(w, "--force"))];
+        }
+
         var i = 0;
         if (i < words.Length && !IsWord(words[i], "to"))
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using DeployFunctions.Config;
 using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
@@ -25,8 +26,8 @@ public sealed class CommandHandler(
     IGitHubClientFactory clients,
     ILeaseLocks leases,
     IOptions<CommandOptions> commandOptions,
-    IOptions<DeployOptions> deployOptions,
-    TimeProvider clock) : IDeliveryHandler
+    TimeProvider clock,
+    ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly CommandOptions options = commandOptions.Value;
 
@@ -95,7 +96,25 @@ public sealed class CommandHandler(
     private async Task<Answer> AnswerAsync(
         ChatCommand command, CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
     {
-        if (await WhyNotAllowedAsync(conversation, context) is { } notAllowed)
+        // The repository's file at the base branch's head: never the pull request's own copy, which it could edit.
+        var pull = await conversation.GitHub.PullRequest.Get(conversation.Owner, conversation.Name, (int)context.PullRequest);
+        RepositoryConfig? config = null;
+        if (configGate is not null)
+        {
+            switch (await configGate.CheckAsync(conversation.GitHub, context.Repository, pull.Base.Ref, context.DefaultBranch, cancellationToken))
+            {
+                case ConfigCheck.Refused refused:
+                    await ConfigGate.ReportAsync(conversation.GitHub, context.Repository, pull.Base.Sha, null, refused, context.CommentedAt);
+                    return Refuse($"@{context.Commenter}, I did not run `{command.Text}`: `{RepositoryConfig.Path}` on `{pull.Base.Ref}` cannot be used.\n\n" +
+                                  string.Join('\n', refused.Errors.Select(e => $"- {e}")));
+                case ConfigCheck.Usable usable:
+                    config = usable.Config;
+                    break;
+            }
+        }
+
+        var rules = policy.CommandRulesFor(config);
+        if (await WhyNotAllowedAsync(conversation, context, rules) is { } notAllowed)
         {
             return Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
         }
@@ -113,7 +132,7 @@ public sealed class CommandHandler(
         return command.Verb switch
         {
             CommandVerb.Deploy or CommandVerb.Noop =>
-                await DeployAsync(command, environment ?? policy.DefaultEnvironmentFor(context.DefaultBranch), context, conversation, cancellationToken),
+                await DeployAsync(command, environment ?? policy.DefaultEnvironmentFor(context.DefaultBranch), context, conversation, pull, config, rules, cancellationToken),
             CommandVerb.Lock when command.Details => await LockDetailsAsync(context, environment, command.Global, cancellationToken),
             CommandVerb.Lock => await LockAsync(command, context, environment, cancellationToken),
             CommandVerb.Unlock => await UnlockAsync(context, conversation, environment, command.Global, cancellationToken),
@@ -125,24 +144,32 @@ public sealed class CommandHandler(
     }
 
     /// <summary>Permission on the repository (GitHub's <c>role_name</c>) and the allow-list; null when allowed.</summary>
-    private async Task<string?> WhyNotAllowedAsync(PullRequestConversation conversation, CommandContext context)
+    private static async Task<string?> WhyNotAllowedAsync(PullRequestConversation conversation, CommandContext context, CommandRules rules)
     {
         var permission = await PermissionAsync(conversation, context.Commenter);
-        if (!PermissionLevels.AtLeast(permission, options.MinimumPermission))
+        if (!PermissionLevels.AtLeast(permission, rules.MinimumPermission))
         {
-            return $"you have {permission ?? "no"} permission on {context.Repository}; commands need {options.MinimumPermission}";
+            return $"you have {permission ?? "no"} permission on {context.Repository}; commands need {rules.MinimumPermission}";
         }
 
-        return await IsAllowedAsync(conversation, context.Commenter) ? null : "you are not in this app's list of people who may run commands";
+        foreach (var list in rules.AllowLists)
+        {
+            if (!await IsAllowedAsync(conversation, context.Commenter, list))
+            {
+                return "you are not in this app's list of people who may run commands";
+            }
+        }
+
+        return null;
     }
 
     private async Task<Answer> DeployAsync(
-        ChatCommand command, string environment, CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
+        ChatCommand command, string environment, CommandContext context, PullRequestConversation conversation, PullRequest pull,
+        RepositoryConfig? config, CommandRules rules, CancellationToken cancellationToken)
     {
         var noop = command.Verb == CommandVerb.Noop;
         var verb = noop ? "noop" : "deploy";
         var github = conversation.GitHub;
-        var pull = await github.PullRequest.Get(conversation.Owner, conversation.Name, (int)context.PullRequest);
         var stable = string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch;
         var rollback = command.Branch is not null;
         if (rollback && !string.Equals(command.Branch, stable, StringComparison.Ordinal))
@@ -152,7 +179,7 @@ public sealed class CommandHandler(
         }
 
         var headRepository = pull.Head?.Repository?.FullName;
-        var (approvals, changesRequested) = rollback || noop || !options.RequireApproval
+        var (approvals, changesRequested) = rollback || noop || !rules.RequireApproval
             ? (0, (IReadOnlyList<string>)[])
             : await ReviewsAsync(conversation, pull, pull.Head!.Sha);
         var refusal = policy.RefuseCommand(new CommandFacts
@@ -169,7 +196,7 @@ public sealed class CommandHandler(
             ChangesRequestedBy = changesRequested,
             Rollback = rollback,
             Noop = noop,
-        });
+        }, rules);
         if (refusal is not null)
         {
             return Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
@@ -181,6 +208,29 @@ public sealed class CommandHandler(
                           $"Ask them, or an admin, to `{options.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {environment}")}`.");
         }
 
+        var forced = false;
+        if (!noop && policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        {
+            if (!command.Force)
+            {
+                return Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}." +
+                              (policy.AllowsForce(environment, config) ? $" An admin can override it with `{options.Prefix}deploy --force`." : ""));
+            }
+
+            if (!policy.AllowsForce(environment, config))
+            {
+                return Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}, and `--force` is not allowed there " +
+                              $"(Deploy__AllowForce, allow_force in {RepositoryConfig.Path}).");
+            }
+
+            if (!PermissionLevels.AtLeast(await PermissionAsync(conversation, context.Commenter), PermissionLevels.Admin))
+            {
+                return Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}; only an admin can `--force` it.");
+            }
+
+            forced = true;
+        }
+
         var sha = rollback ? (await github.Repository.Branch.Get(conversation.Owner, conversation.Name, stable)).Commit.Sha : pull.Head!.Sha;
         var what = rollback ? $"`{stable}` ({Short(sha)})" : $"#{context.PullRequest} ({Short(sha)})";
         var approval = await ledger.FindCommandAsync(context.Repository, environment, context.CommentId, cancellationToken);
@@ -189,7 +239,7 @@ public sealed class CommandHandler(
             return Deferred($"deployment {recorded} exists already; its result is replied when it finishes");
         }
 
-        var deployment = NewDeployment(command, context, environment, sha, noop);
+        var deployment = NewDeployment(command, context, environment, sha, noop, config);
         approval ??= await ledger.ApproveAsync(new LedgerEntry
         {
             Repository = context.Repository,
@@ -203,6 +253,7 @@ public sealed class CommandHandler(
             CommentUrl = context.CommentUrl,
             Command = command.Text,
             Noop = noop,
+            Forced = forced,
             PullRequest = context.PullRequest,
             RequestedBy = context.Commenter,
             Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",
@@ -237,7 +288,8 @@ public sealed class CommandHandler(
         return Deferred($"created deployment {created.Id} of {what} to {environment}{(noop ? " (noop)" : "")}");
     }
 
-    private NewDeployment NewDeployment(ChatCommand command, CommandContext context, string environment, string sha, bool noop)
+    private NewDeployment NewDeployment(
+        ChatCommand command, CommandContext context, string environment, string sha, bool noop, RepositoryConfig? config)
     {
         var deployment = new NewDeployment(sha)
         {
@@ -258,9 +310,15 @@ public sealed class CommandHandler(
                 [DeploymentMarker.Key] = DeploymentMarker.Value,
             },
         };
-        if (deployOptions.Value.ParseRequiredContexts() is { } contexts)
+        if (policy.RequiredContextsFor(environment, config) is { } contexts)
         {
             deployment.RequiredContexts = [.. contexts];
+        }
+
+        if (config?.For(environment) is { } narrowed)
+        {
+            deployment.ProductionEnvironment = narrowed.ProductionEnvironment;
+            deployment.TransientEnvironment = narrowed.TransientEnvironment;
         }
 
         return deployment;
@@ -383,9 +441,8 @@ public sealed class CommandHandler(
         }
     }
 
-    private async Task<bool> IsAllowedAsync(PullRequestConversation conversation, string login)
+    private static async Task<bool> IsAllowedAsync(PullRequestConversation conversation, string login, IReadOnlyList<string> allowed)
     {
-        var allowed = options.ParseAllowedUsers();
         if (allowed.Count == 0 || allowed.Any(entry => !entry.Contains('/', StringComparison.Ordinal) &&
                                                        string.Equals(entry.TrimStart('@'), login, StringComparison.OrdinalIgnoreCase)))
         {

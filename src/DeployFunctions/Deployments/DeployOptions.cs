@@ -46,6 +46,12 @@ public sealed class DeployOptions
     /// </summary>
     public string DefaultProvider { get; set; } = ProviderKinds.Simulated;
 
+    /// <summary>A merge during a deploy freeze: <c>wait</c> until it ends, or <c>skip</c>. App setting <c>Deploy__FreezeMerges</c>.</summary>
+    public string FreezeMerges { get; set; } = "wait";
+
+    /// <summary>An admin may override a freeze with <c>.deploy --force</c>. App setting <c>Deploy__AllowForce</c>.</summary>
+    public bool AllowForce { get; set; }
+
     public IReadOnlyDictionary<string, string> ParseBranchEnvironments() =>
         Split(BranchEnvironments)
             .Select(pair => pair.Split('=', 2, StringSplitOptions.TrimEntries))
@@ -159,6 +165,11 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
         if (options.WaitForChecksMinutes < 0 || options.ChecksRetrySeconds <= 0 || options.LockWaitSeconds <= 0)
         {
             failures.Add("Deploy__WaitForChecksMinutes must be >= 0; Deploy__ChecksRetrySeconds and Deploy__LockWaitSeconds > 0.");
+        }
+
+        if (options.FreezeMerges is not ("wait" or "skip"))
+        {
+            failures.Add("Deploy__FreezeMerges must be wait or skip.");
         }
 
         if (string.IsNullOrWhiteSpace(options.DefaultEnvironment))

@@ -1,4 +1,5 @@
 using DeployFunctions.Commands;
+using DeployFunctions.Config;
 using Microsoft.Extensions.Options;
 using Octokit.Webhooks.Events.PullRequest;
 
@@ -71,9 +72,14 @@ public abstract record MergeDecision
 /// (<see cref="Decide"/>), and again for a ledger deployment just before it runs (<see cref="Recheck"/>), so a change of
 /// settings in between is honoured.
 /// </summary>
-public sealed class DeployPolicy(
-    IOptions<DeployOptions> options, IOptions<EnvironmentsOptions>? environments = null, IOptions<CommandOptions>? commands = null)
+public sealed partial class DeployPolicy(
+    IOptions<DeployOptions> options,
+    IOptions<EnvironmentsOptions>? environments = null,
+    IOptions<CommandOptions>? commands = null,
+    IOptions<FreezeOptions>? freezes = null)
 {
+    private readonly EnvironmentsOptions environmentSettings = environments?.Value ?? new EnvironmentsOptions();
+    private readonly IReadOnlyList<FreezeWindow> operatorFreezes = freezes?.Value.Windows ?? [];
     private readonly DeployOptions options = options.Value;
     private readonly CommandOptions commands = commands?.Value ?? new CommandOptions();
     private readonly IReadOnlyDictionary<string, string> branches = options.Value.ParseBranchEnvironments();
@@ -106,17 +112,18 @@ public sealed class DeployPolicy(
     /// Null when a <c>.deploy</c> / <c>.noop</c> may go ahead with these facts, else why not (the reply says it). Who may
     /// ask, which commit, and whether it was reviewed: the rules of <c>Commands__*</c>.
     /// </summary>
-    public string? RefuseCommand(CommandFacts facts)
+    public string? RefuseCommand(CommandFacts facts, CommandRules? rules = null)
     {
         ArgumentNullException.ThrowIfNull(facts);
+        rules ??= CommandRulesFor(null);
         if (!AllowsRepository(facts.Repository))
         {
             return $"repository {facts.Repository} is not in Deploy__Repositories";
         }
 
-        if (!PermissionLevels.AtLeast(facts.Permission, commands.MinimumPermission))
+        if (!PermissionLevels.AtLeast(facts.Permission, rules.MinimumPermission))
         {
-            return $"@{facts.Commenter} has {facts.Permission ?? "no"} permission on {facts.Repository}; commands need {commands.MinimumPermission} (Commands__MinimumPermission)";
+            return $"@{facts.Commenter} has {facts.Permission ?? "no"} permission on {facts.Repository}; commands need {rules.MinimumPermission} (Commands__MinimumPermission)";
         }
 
         if (!facts.Allowed)
@@ -134,12 +141,12 @@ public sealed class DeployPolicy(
             return null; // the stable branch's head: already merged, reviewed where it landed
         }
 
-        if (facts.FromFork && !commands.AllowForks)
+        if (facts.FromFork && !rules.AllowForks)
         {
             return $"the head of pull request #{facts.PullRequest} is in a fork ({facts.HeadRepository}); fork commits are not deployed (Commands__AllowForks)";
         }
 
-        if (commands.RequireApproval && !facts.Noop)
+        if (rules.RequireApproval && !facts.Noop)
         {
             if (facts.ChangesRequestedBy.Count > 0)
             {
@@ -155,7 +162,7 @@ public sealed class DeployPolicy(
         return null;
     }
 
-    public MergeDecision Decide(PullRequestClosedEvent merged)
+    public MergeDecision Decide(PullRequestClosedEvent merged, RepositoryConfig? config = null)
     {
         ArgumentNullException.ThrowIfNull(merged);
         var pullRequest = merged.PullRequest;
@@ -207,6 +214,21 @@ public sealed class DeployPolicy(
         {
             return new MergeDecision.DoNotDeploy(
                 $"pull request #{number} was merged into '{baseBranch}', not the default branch '{repository.DefaultBranch}'");
+        }
+
+        if (config?.For(environment) is { } narrowed)
+        {
+            if (narrowed.AutoDeploy == false)
+            {
+                return new MergeDecision.DoNotDeploy(
+                    $"merges do not deploy to {environment} in this repository (auto_deploy: false in {RepositoryConfig.Path})");
+            }
+
+            if (narrowed.Branches is { } listed && !listed.Contains(baseBranch, StringComparer.Ordinal))
+            {
+                return new MergeDecision.DoNotDeploy(
+                    $"base branch '{baseBranch}' of pull request #{number} does not deploy to {environment} in {RepositoryConfig.Path}");
+            }
         }
 
         return new MergeDecision.Deploy(new DeploymentRequest

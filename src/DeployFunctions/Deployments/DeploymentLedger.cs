@@ -63,6 +63,9 @@ public sealed record LedgerEntry
     /// <summary>A dry run: the provider is told not to change anything; it never supersedes or is superseded.</summary>
     public bool Noop { get; init; }
 
+    /// <summary>An admin's <c>.deploy --force</c>: deploy freezes do not hold it (locks still do).</summary>
+    public bool Forced { get; init; }
+
     public long? PullRequest { get; init; }
     public required string RequestedBy { get; init; }
 
@@ -313,6 +316,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["CommentUrl"] = entry.CommentUrl,
         ["Command"] = entry.Command,
         ["Noop"] = entry.Noop,
+        ["Forced"] = entry.Forced,
         ["PullRequest"] = entry.PullRequest,
         ["RequestedBy"] = entry.RequestedBy,
         ["Reason"] = entry.Reason,
@@ -339,6 +343,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         CommentUrl = entity.GetString("CommentUrl"),
         Command = entity.GetString("Command"),
         Noop = entity.GetBoolean("Noop") ?? false,
+        Forced = entity.GetBoolean("Forced") ?? false,
         PullRequest = entity.GetInt64("PullRequest"),
         RequestedBy = entity.GetString("RequestedBy"),
         Reason = entity.GetString("Reason"),

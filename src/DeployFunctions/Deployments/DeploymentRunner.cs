@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DeployFunctions.Commands;
+using DeployFunctions.Config;
 using DeployFunctions.GitHub;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
@@ -28,7 +29,8 @@ public sealed class DeploymentRunner(
     IOptions<EnvironmentsOptions> environments,
     TimeProvider clock,
     IEnvironmentLocks? environmentLocks = null,
-    IOptions<CommandOptions>? commandOptions = null) : IDeliveryHandler
+    IOptions<CommandOptions>? commandOptions = null,
+    ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
 
@@ -90,11 +92,12 @@ public sealed class DeploymentRunner(
         try
         {
             entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken) ?? entry;
-            if (!entry.HasResult && !entry.HasRun && await LockedAsync(entry, delivery.Envelope, cancellationToken) is { } locked)
+            if (!entry.HasResult && !entry.HasRun &&
+                (await LockedAsync(entry, delivery.Envelope, cancellationToken) ?? await FrozenAsync(github, entry, repository.DefaultBranch, cancellationToken)) is { } locked)
             {
                 if (locked.Wait)
                 {
-                    return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Reason}", IsFault: false);
+                    return new HandlerOutcome.RetryLater(locked.Poll ?? TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Reason}", IsFault: false);
                 }
 
                 entry = await RecordAsync(held, entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {locked.Reason}" }, cancellationToken);
@@ -174,7 +177,7 @@ public sealed class DeploymentRunner(
     /// A lock someone other than the requester holds on the environment: wait for it up to <c>Commands__LockWaitMinutes</c>
     /// from the delivery, then refuse. A dry run (noop) changes nothing and is not held up.
     /// </summary>
-    private async Task<(bool Wait, string Reason)?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
+    private async Task<(bool Wait, string Reason, TimeSpan? Poll)?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
     {
         if (entry.Noop || environmentLocks is null ||
             await environmentLocks.BlockingAsync(entry.Repository, entry.Environment, entry.RequestedBy, cancellationToken) is not { } locked)
@@ -183,7 +186,43 @@ public sealed class DeploymentRunner(
         }
 
         var wait = clock.GetUtcNow() < envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
-        return (wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes");
+        return (wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes", null);
+    }
+
+    /// <summary>
+    /// A deploy freeze that began after the deployment was approved (app settings, or the file on its base branch now): a
+    /// merge that waits out freezes waits for its end; anything else is refused. A dry run and an admin's
+    /// <c>--force</c> are not held. A file that became unusable refuses it: nothing deploys on a guess.
+    /// </summary>
+    private async Task<(bool Wait, string Reason, TimeSpan? Poll)?> FrozenAsync(
+        IGitHubClient github, LedgerEntry entry, string? defaultBranch, CancellationToken cancellationToken)
+    {
+        if (entry.Noop || entry.Forced)
+        {
+            return null;
+        }
+
+        RepositoryConfig? config = null;
+        if (configGate is not null)
+        {
+            switch (await configGate.CheckAsync(github, entry.Repository, entry.BaseBranch, defaultBranch ?? entry.BaseBranch, cancellationToken))
+            {
+                case ConfigCheck.Refused refused:
+                    return (false, refused.Summary, null);
+                case ConfigCheck.Usable usable:
+                    config = usable.Config;
+                    break;
+            }
+        }
+
+        if (policy.FreezeOn(entry.Environment, config, clock.GetUtcNow()) is not { } freeze)
+        {
+            return null;
+        }
+
+        var wait = entry.Source == LedgerSources.Merge && policy.MergesWaitOutFreezes(entry.Environment, config);
+        var remaining = freeze.Until - clock.GetUtcNow();
+        return (wait, freeze.Describe(), remaining < MergedPullRequestHandler.FreezePoll ? remaining + TimeSpan.FromSeconds(1) : MergedPullRequestHandler.FreezePoll);
     }
 
     /// <summary>Superseded or refused (a result, without running), or null: run it.</summary>

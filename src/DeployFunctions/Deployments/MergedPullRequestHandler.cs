@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using DeployFunctions.Commands;
+using DeployFunctions.Config;
 using DeployFunctions.GitHub;
 using DeployFunctions.History;
 using DeployFunctions.Storage;
@@ -27,7 +28,8 @@ public sealed class MergedPullRequestHandler(
     IOptions<DeployOptions> options,
     TimeProvider clock,
     IEnvironmentLocks? environmentLocks = null,
-    IOptions<CommandOptions>? commandOptions = null) : IDeliveryHandler
+    IOptions<CommandOptions>? commandOptions = null,
+    ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly DeployOptions options = options.Value;
     private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
@@ -40,8 +42,31 @@ public sealed class MergedPullRequestHandler(
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var merged = delivery.Read<PullRequestClosedEvent>();
+        if (policy.Decide(merged) is MergeDecision.DoNotDeploy early)
+        {
+            return new HandlerOutcome.Skipped(early.Reason);
+        }
+
+        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings.
+        var repository = merged.Repository!.FullName;
+        var mergeSha = merged.PullRequest!.MergeCommitSha!;
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
+        RepositoryConfig? config = null;
+        if (configGate is not null)
+        {
+            switch (await configGate.CheckAsync(github, repository, mergeSha, merged.Repository.DefaultBranch ?? "", cancellationToken))
+            {
+                case ConfigCheck.Refused refused:
+                    await ConfigGate.ReportAsync(github, repository, mergeSha, merged.PullRequest.Number, refused, delivery.Envelope.ReceivedAt);
+                    return new HandlerOutcome.Skipped($"pull request #{merged.PullRequest.Number} not deployed: {refused.Summary}");
+                case ConfigCheck.Usable usable:
+                    config = usable.Config;
+                    break;
+            }
+        }
+
         DeploymentRequest request;
-        switch (policy.Decide(merged))
+        switch (policy.Decide(merged, config))
         {
             case MergeDecision.DoNotDeploy no:
                 return new HandlerOutcome.Skipped(no.Reason);
@@ -66,13 +91,17 @@ public sealed class MergedPullRequestHandler(
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
         }
 
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         if (approval is null && await WaitForLockAsync(github, request, delivery.Envelope, what, cancellationToken) is { } waiting)
         {
             return waiting;
         }
 
-        var deployment = NewDeployment(request, delivery.Envelope);
+        if (approval is null && await WaitForFreezeAsync(github, request, config, delivery.Envelope, what) is { } frozen)
+        {
+            return frozen;
+        }
+
+        var deployment = NewDeployment(request, delivery.Envelope, config);
         approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope), cancellationToken);
 
         if (await FindExistingAsync(github, request) is { } existing)
@@ -178,7 +207,7 @@ public sealed class MergedPullRequestHandler(
             $"waiting for commit checks of {what}: {message}", IsFault: false);
     }
 
-    private NewDeployment NewDeployment(DeploymentRequest request, WebhookEnvelope envelope)
+    private NewDeployment NewDeployment(DeploymentRequest request, WebhookEnvelope envelope, RepositoryConfig? config)
     {
         var deployment = new NewDeployment(request.Sha)
         {
@@ -197,13 +226,49 @@ public sealed class MergedPullRequestHandler(
                 [DeploymentMarker.Key] = DeploymentMarker.Value,
             },
         };
-        if (options.ParseRequiredContexts() is { } contexts)
+        if (policy.RequiredContextsFor(request.Environment, config) is { } contexts)
         {
             deployment.RequiredContexts = [.. contexts];
         }
 
+        if (config?.For(request.Environment) is { } environment)
+        {
+            deployment.ProductionEnvironment = environment.ProductionEnvironment;
+            deployment.TransientEnvironment = environment.TransientEnvironment;
+        }
+
         return deployment;
     }
+
+    /// <summary>
+    /// A deploy freeze on the environment (app settings or the repository's file): the merge waits for its end, with one
+    /// comment saying until when, or is skipped with a comment (<c>freeze_merges</c>, <c>Deploy__FreezeMerges</c>).
+    /// </summary>
+    private async Task<HandlerOutcome?> WaitForFreezeAsync(
+        IGitHubClient github, DeploymentRequest request, RepositoryConfig? config, WebhookEnvelope envelope, string what)
+    {
+        if (policy.FreezeOn(request.Environment, config, clock.GetUtcNow()) is not { } freeze)
+        {
+            return null;
+        }
+
+        var wait = policy.MergesWaitOutFreezes(request.Environment, config);
+        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber);
+        await conversation.PostOnceAsync($"freeze:{request.Environment}:{request.Sha}", envelope.ReceivedAt, wait
+            ? $"❄️ The deployment of this merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) waits: {freeze.Describe()}. It goes ahead when the freeze ends."
+            : $"❄️ This merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) was not deployed: {freeze.Describe()}, and merges during a freeze are skipped here.");
+        if (!wait)
+        {
+            return new HandlerOutcome.Skipped($"{what} not deployed: {freeze.Describe()}");
+        }
+
+        var remaining = freeze.Until - clock.GetUtcNow();
+        return new HandlerOutcome.RetryLater(remaining < FreezePoll ? remaining + TimeSpan.FromSeconds(1) : FreezePoll,
+            $"{what} waits: {freeze.Describe()}", IsFault: false);
+    }
+
+    /// <summary>How often a merge waiting out a freeze looks again (a freeze may be ended early by editing the file).</summary>
+    public static readonly TimeSpan FreezePoll = TimeSpan.FromMinutes(5);
 
     private static LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope) => new()
     {

@@ -35,6 +35,7 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     private readonly IGitHubClient? tokenClient;
     private readonly ConcurrentDictionary<long, Lazy<Task<AccessToken>>> installationTokens = new();
     private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
+    private readonly ContentsResponseCache contents = new();
 
     public GitHubClientFactory(IOptions<GitHubOptions> options, TimeProvider clock, ILogger<GitHubClientFactory> logger)
     {
@@ -139,7 +140,7 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     {
         var connection = new Connection(
             Product, options.ApiBaseUrl, new InMemoryCredentialStore(credentials), http, new SimpleJsonSerializer());
-        return new GitHubClient(connection);
+        return new GitHubClient(connection) { ResponseCache = contents };
     }
 
     public void Dispose()

@@ -193,6 +193,74 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_deploy_during_a_freeze_is_refused_and_only_an_admin_may_force_it_where_allowed()
+    {
+        await using var room = await OpenAsync(s =>
+        {
+            s["Deploy:AllowForce"] = "true";
+            s["Freezes:0:Reason"] = "release freeze";
+            s["Freezes:0:From"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("O");
+            s["Freezes:0:Until"] = DateTimeOffset.UtcNow.AddHours(1).ToString("O");
+        });
+        room.State.Review(room.Pull, "ada", "APPROVED");
+
+        var refused = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+        var notAdmin = await room.AnsweredAsync(room.Say("alice", ".deploy --force"), "confused");
+        var forced = await room.AnsweredAsync(room.Say("ada", ".deploy --force"), "rocket");
+
+        Assert.Contains("production is frozen until", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("release freeze", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("An admin can override it with `.deploy --force`", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("only an admin can `--force` it", notAdmin.Body, StringComparison.Ordinal);
+        Assert.Contains("Deployed", forced.Body, StringComparison.Ordinal);
+        Assert.Single(room.Deployments());
+    }
+
+    [Fact]
+    public async Task Force_is_refused_where_the_repository_file_forbids_it()
+    {
+        await using var room = await OpenAsync(s =>
+        {
+            s["Deploy:AllowForce"] = "true";
+            s["Freezes:0:Reason"] = "release freeze";
+            s["Freezes:0:Cron"] = "* * * * *";
+            s["Freezes:0:Duration"] = "5m";
+        });
+        room.State.Files[(Repository, ".github/deployfunctions.yml")] = "environments:\n  production:\n    allow_force: false\n";
+
+        var refused = await room.AnsweredAsync(room.Say("ada", ".deploy --force"), "confused");
+
+        Assert.Contains("`--force` is not allowed there", refused.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
+    public async Task The_repository_file_on_the_base_branch_narrows_who_may_run_commands()
+    {
+        await using var room = await OpenAsync();
+        room.State.Files[(Repository, ".github/deployfunctions.yml")] = "commands:\n  minimum_permission: admin\n";
+
+        var refused = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        Assert.Contains("commands need admin", refused.Body, StringComparison.Ordinal);
+        Assert.Contains(room.State.Requests, r => r.Path.EndsWith("/contents/.github/deployfunctions.yml", StringComparison.Ordinal) && r.Query == "?ref=main");
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
+    public async Task A_file_that_would_widen_the_settings_refuses_commands_with_the_reasons()
+    {
+        await using var room = await OpenAsync();
+        room.State.Files[(Repository, ".github/deployfunctions.yml")] = "commands:\n  allow_forks: true\n";
+
+        var refused = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        Assert.Contains("commands.allow_forks", refused.Body, StringComparison.Ordinal);
+        Assert.Contains(room.State.CommitStatuses, s => s.Context == "deployfunctions/config" && s.State == "failure");
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
     public async Task A_closed_pull_request_is_not_deployed()
     {
         await using var room = await OpenAsync();

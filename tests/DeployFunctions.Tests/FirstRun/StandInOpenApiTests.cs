@@ -182,6 +182,32 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Contents_and_commit_status_answers_fit_GitHubs_description()
+    {
+        const string Contents = "/repos/{owner}/{repo}/contents/{path}";
+        GitHub.State.Files[("octo/app", ".github/deployfunctions.yml")] = "environments:\n  production: {}\n";
+
+        var (found, file) = await SendAsync(HttpMethod.Get, "/repos/octo/app/contents/.github/deployfunctions.yml?ref=main");
+        FitsAnswer("get", Contents, found, file);
+        Assert.Equal("environments:\n  production: {}\n", Encoding.UTF8.GetString(Convert.FromBase64String(((string)file!["content"]!).Replace("\n", "", StringComparison.Ordinal))));
+        var (missing, notFound) = await SendAsync(HttpMethod.Get, "/repos/octo/app/contents/.github/other.yml");
+        FitsAnswer("get", Contents, missing, notFound);
+        using (var conditional = new HttpRequestMessage(HttpMethod.Get, new Uri(GitHub.BaseAddress, "repos/octo/app/contents/.github/deployfunctions.yml?ref=main")))
+        {
+            conditional.Headers.Authorization = AuthenticationHeaderValue.Parse("token t");
+            conditional.Headers.TryAddWithoutValidation("If-None-Match", file!["sha"] is not null ? $"W/\"{(string)file["sha"]!}\"" : "");
+            using var again = await http.SendAsync(conditional);
+            Assert.Equal(304, (int)again.StatusCode);
+            Assert.True(OpenApiDescription.Rest.Answers("get", Contents, 304));
+            Assert.Empty(await again.Content.ReadAsByteArrayAsync());
+        }
+
+        var (created, status) = await SendAsync(HttpMethod.Post, "/repos/octo/app/statuses/0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c",
+            """{"state":"failure","context":"deployfunctions/config","description":"1 problem"}""");
+        FitsAnswer("post", "/repos/{owner}/{repo}/statuses/{sha}", created, status);
+    }
+
+    [Fact]
     public void The_derived_merged_pull_request_fixture_fits_GitHubs_webhook_description()
     {
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Cronos;
+
+namespace DeployFunctions.Config;
+
+/// <summary>
+/// A repository's <c>.github/deployfunctions.yml</c> (schema: <c>schema/deployfunctions.schema.json</c>). It narrows the
+/// app's settings; <see cref="Deployments.DeployPolicy.Widens"/> refuses a file that would widen them.
+/// </summary>
+public sealed class RepositoryConfig
+{
+    public const string Path = ".github/deployfunctions.yml";
+
+    public Dictionary<string, EnvironmentConfig> Environments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
+    public CommandsConfig? Commands { get; set; }
+
+    public EnvironmentConfig? For(string environment) =>
+        Environments.FirstOrDefault(e => string.Equals(e.Key, environment, StringComparison.OrdinalIgnoreCase)).Value;
+}
+
+public sealed class EnvironmentConfig
+{
+    public List<string>? Branches { get; set; }
+    public bool? AutoDeploy { get; set; }
+
+    /// <summary>The string <c>all</c>, or a list of contexts.</summary>
+    public JsonNode? RequiredContexts { get; set; }
+
+    public bool? ProductionEnvironment { get; set; }
+    public bool? TransientEnvironment { get; set; }
+    public string? Provider { get; set; }
+    public List<FreezeWindow> Freezes { get; set; } = [];
+
+    /// <summary><c>wait</c> or <c>skip</c>.</summary>
+    public string? FreezeMerges { get; set; }
+
+    public bool? AllowForce { get; set; }
+
+    /// <summary>True when the file asks for every context (<c>all</c>).</summary>
+    public bool RequiresAllContexts => RequiredContexts is JsonValue value && value.TryGetValue<string>(out var text) && text == "all";
+
+    public IReadOnlyList<string> ListedContexts => RequiredContexts is JsonArray list
+        ? [.. list.Select(c => (string?)c).OfType<string>()]
+        : [];
+}
+
+public sealed class CommandsConfig
+{
+    public List<string>? AllowedUsers { get; set; }
+    public string? MinimumPermission { get; set; }
+    public bool? RequireApproval { get; set; }
+    public bool? AllowForks { get; set; }
+}
+
+/// <summary>
+/// A deploy freeze: recurring (a cron expression, a duration, a time zone) or fixed (from, until), with a reason. App
+/// setting <c>Freezes__&lt;n&gt;__*</c> (with <c>Environment</c>, empty for all) or a repository's <c>freezes</c>.
+/// </summary>
+public sealed class FreezeWindow
+{
+    /// <summary>App settings only: the environment it holds; empty: every environment.</summary>
+    public string? Environment { get; set; }
+
+    public string? Reason { get; set; }
+    public string? Cron { get; set; }
+
+    /// <summary><c>30m</c>, <c>64h</c>, <c>2d</c> or <c>hh:mm[:ss]</c>.</summary>
+    public string? Duration { get; set; }
+
+    public string? TimeZone { get; set; }
+    public DateTimeOffset? From { get; set; }
+    public DateTimeOffset? Until { get; set; }
+
+    /// <summary>When the freeze that holds <paramref name="at"/> ends, or null when none does.</summary>
+    public DateTimeOffset? EndsAfter(DateTimeOffset at)
+    {
+        if (From is { } from && Until is { } until)
+        {
+            return at >= from && at < until ? until : null;
+        }
+
+        if (Cron is null || ParseDuration(Duration) is not { } length)
+        {
+            return null;
+        }
+
+        var expression = CronExpression.Parse(Cron, CronFormat.Standard);
+        var zone = string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+        var start = expression.GetOccurrences(at - length, at, zone, fromInclusive: true, toInclusive: true).LastOrDefault();
+        return start == default || start + length <= at ? null : start + length;
+    }
+
+    /// <summary>Why this window cannot be used, or null.</summary>
+    public string? Problem()
+    {
+        if (From is not null || Until is not null)
+        {
+            return From is { } from && Until is { } until && from < until ? null : "a fixed freeze needs 'from' before 'until'";
+        }
+
+        if (Cron is null || ParseDuration(Duration) is null)
+        {
+            return "a freeze needs 'cron' and 'duration' (e.g. 30m, 64h, 2d), or 'from' and 'until'";
+        }
+
+        try
+        {
+            CronExpression.Parse(Cron, CronFormat.Standard);
+            _ = string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+            return null;
+        }
+        catch (CronFormatException exception)
+        {
+            return $"cron '{Cron}' cannot be read: {exception.Message}";
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return $"time zone '{TimeZone}' is not known (use an IANA name such as Europe/Berlin)";
+        }
+    }
+
+    public static TimeSpan? ParseDuration(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
+        var unit = text[^1];
+        if (unit is 'm' or 'h' or 'd' && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0)
+        {
+            return unit switch { 'm' => TimeSpan.FromMinutes(count), 'h' => TimeSpan.FromHours(count), _ => TimeSpan.FromDays(count) };
+        }
+
+        return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span : null;
+    }
+}
+
+/// <summary>An active freeze: why, and until when.</summary>
+public sealed record ActiveFreeze(string Environment, string Reason, DateTimeOffset Until, bool FromRepository)
+{
+    public string Describe() =>
+        $"{Environment} is frozen until {Until.UtcDateTime:yyyy-MM-dd HH:mm} UTC ({Reason}; {(FromRepository ? RepositoryConfig.Path : "the app's settings")})";
+}

@@ -1,0 +1,140 @@
+using DeployFunctions.Commands;
+using DeployFunctions.Config;
+
+namespace DeployFunctions.Deployments;
+
+/// <summary>Deploy freezes in app settings. Section <c>Freezes</c>: <c>Freezes__0__Environment</c>, <c>__Cron</c>, ...</summary>
+public sealed class FreezeOptions
+{
+    public const string SectionName = "Freezes";
+
+    public List<FreezeWindow> Windows { get; } = [];
+}
+
+/// <summary>Who may run commands in one repository: the app's rules narrowed by its file.</summary>
+public sealed record CommandRules(string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks);
+
+/// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
+public sealed partial class DeployPolicy
+{
+    /// <summary>
+    /// What in <paramref name="config"/> would widen the app's settings, for a repository whose default branch is
+    /// <paramref name="defaultBranch"/>; empty when it only narrows them.
+    /// </summary>
+    public IReadOnlyList<string> Widens(RepositoryConfig config, string defaultBranch)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var problems = new List<string>();
+        foreach (var (name, environment) in config.Environments)
+        {
+            if (KnownEnvironment(name) is not { } known)
+            {
+                problems.Add($"environments.{name}: not an environment the app's settings define ({string.Join(", ", Environments)})");
+                continue;
+            }
+
+            var provider = ProviderOf(known);
+            if (environment.Provider is { } asked && !string.Equals(asked, provider, StringComparison.Ordinal))
+            {
+                problems.Add($"environments.{name}.provider: '{asked}' is not the provider the app's settings give {known} ('{provider}')");
+            }
+
+            var allowed = OperatorBranches(known, defaultBranch);
+            foreach (var branch in environment.Branches ?? [])
+            {
+                if (!allowed.Contains(branch, StringComparer.Ordinal))
+                {
+                    problems.Add($"environments.{name}.branches: '{branch}' does not deploy to {known} in the app's settings " +
+                                 $"({(allowed.Count == 0 ? "no branch does" : string.Join(", ", allowed))}); a repository can only narrow them");
+                }
+            }
+
+            if (environment.AllowForce == true && !options.AllowForce)
+            {
+                problems.Add($"environments.{name}.allow_force: the app's settings do not allow '.deploy --force' (Deploy__AllowForce)");
+            }
+        }
+
+        if (config.Commands is { } rules)
+        {
+            if (rules.MinimumPermission is { } minimum && PermissionLevels.Rank(minimum) < PermissionLevels.Rank(commands.MinimumPermission))
+            {
+                problems.Add($"commands.minimum_permission: '{minimum}' is below the app's '{commands.MinimumPermission}'");
+            }
+
+            if (rules.RequireApproval == false && commands.RequireApproval)
+            {
+                problems.Add("commands.require_approval: the app's settings require an approving review (Commands__RequireApproval)");
+            }
+
+            if (rules.AllowForks == true && !commands.AllowForks)
+            {
+                problems.Add("commands.allow_forks: the app's settings do not allow deploying forks (Commands__AllowForks)");
+            }
+        }
+
+        return problems;
+    }
+
+    /// <summary>The provider the app's settings give an environment.</summary>
+    public string ProviderOf(string environment) => environmentSettings.Find(environment)?.Provider ?? options.DefaultProvider;
+
+    /// <summary>The branches whose merges the app's settings deploy to <paramref name="environment"/>.</summary>
+    private List<string> OperatorBranches(string environment, string defaultBranch) => branches.Count > 0
+        ? [.. branches.Where(pair => string.Equals(pair.Value, environment, StringComparison.OrdinalIgnoreCase)).Select(pair => pair.Key)]
+        : string.Equals(environment, options.DefaultEnvironment, StringComparison.OrdinalIgnoreCase) ? [defaultBranch] : [];
+
+    /// <summary>The freeze holding <paramref name="environment"/> at <paramref name="at"/> that ends last, if any.</summary>
+    public ActiveFreeze? FreezeOn(string environment, RepositoryConfig? config, DateTimeOffset at)
+    {
+        var active = operatorFreezes
+            .Where(f => string.IsNullOrWhiteSpace(f.Environment) || string.Equals(f.Environment, environment, StringComparison.OrdinalIgnoreCase))
+            .Select(f => (Window: f, Until: f.EndsAfter(at), Repository: false))
+            .Concat((config?.For(environment)?.Freezes ?? []).Select(f => (Window: f, Until: f.EndsAfter(at), Repository: true)))
+            .Where(f => f.Until is not null)
+            .OrderByDescending(f => f.Until)
+            .FirstOrDefault();
+        return active.Window is null ? null : new ActiveFreeze(environment, active.Window.Reason ?? "deploy freeze", active.Until!.Value, active.Repository);
+    }
+
+    /// <summary>True: a merge during a freeze waits for its end; false: it is skipped.</summary>
+    public bool MergesWaitOutFreezes(string environment, RepositoryConfig? config) =>
+        (config?.For(environment)?.FreezeMerges ?? options.FreezeMerges) != "skip";
+
+    /// <summary>Whether an admin's <c>.deploy --force</c> may override a freeze here: the app allows it and the file does not forbid it.</summary>
+    public bool AllowsForce(string environment, RepositoryConfig? config) =>
+        options.AllowForce && config?.For(environment)?.AllowForce != false;
+
+    /// <summary>Null: every context (GitHub's default); empty: none; else the list. The file's contexts add to the app's.</summary>
+    public IReadOnlyList<string>? RequiredContextsFor(string environment, RepositoryConfig? config)
+    {
+        var app = options.ParseRequiredContexts();
+        var file = config?.For(environment);
+        if (app is null || file?.RequiresAllContexts == true)
+        {
+            return null;
+        }
+
+        return [.. app.Concat(file?.ListedContexts ?? []).Distinct(StringComparer.Ordinal)];
+    }
+
+    public CommandRules CommandRulesFor(RepositoryConfig? config)
+    {
+        var lists = new List<IReadOnlyList<string>>();
+        if (commands.ParseAllowedUsers() is { Count: > 0 } app)
+        {
+            lists.Add(app);
+        }
+
+        if (config?.Commands?.AllowedUsers is { } file)
+        {
+            lists.Add(file);
+        }
+
+        var minimum = config?.Commands?.MinimumPermission is { } raised && PermissionLevels.Rank(raised) > PermissionLevels.Rank(commands.MinimumPermission)
+            ? raised
+            : commands.MinimumPermission;
+        return new CommandRules(minimum, lists, commands.RequireApproval || config?.Commands?.RequireApproval == true,
+            commands.AllowForks && config?.Commands?.AllowForks != false);
+    }
+}

@@ -1,0 +1,146 @@
+using DeployFunctions.Commands;
+using DeployFunctions.Config;
+using DeployFunctions.Deployments;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Tests.Config;
+
+public sealed class RepositoryConfigTests
+{
+    private static DeployPolicy Policy(Action<DeployOptions>? deploy = null, Action<CommandOptions>? commands = null)
+    {
+        var options = new DeployOptions { BranchEnvironments = "main=production;release=staging" };
+        deploy?.Invoke(options);
+        var commandOptions = new CommandOptions();
+        commands?.Invoke(commandOptions);
+        var environments = new EnvironmentsOptions();
+        environments.Environments["staging"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated };
+        return new DeployPolicy(Options.Create(options), Options.Create(environments), Options.Create(commandOptions));
+    }
+
+    private static RepositoryConfig Valid(string yaml) =>
+        Assert.IsType<ConfigRead.Valid>(RepositoryConfigParser.Parse(yaml, "blob")).Config;
+
+    [Fact]
+    public void A_file_that_narrows_is_read_with_its_types()
+    {
+        var config = Valid("""
+            environments:
+              production:
+                branches: [main]
+                auto_deploy: false
+                required_contexts: [ci/build]
+                production_environment: true
+                freezes:
+                  - cron: "0 17 * * FRI"
+                    duration: 64h
+                    time_zone: Europe/Berlin
+                    reason: weekend
+            commands:
+              minimum_permission: maintain
+              require_approval: true
+            """);
+
+        var production = config.For("Production")!;
+        Assert.Equal((false, true), (production.AutoDeploy, production.ProductionEnvironment));
+        Assert.Equal(["ci/build"], production.ListedContexts);
+        Assert.Equal("weekend", Assert.Single(production.Freezes).Reason);
+        Assert.Empty(Policy().Widens(config, "main"));
+    }
+
+    [Theory]
+    [InlineData("environments:\n  production:\n    auto_deploy: sometimes\n", "environments.production.auto_deploy")]
+    [InlineData("environments:\n  production:\n    provider: kubernetes\n", "environments.production.provider")]
+    [InlineData("deploy_everything: true\n", "deploy_everything")]
+    [InlineData("environments:\n  production:\n    freezes:\n      - cron: \"0 17 * * 5\"\n        reason: no duration\n", "environments.production.freezes.0")]
+    [InlineData("environments: [production\n", "is not valid YAML: line")]
+    public void An_invalid_file_is_refused_with_errors_naming_where(string yaml, string where)
+    {
+        var invalid = Assert.IsType<ConfigRead.Invalid>(RepositoryConfigParser.Parse(yaml, "blob"));
+
+        Assert.Contains(invalid.Errors, e => e.Contains(where, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_file_that_would_widen_the_app_settings_is_refused_for_each_way_it_does()
+    {
+        var config = Valid("""
+            environments:
+              qa: {}
+              staging:
+                provider: http
+                branches: [main, develop]
+              production:
+                allow_force: true
+            commands:
+              minimum_permission: write
+              require_approval: false
+              allow_forks: true
+            """);
+
+        var problems = Policy(commands: c => c.MinimumPermission = PermissionLevels.Maintain).Widens(config, "main");
+
+        Assert.Contains(problems, p => p.StartsWith("environments.qa: not an environment", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'http' is not the provider the app's settings give staging", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'main' does not deploy to staging", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.Contains("'develop' does not deploy to staging", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("environments.production.allow_force", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("commands.minimum_permission", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("commands.require_approval", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("commands.allow_forks", StringComparison.Ordinal));
+        Assert.Equal(8, problems.Count);
+    }
+
+    [Fact]
+    public void Narrowing_rules_combine_with_the_app_settings_never_loosening_them()
+    {
+        var config = Valid("""
+            environments:
+              production:
+                required_contexts: [ci/e2e]
+                allow_force: false
+            commands:
+              allowed_users: [alice]
+              minimum_permission: admin
+            """);
+        var policy = Policy(d => (d.RequiredContexts, d.AllowForce) = ("ci/build", true), c => c.AllowedUsers = "alice;bob");
+
+        Assert.Equal(["ci/build", "ci/e2e"], policy.RequiredContextsFor("production", config));
+        Assert.Null(Policy().RequiredContextsFor("production", config)); // the app requires every context: a list cannot lower that
+        Assert.False(policy.AllowsForce("production", config));
+        Assert.True(policy.AllowsForce("staging", config));
+        var rules = policy.CommandRulesFor(config);
+        Assert.Equal(PermissionLevels.Admin, rules.MinimumPermission);
+        Assert.Equal(2, rules.AllowLists.Count); // on both lists: alice only
+    }
+
+    [Fact]
+    public void A_recurring_freeze_holds_from_its_start_for_its_duration_in_its_time_zone()
+    {
+        var weekend = new FreezeWindow { Cron = "0 17 * * FRI", Duration = "64h", TimeZone = "Europe/Berlin", Reason = "weekend" };
+        // Friday 2026-11-27 17:00 in Berlin is 16:00 UTC.
+        var friday = new DateTimeOffset(2026, 11, 27, 16, 0, 0, TimeSpan.Zero);
+
+        Assert.Null(weekend.EndsAfter(friday.AddMinutes(-1)));
+        Assert.Equal(friday.AddHours(64), weekend.EndsAfter(friday));
+        Assert.Equal(friday.AddHours(64), weekend.EndsAfter(friday.AddHours(63)));
+        Assert.Null(weekend.EndsAfter(friday.AddHours(64)));
+    }
+
+    [Fact]
+    public void The_freeze_that_holds_is_the_one_ending_last_from_settings_or_file()
+    {
+        var now = DateTimeOffset.UtcNow;
+        var freezes = new FreezeOptions();
+        freezes.Windows.Add(new FreezeWindow { From = now.AddHours(-1), Until = now.AddHours(1), Reason = "release" });
+        freezes.Windows.Add(new FreezeWindow { Environment = "staging", From = now.AddHours(-1), Until = now.AddHours(9), Reason = "staging only" });
+        var policy = new DeployPolicy(Options.Create(new DeployOptions()), freezes: Options.Create(freezes));
+        var config = Valid($"environments:\n  production:\n    freezes:\n      - from: {now.AddHours(-1):O}\n        until: {now.AddHours(2):O}\n        reason: holidays\n");
+
+        var freeze = policy.FreezeOn("production", config, now)!;
+
+        Assert.Equal(("holidays", true), (freeze.Reason, freeze.FromRepository));
+        Assert.Equal("release", policy.FreezeOn("production", null, now)!.Reason);
+        Assert.Null(policy.FreezeOn("production", null, now.AddHours(3)));
+    }
+}
