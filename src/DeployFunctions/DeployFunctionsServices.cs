@@ -10,6 +10,7 @@ using DeployFunctions.Functions;
 using DeployFunctions.GitHub;
 using DeployFunctions.History;
 using DeployFunctions.Storage;
+using DeployFunctions.Maintenance;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
@@ -48,6 +49,17 @@ public static class DeployFunctionsServices
             .Validate(options => options.Windows.All(w => w.Problem() is null && !string.IsNullOrWhiteSpace(w.Reason)),
                 "Every Freezes__<n> needs a Reason, and Cron with Duration (e.g. 64h) or From with Until; TimeZone must be an IANA name.")
             .ValidateOnStart();
+        services.AddOptions<MaintenanceScheduleOptions>().Bind(configuration)
+            .Validate(o => MaintenanceScheduleOptions.Problem(nameof(o.WatchdogSchedule), o.WatchdogSchedule) is null &&
+                           MaintenanceScheduleOptions.Problem(nameof(o.PoisonWatchSchedule), o.PoisonWatchSchedule) is null &&
+                           MaintenanceScheduleOptions.Problem(nameof(o.SweeperSchedule), o.SweeperSchedule) is null,
+                "WatchdogSchedule, PoisonWatchSchedule and SweeperSchedule must be six-field NCRONTAB schedules, e.g. 0 */5 * * * *.")
+            .ValidateOnStart();
+        services.AddOptions<SweeperOptions>().Bind(configuration.GetSection(SweeperOptions.SectionName))
+            .Validate(o => o.MaxPerRun > 0 && o.MaxAttempts > 0 && o.Pages > 0 &&
+                           DeployOptions.Split(o.Hooks).All(h => h.LastIndexOf('#') > 0 && long.TryParse(h[(h.LastIndexOf('#') + 1)..], out _)),
+                "Sweeper__Hooks must list owner/name#hookId or org#hookId entries; Sweeper__MaxPerRun, __MaxAttempts and __Pages must be above 0.")
+            .ValidateOnStart();
         services.AddOptions<CommandOptions>().Bind(configuration.GetSection(CommandOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CommandOptions>, CommandOptionsValidator>();
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
@@ -82,6 +94,9 @@ public static class DeployFunctionsServices
         services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
         services.AddSingleton<IRepositoryConfigSource, GitHubRepositoryConfigSource>();
         services.AddSingleton<ConfigGate>();
+        services.AddTransient<DeploymentWatchdog>();
+        services.AddTransient<PoisonWatch>();
+        services.AddTransient<DeliverySweeper>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
         // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.
@@ -96,6 +111,7 @@ public static class DeployFunctionsServices
         services.AddTransient<WebhookIngressFunction>();
         services.AddTransient<QueuedDeliveryFunctions>();
         services.AddTransient<DeploymentHistoryFunction>();
+        services.AddTransient<MaintenanceFunctions>();
         return services;
     }
 

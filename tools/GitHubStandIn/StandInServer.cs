@@ -46,7 +46,8 @@ public sealed partial class StandInServer : IAsyncDisposable
 {
     private readonly StandInOptions options;
     private readonly WebApplication app;
-    private readonly Channel<(string Event, JsonObject Payload)> webhooks = Channel.CreateUnbounded<(string, JsonObject)>();
+    private readonly Channel<(string Event, JsonObject Payload, string Guid, bool Redelivery)> webhooks =
+        Channel.CreateUnbounded<(string, JsonObject, string, bool)>();
     private readonly HttpClient webhookClient = new() { Timeout = TimeSpan.FromSeconds(10) };
     private Task? sending;
     private int webhooksSent;
@@ -283,6 +284,15 @@ public sealed partial class StandInServer : IAsyncDisposable
             State.CommitStatuses.Enqueue(($"{owner}/{repo}", sha, state, context_, description));
             return Json(201, GitHubShapes.CommitStatus(BaseAddress, State.Repository(owner, repo), sha, State.NextId(), state, context_, description, options.Clock.GetUtcNow()));
         });
+        // The hook's delivery log and redelivery: repository hooks, organization hooks, and the GitHub App's hook (JWT).
+        web.MapGet("/repos/{owner}/{repo}/hooks/{hook:long}/deliveries", (long hook) => Deliveries(hook));
+        web.MapGet("/orgs/{org}/hooks/{hook:long}/deliveries", (long hook) => Deliveries(hook));
+        web.MapGet("/app/hook/deliveries", (HttpContext context) =>
+            IsAppJwt(context) ? Deliveries(options.HookId) : Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" }));
+        web.MapPost("/repos/{owner}/{repo}/hooks/{hook:long}/deliveries/{id:long}/attempts", (long hook, long id) => Redeliver(hook, id));
+        web.MapPost("/orgs/{org}/hooks/{hook:long}/deliveries/{id:long}/attempts", (long hook, long id) => Redeliver(hook, id));
+        web.MapPost("/app/hook/deliveries/{id:long}/attempts", (long id, HttpContext context) =>
+            IsAppJwt(context) ? Redeliver(options.HookId, id) : Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" }));
         web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
         {
             if (!IsAppJwt(context))
@@ -445,6 +455,22 @@ public sealed partial class StandInServer : IAsyncDisposable
         return Json(200, list);
     }
 
+    private IResult Deliveries(long hook) => hook != options.HookId
+        ? NotFound()
+        : Json(200, new JsonArray([.. State.DeliveryLog().OrderByDescending(d => d.Id).Select(d => (JsonNode)GitHubShapes.HookDelivery(d))]));
+
+    private IResult Redeliver(long hook, long id)
+    {
+        if (hook != options.HookId || State.DeliveryLog().FirstOrDefault(d => d.Id == id) is not { } delivery)
+        {
+            return NotFound();
+        }
+
+        State.CountRedelivery();
+        webhooks.Writer.TryWrite((delivery.Event, (JsonObject)delivery.Payload.DeepClone(), delivery.DeliveryGuid, true));
+        return Json(202, new JsonObject());
+    }
+
     private StandInDeployment? Find(string owner, string repo, long id)
     {
         lock (State.Gate)
@@ -485,6 +511,9 @@ public sealed partial class StandInServer : IAsyncDisposable
 
     private void AnnounceComment(StandInPullRequest pull, StandInComment comment) => Announce("issue_comment", CommentPayload(pull, comment));
 
+    /// <summary>Sends a webhook of <paramref name="eventName"/> to the app, as GitHub would (signed, logged in the hook's deliveries).</summary>
+    public void Send(string eventName, JsonObject payload) => Announce(eventName, payload);
+
     private void Announce(string eventName, JsonObject payload)
     {
         if (options.InstallationId is { } installation)
@@ -492,26 +521,28 @@ public sealed partial class StandInServer : IAsyncDisposable
             payload["installation"] = new JsonObject { ["id"] = installation, ["node_id"] = "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u" };
         }
 
-        webhooks.Writer.TryWrite((eventName, payload));
+        webhooks.Writer.TryWrite((eventName, payload, Guid.NewGuid().ToString(), false));
     }
 
     /// <summary>Deliveries go out in order, after the REST answer, as GitHub's do.</summary>
     private async Task SendWebhooksAsync()
     {
         var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GitHubStandIn.Webhooks");
-        await foreach (var (eventName, payload) in webhooks.Reader.ReadAllAsync())
+        await foreach (var (eventName, payload, guid, redelivery) in webhooks.Reader.ReadAllAsync())
         {
             if (WebhookUrl is not { } target)
             {
                 continue;
             }
 
+            var statusCode = 0;
+
             var body = Encoding.UTF8.GetBytes(payload.ToJsonString());
             using var request = new HttpRequestMessage(HttpMethod.Post, target);
             request.Content = new ByteArrayContent(body);
             request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
             request.Headers.Add("X-GitHub-Event", eventName);
-            request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+            request.Headers.Add("X-GitHub-Delivery", guid);
             request.Headers.Add("X-GitHub-Hook-ID", options.HookId.ToString(System.Globalization.CultureInfo.InvariantCulture));
             request.Headers.Add("X-Hub-Signature-256", Sign(body, options.WebhookSecret));
             request.Headers.UserAgent.ParseAdd("GitHub-Hookshot/standin");
@@ -519,6 +550,7 @@ public sealed partial class StandInServer : IAsyncDisposable
             {
                 using var response = await webhookClient.SendAsync(request);
                 var answer = await response.Content.ReadAsStringAsync();
+                statusCode = (int)response.StatusCode;
                 Interlocked.Increment(ref response.IsSuccessStatusCode ? ref webhooksSent : ref webhooksFailed);
                 LogSent(logger, eventName, (int)response.StatusCode, answer);
             }
@@ -532,6 +564,10 @@ public sealed partial class StandInServer : IAsyncDisposable
                 Interlocked.Increment(ref webhooksFailed);
                 LogNotSent(logger, eventName, target, "timed out");
             }
+
+            // Every attempt is in the hook's delivery log, as on GitHub (status code 0: no answer).
+            State.RecordDelivery(new StandInDelivery(State.NextId(), guid, eventName, (string?)payload["action"], statusCode,
+                options.Clock.GetUtcNow(), redelivery, payload));
         }
     }
 

@@ -56,6 +56,10 @@ public sealed record StandInReview(long Id, string User, string State, string Co
 
 public sealed record StandInComment(long Id, StandInRepository Repository, long Number, string User, string UserType, string Body, DateTimeOffset CreatedAt);
 
+/// <summary>One attempt to deliver a webhook, as the hook's "Recent Deliveries" log keeps it.</summary>
+public sealed record StandInDelivery(
+    long Id, string DeliveryGuid, string Event, string? Action, int StatusCode, DateTimeOffset DeliveredAt, bool Redelivery, JsonObject Payload);
+
 public sealed record StandInReaction(long Id, long CommentId, string Content, string User, DateTimeOffset CreatedAt);
 
 /// <summary>One request the stand-in received, as it arrived.</summary>
@@ -103,6 +107,19 @@ public sealed class StandInState
     public ConcurrentDictionary<(string Repository, string Branch), string> Branches { get; } = new(IgnoreCase.Pairs);
 
     public long NextId() => Interlocked.Increment(ref nextId);
+
+    private readonly ConcurrentQueue<StandInDelivery> deliveries = new();
+    private int redeliveries;
+
+    public void RecordDelivery(StandInDelivery delivery) => deliveries.Enqueue(delivery);
+
+    /// <summary>Every delivery attempt, oldest first.</summary>
+    public List<StandInDelivery> DeliveryLog() => [.. deliveries];
+
+    /// <summary>How many redeliveries were asked for (<c>POST .../deliveries/{id}/attempts</c>).</summary>
+    public int Redeliveries => Volatile.Read(ref redeliveries);
+
+    public void CountRedelivery() => Interlocked.Increment(ref redeliveries);
 
     private int rateLimitUsed;
 

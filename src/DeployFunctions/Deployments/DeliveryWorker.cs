@@ -143,7 +143,7 @@ public sealed partial class DeliveryWorker(
                     : outcome.Reason;
                 LogGivenUp(logger, queue, envelope.DeliveryId, envelope.Repository, reason);
                 await handler.OnGiveUpAsync(delivery, reason, cancellationToken);
-                await retries.PoisonAsync(queue, delivery, cancellationToken);
+                await retries.PoisonAsync(queue, delivery, cancellationToken, reason);
                 break;
         }
 

@@ -104,6 +104,12 @@ public sealed class EnvironmentOptions
     /// <summary>simulated: the time the pretend deployment takes. <c>Environments__&lt;name&gt;__DelaySeconds</c>.</summary>
     public double DelaySeconds { get; set; } = 2;
 
+    /// <summary>
+    /// How long a deployment may stay queued or in progress before the watchdog reports it <c>error</c>.
+    /// <c>Environments__&lt;name&gt;__WatchdogMinutes</c>.
+    /// </summary>
+    public double WatchdogMinutes { get; set; } = 60;
+
     /// <summary>The URL where the environment can be seen, reported with success. <c>Environments__&lt;name&gt;__EnvironmentUrl</c>.</summary>
     public Uri? EnvironmentUrl { get; set; }
 

@@ -89,6 +89,9 @@ public sealed record LedgerEntry
     /// <summary>The row's version: an update succeeds only if nobody wrote it since it was read.</summary>
     public ETag ETag { get; init; }
 
+    /// <summary>When the row was last written (the table's own timestamp); not written by the app.</summary>
+    public DateTimeOffset? LastChanged { get; init; }
+
     /// <summary>True once a provider has been started on it (or it has a result from running).</summary>
     public bool HasRun => State is LedgerState.Started or LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored
         or LedgerState.HandedOff or LedgerState.Interrupted;
@@ -139,6 +142,9 @@ public interface IDeploymentLedger
 
     /// <summary>Writes a deployment's new state if nobody wrote it since <see cref="LedgerEntry.ETag"/>; else <see cref="LedgerConflictException"/>.</summary>
     Task<LedgerEntry> UpdateAsync(LedgerEntry deployment, CancellationToken cancellationToken);
+
+    /// <summary>Every deployment of every repository still without a final status: created, started, or handed to a workflow.</summary>
+    IAsyncEnumerable<LedgerEntry> UnfinishedAsync(CancellationToken cancellationToken);
 
     /// <summary>The deployment of the environment a provider is working on now (started, no result), if any.</summary>
     Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken);
@@ -222,6 +228,18 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         catch (RequestFailedException exception) when (exception.Status is 409 or 412)
         {
             throw new LedgerConflictException($"Deployment {id} of {deployment.Repository} was updated by someone else.", exception);
+        }
+    }
+
+    public async IAsyncEnumerable<LedgerEntry> UnfinishedAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var (created, started, handedOff) = (nameof(LedgerState.Created), nameof(LedgerState.Started), nameof(LedgerState.HandedOff));
+        var filter = TableClient.CreateQueryFilter(
+            $"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and (State eq {created} or State eq {started} or State eq {handedOff})");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            yield return FromEntity(entity);
         }
     }
 
@@ -357,5 +375,6 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ResultEnvironmentUrl = entity.GetString("ResultEnvironmentUrl"),
         ResultLogUrl = entity.GetString("ResultLogUrl"),
         ETag = entity.ETag,
+        LastChanged = entity.Timestamp,
     };
 }

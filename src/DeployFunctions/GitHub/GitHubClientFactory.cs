@@ -15,6 +15,9 @@ public interface IGitHubClientFactory
     /// (a repository or organization webhook's deliveries carry none) the App's installation on <paramref name="repository"/>.
     /// </summary>
     Task<IGitHubClient> CreateAsync(long? installationId, string? repository, CancellationToken cancellationToken);
+
+    /// <summary>The GitHub App itself (a fresh JWT), for the App's own endpoints such as its hook; null with a token.</summary>
+    IGitHubClient? CreateAppClient() => null;
 }
 
 /// <summary>
@@ -68,6 +71,10 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         var token = await InstallationTokenAsync(installation);
         return Client(new Credentials(token.Token));
     }
+
+    public IGitHubClient? CreateAppClient() => appKey is null
+        ? null
+        : Client(new Credentials(GitHubAppJwt.Create(options.AppId!.Value, appKey, clock.GetUtcNow()), AuthenticationType.Bearer));
 
     /// <summary>GET /repos/{owner}/{repo}/installation with the App's JWT: which installation of the App covers the repository.</summary>
     private async Task<long> RepositoryInstallationAsync(string? repository)

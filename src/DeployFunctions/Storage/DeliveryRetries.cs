@@ -10,8 +10,8 @@ public interface IDeliveryRetries
     /// <summary>Enqueues the delivery again, invisible for <paramref name="delay"/>, with <paramref name="attempt"/> recorded.</summary>
     Task RescheduleAsync(DeliveryQueueKind queue, QueuedDelivery delivery, TimeSpan delay, int attempt, CancellationToken cancellationToken);
 
-    /// <summary>Moves the delivery to <c>&lt;queue&gt;-poison</c>, where it stays visible and can be replayed.</summary>
-    Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken);
+    /// <summary>Moves the delivery to <c>&lt;queue&gt;-poison</c>, where it stays visible and can be replayed; the reason goes with it.</summary>
+    Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken, string? reason = null);
 }
 
 public sealed class DeliveryRetries(QueueServiceClient queues, PayloadBlobs payloads, IOptions<StorageNamesOptions> names) : IDeliveryRetries
@@ -28,10 +28,11 @@ public sealed class DeliveryRetries(QueueServiceClient queues, PayloadBlobs payl
         return SendAsync(names.Value.QueueFor(queue), envelope, delivery.Payload, visibility, cancellationToken);
     }
 
-    public Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken)
+    public Task PoisonAsync(DeliveryQueueKind queue, QueuedDelivery delivery, CancellationToken cancellationToken, string? reason = null)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        return SendAsync(PoisonQueue(names.Value.QueueFor(queue)), delivery.Envelope, delivery.Payload, null, cancellationToken);
+        var envelope = reason is null ? delivery.Envelope : delivery.Envelope with { PoisonReason = reason.Length <= 1000 ? reason : reason[..1000] };
+        return SendAsync(PoisonQueue(names.Value.QueueFor(queue)), envelope, delivery.Payload, null, cancellationToken);
     }
 
     /// <summary>The host's own naming for a queue's poison queue.</summary>

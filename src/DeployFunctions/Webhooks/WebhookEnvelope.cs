@@ -13,8 +13,8 @@ namespace DeployFunctions.Webhooks;
 /// <c>{"schemaVersion":1,"deliveryId":"…","event":"…","action":"…","receivedAt":"…","hookId":1,"installationId":2,
 /// "repository":"owner/name","payload":{…}}</c>, or <c>"payloadBlob":"container/name"</c> in place of <c>payload</c>.
 /// Null fields are written as null. Optional fields, written only when set, stand before the payload: <c>attempt</c>,
-/// and for deployment events <c>deploymentId</c> and <c>environment</c> (so a delivery whose payload is lost still names
-/// its deployment). Readers must reject a schema version they do not know.
+/// for deployment events <c>deploymentId</c> and <c>environment</c> (so a delivery whose payload is lost still names
+/// its deployment), and on a poison queue <c>poisonReason</c>. Readers must reject a schema version they do not know.
 /// </remarks>
 public sealed record WebhookEnvelope
 {
@@ -49,6 +49,9 @@ public sealed record WebhookEnvelope
 
     /// <summary><c>deployment.environment</c> for deployment and deployment status events. Written only when set.</summary>
     public string? Environment { get; init; }
+
+    /// <summary>Why the app moved it to the poison queue (written only there). The host's own moves carry none.</summary>
+    public string? PoisonReason { get; init; }
 
     /// <summary>Blob holding the payload (<c>container/name</c>) when it did not travel inline.</summary>
     public string? PayloadBlob { get; init; }
@@ -87,6 +90,11 @@ public sealed record WebhookEnvelope
             if (Environment is not null)
             {
                 writer.WriteString("environment"u8, Environment);
+            }
+
+            if (PoisonReason is not null)
+            {
+                writer.WriteString("poisonReason"u8, PoisonReason);
             }
 
             if (PayloadBlob is not null)
@@ -143,6 +151,7 @@ public sealed record WebhookEnvelope
             Attempt = (int)(OptionalInt64(root, "attempt") ?? 0),
             DeploymentId = OptionalInt64(root, "deploymentId"),
             Environment = OptionalString(root, "environment"),
+            PoisonReason = OptionalString(root, "poisonReason"),
             PayloadBlob = OptionalString(root, "payloadBlob"),
         };
     }

@@ -86,7 +86,7 @@ public sealed class DeliveryWorkerTests
         await Worker().ProcessAsync(handler, Message(attempt: 3), 1, default);
 
         await retries.DidNotReceiveWithAnyArgs().RescheduleAsync(default, default!, default, default, default);
-        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>());
+        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>(), Arg.Any<string?>());
         await handler.Received(1).OnGiveUpAsync(Arg.Any<QueuedDelivery>(), Arg.Is<string>(r => r.Contains("still 500")), Arg.Any<CancellationToken>());
     }
 
@@ -109,7 +109,7 @@ public sealed class DeliveryWorkerTests
         var outcome = await Worker().ProcessAsync(handler, Message(), 1, default);
 
         Assert.IsType<HandlerOutcome.Failed>(outcome);
-        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>());
+        await retries.Received(1).PoisonAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), Arg.Any<CancellationToken>(), Arg.Any<string?>());
         await retries.DidNotReceiveWithAnyArgs().RescheduleAsync(default, default!, default, default, default);
     }
 

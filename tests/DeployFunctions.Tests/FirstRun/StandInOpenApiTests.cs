@@ -208,6 +208,28 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Hook_delivery_answers_fit_GitHubs_description()
+    {
+        GitHub.Send("ping", new JsonObject { ["zen"] = "Design for failure.", ["hook_id"] = 424242 });
+        await Eventually.TrueAsync(() => GitHub.State.DeliveryLog().Count == 1, "the delivery logged");
+        var id = GitHub.State.DeliveryLog()[0].Id;
+
+        foreach (var (path, template, authorization) in new[]
+        {
+            ("/repos/octo/app/hooks/424242/deliveries", "/repos/{owner}/{repo}/hooks/{hook_id}/deliveries", "token t"),
+            ("/orgs/octo/hooks/424242/deliveries", "/orgs/{org}/hooks/{hook_id}/deliveries", "token t"),
+            ("/app/hook/deliveries", "/app/hook/deliveries", "Bearer aaa.bbb.ccc"),
+        })
+        {
+            var (listed, list) = await SendAsync(HttpMethod.Get, path, authorization: authorization);
+            FitsAnswer("get", template, listed, list);
+            Assert.NotEmpty(list!.AsArray());
+            var (asked, accepted) = await SendAsync(HttpMethod.Post, $"{path}/{id}/attempts", "", authorization);
+            FitsAnswer("post", template + "/{delivery_id}/attempts", asked, accepted);
+        }
+    }
+
+    [Fact]
     public void The_derived_merged_pull_request_fixture_fits_GitHubs_webhook_description()
     {
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),

@@ -1,0 +1,132 @@
+using System.Text.Json.Nodes;
+using DeployFunctions.Deployments;
+using DeployFunctions.Maintenance;
+using DeployFunctions.Storage;
+using DeployFunctions.Tests.Support;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployFunctions.Tests.Maintenance;
+
+/// <summary>The timer functions' work (watchdog, poison watch, delivery sweeper) on real Azurite and the GitHub stand-in.</summary>
+public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    [Fact]
+    public async Task The_watchdog_turns_a_stuck_deployment_to_error_exactly_once_across_two_concurrent_runs()
+    {
+        await using var notifications = await RecordingServer.StartAsync();
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
+        {
+            s["Environments:production:Provider"] = "github-actions";
+            s["Environments:production:Workflow"] = "deploy.yml";
+            s["Environments:production:WatchdogMinutes"] = "0.005"; // 0.3 s
+            s["Notifications:WebhookUrl"] = notifications.Url.ToString();
+        });
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)),
+            "the workflow dispatched (and never reporting)");
+        await Task.Delay(500);
+
+        var reports = await Task.WhenAll(
+            pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None),
+            pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None));
+        var again = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
+
+        var deployment = Assert.Single(pipeline.Deployments());
+        Assert.Equal(["in_progress", "error"], pipeline.StatesOf(deployment));
+        Assert.Equal(1, reports.Sum(r => r.Settled));
+        Assert.Equal(0, again.Settled);
+        Assert.Contains("No result within 0 minutes", deployment.Statuses.Last().Description, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => notifications.Received.Count(n => n.Body.Contains("watchdog", StringComparison.Ordinal)) == 1, "one notification");
+        var entry = await pipeline.Services.GetRequiredService<IDeploymentLedger>().FindDeploymentAsync(
+            "Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None);
+        Assert.Equal(LedgerState.Errored, entry!.State);
+    }
+
+    [Fact]
+    public async Task The_watchdog_leaves_a_deployment_its_workflow_reported_and_records_the_result()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
+        {
+            s["Environments:production:Provider"] = "github-actions";
+            s["Environments:production:Workflow"] = "deploy.yml";
+            s["Environments:production:WatchdogMinutes"] = "0.005";
+        });
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)), "the dispatch");
+        var deployment = Assert.Single(pipeline.Deployments());
+        lock (pipeline.GitHub.State.Gate)
+        {
+            // The workflow reported (its status arrives at GitHub, whatever became of the webhook).
+            deployment.Statuses.Add(new GitHubStandIn.StandInStatus(99, "success", "deployed by the workflow", "production", null, null, DateTimeOffset.UtcNow));
+        }
+
+        await Task.Delay(500);
+        var report = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
+
+        Assert.Equal((0, 1), (report.Settled, report.Reported));
+        Assert.Equal(["in_progress", "success"], pipeline.StatesOf(deployment));
+        var entry = await pipeline.Services.GetRequiredService<IDeploymentLedger>().FindDeploymentAsync(
+            "Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None);
+        Assert.Equal(LedgerState.Succeeded, entry!.State);
+    }
+
+    [Fact]
+    public async Task A_poisoned_message_is_notified_once_with_its_delivery_and_reason()
+    {
+        await using var notifications = await RecordingServer.StartAsync();
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s => s["Notifications:WebhookUrl"] = notifications.Url.ToString());
+        var envelope = new WebhookEnvelope
+        {
+            DeliveryId = "poisoned-by-the-app", Event = "pull_request", Action = "closed", ReceivedAt = DateTimeOffset.UtcNow, Repository = "octo/app",
+        };
+        var retries = pipeline.Services.GetRequiredService<IDeliveryRetries>();
+        await retries.PoisonAsync(DeliveryQueueKind.PullRequests, new QueuedDelivery(envelope, "{}"u8.ToArray()), CancellationToken.None,
+            "GitHub refused: merge conflict");
+        // The host's own move: the original message, unchanged, with no reason.
+        var hostMove = envelope with { DeliveryId = "poisoned-by-the-host", Event = "deployment", Action = "created" };
+        await pipeline.Azurite.Queues().GetQueueClient(pipeline.Prefix + "-deployments-poison")
+            .SendCreatingQueueAsync(BinaryData.FromBytes(hostMove.Serialize("{}"u8)), null, CancellationToken.None);
+
+        var watch = pipeline.Services.GetRequiredService<PoisonWatch>();
+        var first = await Task.WhenAll(watch.RunAsync(CancellationToken.None), watch.RunAsync(CancellationToken.None));
+        var second = await watch.RunAsync(CancellationToken.None);
+
+        Assert.Equal((2, 0), (first.Sum(), second));
+        await Eventually.TrueAsync(() => notifications.Received.Count == 2, "two notifications");
+        var texts = notifications.Received.Select(n => (string)JsonNode.Parse(n.Body)!["text"]!).ToList();
+        Assert.Contains(texts, t => t.Contains("poisoned-by-the-app", StringComparison.Ordinal) && t.Contains("merge conflict", StringComparison.Ordinal));
+        Assert.Contains(texts, t => t.Contains("poisoned-by-the-host", StringComparison.Ordinal) && t.Contains("by the Functions host", StringComparison.Ordinal));
+        Assert.Equal(1, await pipeline.PoisonCountAsync("pull-requests")); // peeked, never taken: still there for a replay
+    }
+
+    [Fact]
+    public async Task The_sweeper_redelivers_a_failed_delivery_once_and_leaves_a_delivered_one()
+    {
+        await using var down = await RecordingServer.StartAsync();
+        down.Status = 503; // the app during a storage outage
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s => s["Sweeper:Hooks"] = "Codertocat/Hello-World#424242");
+        var gitHub = pipeline.GitHub;
+        gitHub.Send("ping", new JsonObject { ["zen"] = "Keep it logically awesome.", ["hook_id"] = 424242 });
+        await Eventually.TrueAsync(() => gitHub.State.DeliveryLog().Count == 1, "the ping delivered");
+        gitHub.WebhookUrl = down.Url;
+        gitHub.Send("pull_request", WebhookExamples.DerivedMergedPullRequest());
+        await Eventually.TrueAsync(() => gitHub.State.DeliveryLog().Count == 2, "the merge's failed delivery");
+        Assert.Equal(503, gitHub.State.DeliveryLog()[1].StatusCode);
+        gitHub.WebhookUrl = pipeline.Ingress.WebhookUrl; // storage is back
+
+        var sweeper = pipeline.Services.GetRequiredService<DeliverySweeper>();
+        var reports = await Task.WhenAll(sweeper.RunAsync(CancellationToken.None), sweeper.RunAsync(CancellationToken.None));
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the merge deployed from the redelivery");
+        var later = await sweeper.RunAsync(CancellationToken.None);
+
+        Assert.Equal(1, reports.Sum(r => r.Redelivered));
+        Assert.Equal(0, later.Redelivered);
+        Assert.Equal(1, gitHub.State.Redeliveries);
+        var merges = gitHub.State.DeliveryLog().Where(d => d.Event == "pull_request").ToList();
+        Assert.Equal(2, merges.Count);
+        Assert.Equal((merges[0].DeliveryGuid, true, 202), (merges[1].DeliveryGuid, merges[1].Redelivery, merges[1].StatusCode)); // same GUID, as GitHub redelivers
+        Assert.Single(gitHub.State.DeliveryLog(), d => d.Event == "ping"); // delivered: never asked again
+        Assert.Single(down.Received);
+    }
+}
