@@ -219,6 +219,7 @@ static Dictionary<string, string> Settings(string storage, string prefix, Uri? g
     ["DeploymentsQueue"] = prefix + "-deployments",
     ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
     ["CommandsQueue"] = prefix + "-commands",
+    ["ProtectionRulesQueue"] = prefix + "-protection-rules",
     ["PayloadContainer"] = prefix + "-payloads",
     ["LockContainer"] = prefix + "-locks",
     ["HistoryTable"] = prefix + "History",

@@ -11,6 +11,7 @@ using DeployFunctions.GitHub;
 using DeployFunctions.History;
 using DeployFunctions.Storage;
 using DeployFunctions.Maintenance;
+using DeployFunctions.Protection;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Azure;
 using Microsoft.Extensions.Configuration;
@@ -60,6 +61,10 @@ public static class DeployFunctionsServices
                            DeployOptions.Split(o.Hooks).All(h => h.LastIndexOf('#') > 0 && long.TryParse(h[(h.LastIndexOf('#') + 1)..], out _)),
                 "Sweeper__Hooks must list owner/name#hookId or org#hookId entries; Sweeper__MaxPerRun, __MaxAttempts and __Pages must be above 0.")
             .ValidateOnStart();
+        services.AddOptions<ProtectionOptions>().Bind(configuration.GetSection(ProtectionOptions.SectionName))
+            .Validate(o => o.MaxWaitMinutes is >= 0 and <= 43200 && o.PollSeconds > 0,
+                "Protection__MaxWaitMinutes must be 0-43200 (GitHub waits 30 days at most) and Protection__PollSeconds above 0.")
+            .ValidateOnStart();
         services.AddOptions<CommandOptions>().Bind(configuration.GetSection(CommandOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CommandOptions>, CommandOptionsValidator>();
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
@@ -90,6 +95,7 @@ public static class DeployFunctionsServices
         services.AddTransient<DeploymentRunner>();
         services.AddTransient<DeploymentStatusRecorder>();
         services.AddTransient<CommandHandler>();
+        services.AddTransient<ProtectionRuleHandler>();
         services.AddTransient<CommandFeedback>();
         services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
         services.AddSingleton<IRepositoryConfigSource, GitHubRepositoryConfigSource>();

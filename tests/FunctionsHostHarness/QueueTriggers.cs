@@ -18,7 +18,7 @@ namespace FunctionsHostHarness;
 /// </summary>
 public sealed class QueueSlots(QueueDispatcher dispatcher)
 {
-    public const int Count = 4;
+    public const int Count = 6;
 
     public static string QueueSetting(int slot) => $"HarnessQueue{slot}";
 
@@ -39,6 +39,14 @@ public sealed class QueueSlots(QueueDispatcher dispatcher)
     [Disable("HarnessQueue3Disabled")]
     public Task Slot3([QueueTrigger("%HarnessQueue3%", Connection = "AzureWebJobsStorage")] ParameterBindingData message, long dequeueCount, string id) =>
         dispatcher.InvokeAsync(3, message, dequeueCount, id);
+
+    [Disable("HarnessQueue4Disabled")]
+    public Task Slot4([QueueTrigger("%HarnessQueue4%", Connection = "AzureWebJobsStorage")] ParameterBindingData message, long dequeueCount, string id) =>
+        dispatcher.InvokeAsync(4, message, dequeueCount, id);
+
+    [Disable("HarnessQueue5Disabled")]
+    public Task Slot5([QueueTrigger("%HarnessQueue5%", Connection = "AzureWebJobsStorage")] ParameterBindingData message, long dequeueCount, string id) =>
+        dispatcher.InvokeAsync(5, message, dequeueCount, id);
 }
 
 /// <summary>A worker invocation that failed; thrown so the queue listener retries the message and finally poisons it.</summary>

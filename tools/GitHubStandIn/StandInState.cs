@@ -131,6 +131,12 @@ public sealed class StandInState
     /// <summary>Files by <c>owner/name</c> and path (the same at every ref); remove one to make it missing.</summary>
     public ConcurrentDictionary<(string Repository, string Path), string> Files { get; } = new(IgnoreCase.Pairs);
 
+    /// <summary>Answers to deployment protection rules: run id, environment, state, comment.</summary>
+    public ConcurrentQueue<(long RunId, string Environment, string State, string Comment)> ProtectionAnswers { get; } = new();
+
+    /// <summary>The combined status a commit reports (<c>success</c>, <c>pending</c>, <c>failure</c>), by SHA; unknown: no statuses.</summary>
+    public ConcurrentDictionary<string, (string State, string Context)> CombinedStatuses { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     /// <summary>Commit statuses created (<c>POST /repos/{owner}/{repo}/statuses/{sha}</c>).</summary>
     public ConcurrentQueue<(string Repository, string Sha, string State, string Context, string? Description)> CommitStatuses { get; } = new();
 

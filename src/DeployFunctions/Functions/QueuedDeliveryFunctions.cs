@@ -2,12 +2,13 @@ using Azure.Storage.Queues.Models;
 using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.History;
+using DeployFunctions.Protection;
 using Microsoft.Azure.Functions.Worker;
 
 namespace DeployFunctions.Functions;
 
 /// <summary>
-/// The four queue-triggered functions, one per queue; queue names come from app settings, as the host requires
+/// The five queue-triggered functions, one per queue; queue names come from app settings, as the host requires
 /// for binding expressions. Each hands its message to <see cref="DeliveryWorker"/> with the queue's handler.
 /// </summary>
 public sealed class QueuedDeliveryFunctions(
@@ -15,12 +16,14 @@ public sealed class QueuedDeliveryFunctions(
     MergedPullRequestHandler mergedPullRequests,
     DeploymentRunner deployments,
     DeploymentStatusRecorder statuses,
-    CommandHandler commands)
+    CommandHandler commands,
+    ProtectionRuleHandler protectionRules)
 {
     public const string MergedPullRequest = "MergedPullRequest";
     public const string DeploymentProcessing = "DeploymentProcessing";
     public const string DeploymentStatusLog = "DeploymentStatusLog";
     public const string PullRequestCommand = "PullRequestCommand";
+    public const string ProtectionRule = "ProtectionRule";
 
     [Function(MergedPullRequest)]
     public Task OnMergedPullRequest(
@@ -45,6 +48,12 @@ public sealed class QueuedDeliveryFunctions(
         [QueueTrigger("%CommandsQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
         ProcessAsync(commands, message, cancellationToken);
+
+    [Function(ProtectionRule)]
+    public Task OnProtectionRule(
+        [QueueTrigger("%ProtectionRulesQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        ProcessAsync(protectionRules, message, cancellationToken);
 
     private async Task ProcessAsync(IDeliveryHandler handler, QueueMessage message, CancellationToken cancellationToken)
     {

@@ -18,6 +18,7 @@ public sealed class StorageNamesOptions
     public const string DefaultHistoryTable = "DeploymentHistory";
     public const string DefaultLedgerTable = "DeploymentLedger";
     public const string DefaultCommandsQueue = "github-commands";
+    public const string DefaultProtectionRulesQueue = "github-protection-rules";
     public const string DefaultLockTable = "EnvironmentLocks";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
@@ -31,6 +32,9 @@ public sealed class StorageNamesOptions
 
     /// <summary>Pull request comments that are commands. App setting <c>CommandsQueue</c>.</summary>
     public string CommandsQueue { get; set; } = DefaultCommandsQueue;
+
+    /// <summary>Deployment protection rule requests (GitHub App). App setting <c>ProtectionRulesQueue</c>.</summary>
+    public string ProtectionRulesQueue { get; set; } = DefaultProtectionRulesQueue;
 
     /// <summary>Table of environment locks (<c>.lock</c>) and notices posted once. App setting <c>LockTable</c>.</summary>
     public string LockTable { get; set; } = DefaultLockTable;
@@ -53,6 +57,7 @@ public sealed class StorageNamesOptions
         DeliveryQueueKind.Deployments => DeploymentsQueue,
         DeliveryQueueKind.DeploymentStatuses => DeploymentStatusesQueue,
         DeliveryQueueKind.Commands => CommandsQueue,
+        DeliveryQueueKind.ProtectionRules => ProtectionRulesQueue,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown queue."),
     };
 }
@@ -67,6 +72,7 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckName(failures, nameof(options.DeploymentsQueue), options.DeploymentsQueue, 56);
         CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
         CheckName(failures, nameof(options.CommandsQueue), options.CommandsQueue, 56);
+        CheckName(failures, nameof(options.ProtectionRulesQueue), options.ProtectionRulesQueue, 56);
         CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
         CheckName(failures, nameof(options.LockContainer), options.LockContainer, 63);
         CheckTable(failures, nameof(options.HistoryTable), options.HistoryTable);
@@ -78,10 +84,10 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
             failures.Add("HistoryTable, LedgerTable and LockTable must be three different tables.");
         }
 
-        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue };
+        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue, options.ProtectionRulesQueue };
         if (queues.Distinct(StringComparer.Ordinal).Count() != queues.Length)
         {
-            failures.Add("PullRequestsQueue, DeploymentsQueue, DeploymentStatusesQueue and CommandsQueue must be four different queues.");
+            failures.Add("PullRequestsQueue, DeploymentsQueue, DeploymentStatusesQueue, CommandsQueue and ProtectionRulesQueue must be five different queues.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

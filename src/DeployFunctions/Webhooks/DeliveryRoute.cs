@@ -7,6 +7,7 @@ public enum DeliveryQueueKind
     Deployments,
     DeploymentStatuses,
     Commands,
+    ProtectionRules,
 }
 
 /// <summary>What the ingress does with an authenticated, well-formed delivery.</summary>
@@ -42,7 +43,10 @@ public abstract record DeliveryRoute
             "deployment" => ForCreated(eventName, payload, DeliveryQueueKind.Deployments),
             "deployment_status" => ForCreated(eventName, payload, DeliveryQueueKind.DeploymentStatuses),
             "issue_comment" => ForComment(payload, commandPrefix),
-            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment, deployment_status and issue_comment are)"),
+            "deployment_protection_rule" => payload.Action == "requested"
+                ? new Queued(DeliveryQueueKind.ProtectionRules)
+                : new Ignored($"deployment_protection_rule action '{payload.Action}' is not handled (only 'requested' is)"),
+            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment, deployment_status, issue_comment and deployment_protection_rule are)"),
         };
     }
 

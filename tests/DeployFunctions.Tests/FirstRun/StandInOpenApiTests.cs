@@ -230,6 +230,28 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Protection_rule_event_and_answers_fit_GitHubs_descriptions()
+    {
+        var repository = GitHub.State.Repository("octo", "app");
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("deployment-protection-rule-requested"),
+            JsonNode.Parse(GitHub.ProtectionRuleRequested(repository, "production", new string('a', 40), 77, "alice", 42).ToJsonString()),
+            "the derived deployment_protection_rule");
+
+        const string Callback = "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule";
+        var (answered, nothing) = await SendAsync(HttpMethod.Post, "/repos/octo/app/actions/runs/77/deployment_protection_rule",
+            """{"environment_name":"production","state":"approved","comment":"ok"}""");
+        Assert.True(OpenApiDescription.Rest.Answers("post", Callback, answered));
+        Assert.Null(nothing);
+
+        const string Combined = "/repos/{owner}/{repo}/commits/{ref}/status";
+        var (none, empty) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/commits/{new string('a', 40)}/status");
+        FitsAnswer("get", Combined, none, empty);
+        GitHub.State.CombinedStatuses[new string('b', 40)] = ("failure", "ci/test");
+        var (failing, failure) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/commits/{new string('b', 40)}/status");
+        FitsAnswer("get", Combined, failing, failure);
+    }
+
+    [Fact]
     public void The_derived_merged_pull_request_fixture_fits_GitHubs_webhook_description()
     {
         Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-closed"),

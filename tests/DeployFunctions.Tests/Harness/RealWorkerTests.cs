@@ -26,6 +26,10 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         ["DeploymentsQueue"] = prefix + "-deployments",
         ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
         ["CommandsQueue"] = prefix + "-commands",
+        ["ProtectionRulesQueue"] = prefix + "-protection-rules",
+        ["WatchdogSchedule"] = "0 */5 * * * *",
+        ["PoisonWatchSchedule"] = "30 */5 * * * *",
+        ["SweeperSchedule"] = "0 */10 * * * *",
         ["PayloadContainer"] = prefix + "-payloads",
         ["LockContainer"] = prefix + "-locks",
         ["HistoryTable"] = prefix + "History",
@@ -116,11 +120,12 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
 
         var queues = host.Functions.Where(f => f.TriggerType == "queueTrigger").ToDictionary(f => f.Name, f => f.Trigger);
 
-        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest", "PullRequestCommand"], queues.Keys.Order());
+        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest", "ProtectionRule", "PullRequestCommand"], queues.Keys.Order());
         Assert.Equal(settings["PullRequestsQueue"], host.Resolve((string)queues["MergedPullRequest"]["queueName"]!));
         Assert.Equal(settings["DeploymentsQueue"], host.Resolve((string)queues["DeploymentProcessing"]["queueName"]!));
         Assert.Equal(settings["DeploymentStatusesQueue"], host.Resolve((string)queues["DeploymentStatusLog"]["queueName"]!));
         Assert.Equal(settings["CommandsQueue"], host.Resolve((string)queues["PullRequestCommand"]["queueName"]!));
+        Assert.Equal(settings["ProtectionRulesQueue"], host.Resolve((string)queues["ProtectionRule"]["queueName"]!));
         Assert.All(queues.Values, trigger => Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]));
     }
 

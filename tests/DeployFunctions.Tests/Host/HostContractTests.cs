@@ -37,6 +37,7 @@ public sealed class HostContractTests
     [InlineData("DeploymentProcessing", "%DeploymentsQueue%")]
     [InlineData("DeploymentStatusLog", "%DeploymentStatusesQueue%")]
     [InlineData("PullRequestCommand", "%CommandsQueue%")]
+    [InlineData("ProtectionRule", "%ProtectionRulesQueue%")]
     public void Each_queue_has_one_trigger_bound_to_its_app_setting(string function, string queueName)
     {
         var triggers = Metadata()

@@ -279,7 +279,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         // The names match the local defaults, so a local run and Azure use the same queues, containers and table.
         var sample = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("local.settings.sample.json")))!["Values"]!;
         var variables = infra.Template["variables"]!;
-        foreach (var queue in new[] { "PullRequestsQueue", "DeploymentsQueue", "DeploymentStatusesQueue", "CommandsQueue" })
+        foreach (var queue in new[] { "PullRequestsQueue", "DeploymentsQueue", "DeploymentStatusesQueue", "CommandsQueue", "ProtectionRulesQueue" })
         {
             Assert.Equal((string?)sample[queue], (string?)variables["queues"]![queue]);
         }
@@ -290,7 +290,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal((string?)sample["LedgerTable"], (string?)variables["ledgerTable"]);
         Assert.Equal((string?)sample["LockTable"], (string?)variables["lockTable"]);
         var storage = infra.Deployment("storage")["properties"]!["parameters"]!;
-        Assert.Equal(4, storage["queueNames"]!["value"]!.AsArray().Count);
+        Assert.Equal(5, storage["queueNames"]!["value"]!.AsArray().Count);
         var queues = Resources("Microsoft.Storage/storageAccounts/queueServices/queues").Single();
         Assert.Contains("-poison", queues["copy"]!.ToJsonString(), StringComparison.Ordinal);
         // A poisoned or waiting message may outlive any age: payload blobs are deleted by the app with their message only.

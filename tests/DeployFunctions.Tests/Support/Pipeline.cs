@@ -51,6 +51,7 @@ internal sealed class Pipeline : IAsyncDisposable
             settings["DeploymentsQueue"] = prefix + "-deployments";
             settings["DeploymentStatusesQueue"] = prefix + "-deployment-statuses";
             settings["CommandsQueue"] = prefix + "-commands";
+            settings["ProtectionRulesQueue"] = prefix + "-protection-rules";
             settings["LockTable"] = prefix + "Locks";
             settings["PayloadContainer"] = prefix + "-payloads";
             settings["LockContainer"] = prefix + "-locks";
@@ -67,7 +68,7 @@ internal sealed class Pipeline : IAsyncDisposable
             configure?.Invoke(settings);
         }, logs);
         var pump = new QueuePump(azurite.Queues(), services);
-        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses", prefix + "-commands");
+        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses", prefix + "-commands", prefix + "-protection-rules");
         return new Pipeline(azurite, gitHub, ingress, services, pump, prefix);
     }
 

@@ -31,7 +31,7 @@ internal sealed class QueuePump : IAsyncDisposable
 
     public int Invocations => Volatile.Read(ref invocations);
 
-    public void Start(string pullRequests, string deployments, string statuses, string? commands = null)
+    public void Start(string pullRequests, string deployments, string statuses, string? commands = null, string? protectionRules = null)
     {
         loops.Add(PumpAsync(pullRequests, (f, m, c) => f.OnMergedPullRequest(m, c)));
         loops.Add(PumpAsync(deployments, (f, m, c) => f.OnDeployment(m, c)));
@@ -39,6 +39,11 @@ internal sealed class QueuePump : IAsyncDisposable
         if (commands is not null)
         {
             loops.Add(PumpAsync(commands, (f, m, c) => f.OnCommand(m, c)));
+        }
+
+        if (protectionRules is not null)
+        {
+            loops.Add(PumpAsync(protectionRules, (f, m, c) => f.OnProtectionRule(m, c)));
         }
     }
 

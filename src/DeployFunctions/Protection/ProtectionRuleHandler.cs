@@ -1,0 +1,154 @@
+using System.Net;
+using DeployFunctions.Commands;
+using DeployFunctions.Config;
+using DeployFunctions.Deployments;
+using DeployFunctions.GitHub;
+using DeployFunctions.Storage;
+using DeployFunctions.Webhooks;
+using Microsoft.Extensions.Options;
+using Octokit;
+using Octokit.Webhooks.Events.DeploymentProtectionRule;
+
+namespace DeployFunctions.Protection;
+
+/// <summary>Custom deployment protection rules (GitHub App). Section <c>Protection</c>.</summary>
+public sealed class ProtectionOptions
+{
+    public const string SectionName = "Protection";
+
+    /// <summary>
+    /// How long a request may wait for a lock to be released or a freeze to end before it is rejected; GitHub waits up to
+    /// 30 days for a rule's answer. App setting <c>Protection__MaxWaitMinutes</c>.
+    /// </summary>
+    public double MaxWaitMinutes { get; set; } = 1440;
+
+    /// <summary>How often a waiting request is evaluated again. App setting <c>Protection__PollSeconds</c>.</summary>
+    public double PollSeconds { get; set; } = 30;
+}
+
+/// <summary>
+/// A <c>deployment_protection_rule</c> <c>requested</c> event: a GitHub Actions job with <c>environment:</c> asks this app
+/// (a custom deployment protection rule on that environment) whether it may deploy. The same policy as every other path
+/// decides: the repository allowed, its <c>.github/deployfunctions.yml</c> (at the default branch) usable, no lock held by
+/// someone else, no freeze, the commit's statuses not failing. The answer goes to the event's
+/// <c>deployment_callback_url</c> (<c>approved</c> or <c>rejected</c>, with a comment saying why). A lock or a freeze makes
+/// it wait and approve later, within <c>Protection__MaxWaitMinutes</c>.
+/// </summary>
+public sealed class ProtectionRuleHandler(
+    DeployPolicy policy,
+    IEnvironmentLocks environmentLocks,
+    IGitHubClientFactory clients,
+    IOptions<ProtectionOptions> protection,
+    IOptions<GitHubOptions> gitHub,
+    TimeProvider clock,
+    ConfigGate? configGate = null) : IDeliveryHandler
+{
+    public bool CallsGitHub => true;
+
+    public DeliveryQueueKind Queue => DeliveryQueueKind.ProtectionRules;
+
+    public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(delivery);
+        var requested = delivery.Read<DeploymentProtectionRuleRequestedEvent>();
+        var repository = requested.Repository ?? throw new InvalidDataException("The payload has no repository.");
+        var environment = requested.Environment ?? throw new InvalidDataException("The payload has no environment.");
+        var callback = requested.DeploymentCallbackUrl ?? throw new InvalidDataException("The payload has no deployment_callback_url.");
+        var sha = requested.Deployment?.Sha;
+        var requester = requested.Deployment?.Creator?.Login ?? requested.Sender?.Login ?? "unknown";
+        var what = $"protection rule for {repository.FullName} {environment} ({requested.Event}, {sha?[..Math.Min(7, sha.Length)]} by @{requester})";
+
+        // The callback is where the app's credentials go: only ever GitHub's own API, for this repository's runs.
+        var expected = new Uri(gitHub.Value.ApiBaseUrl, $"repos/{repository.FullName}/actions/runs/");
+        if (!Uri.TryCreate(callback, UriKind.Absolute, out var callbackUri) ||
+            !callbackUri.AbsoluteUri.StartsWith(expected.AbsoluteUri, StringComparison.OrdinalIgnoreCase) ||
+            !callbackUri.AbsolutePath.EndsWith("/deployment_protection_rule", StringComparison.Ordinal))
+        {
+            return new HandlerOutcome.Failed($"{what}: the callback URL is not this repository's protection rule endpoint on {gitHub.Value.ApiBaseUrl}");
+        }
+
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
+        var verdict = await EvaluateAsync(github, repository.FullName, repository.DefaultBranch ?? "main", environment, sha, requester, cancellationToken);
+        var deadline = delivery.Envelope.ReceivedAt + TimeSpan.FromMinutes(protection.Value.MaxWaitMinutes);
+        if (verdict.Wait && clock.GetUtcNow() < deadline)
+        {
+            var poll = TimeSpan.FromSeconds(protection.Value.PollSeconds);
+            return new HandlerOutcome.RetryLater(verdict.Until is { } until && until - clock.GetUtcNow() < poll ? until - clock.GetUtcNow() + TimeSpan.FromSeconds(1) : poll,
+                $"{what} waits: {verdict.Reason}", IsFault: false);
+        }
+
+        var approved = verdict.Reason is null;
+        var comment = approved
+            ? $"DeployFunctions approved {environment}: no lock, no freeze, the configuration allows it and the commit's checks are not failing."
+            : $"DeployFunctions rejected {environment}: {verdict.Reason}{(verdict.Wait ? $", still after {protection.Value.MaxWaitMinutes} minutes" : "")}.";
+        try
+        {
+            await new ApiConnection(github.Connection).Connection.Post<object>(callbackUri, new Dictionary<string, string>
+            {
+                ["environment_name"] = environment,
+                ["state"] = approved ? "approved" : "rejected",
+                ["comment"] = comment.Length <= 1000 ? comment : comment[..999] + "…",
+            }, "application/vnd.github+json", "application/json", cancellationToken: cancellationToken);
+        }
+        catch (ApiException answered) when (answered.StatusCode == HttpStatusCode.UnprocessableEntity)
+        {
+            return new HandlerOutcome.Completed($"{what}: GitHub has its answer already ({answered.ApiError?.Message ?? answered.Message})");
+        }
+
+        return approved ? new HandlerOutcome.Completed($"{what}: approved") : new HandlerOutcome.Completed($"{what}: rejected: {verdict.Reason}");
+    }
+
+    public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Null reason: approve. Wait: a lock or freeze that may end; else reject.</summary>
+    private async Task<(string? Reason, bool Wait, DateTimeOffset? Until)> EvaluateAsync(
+        IGitHubClient github, string repository, string defaultBranch, string environment, string? sha, string requester, CancellationToken cancellationToken)
+    {
+        if (!policy.AllowsRepository(repository))
+        {
+            return ($"repository {repository} is not in Deploy__Repositories", false, null);
+        }
+
+        RepositoryConfig? config = null;
+        if (configGate is not null)
+        {
+            switch (await configGate.CheckAsync(github, repository, defaultBranch, defaultBranch, cancellationToken))
+            {
+                case ConfigCheck.Refused refused:
+                    return (refused.Summary, false, null);
+                case ConfigCheck.Usable usable:
+                    config = usable.Config;
+                    break;
+            }
+        }
+
+        if (await environmentLocks.BlockingAsync(repository, environment, requester, cancellationToken) is { } locked)
+        {
+            return (locked.Describe(), true, null);
+        }
+
+        if (policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        {
+            return (freeze.Describe(), true, freeze.Until);
+        }
+
+        if (sha is not null)
+        {
+            var slash = repository.IndexOf('/', StringComparison.Ordinal);
+            var combined = await github.Repository.Status.GetCombined(repository[..slash], repository[(slash + 1)..], sha);
+            var state = combined.State.StringValue;
+            if (state is "failure" or "error")
+            {
+                var failing = combined.Statuses.Where(s => s.State.StringValue is "failure" or "error").Select(s => s.Context);
+                return ($"the commit's checks are failing ({string.Join(", ", failing)})", false, null);
+            }
+
+            if (state == "pending" && combined.TotalCount > 0)
+            {
+                return ("the commit's checks are still pending", true, null);
+            }
+        }
+
+        return (null, false, null);
+    }
+}
