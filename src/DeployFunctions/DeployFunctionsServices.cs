@@ -118,6 +118,8 @@ public static class DeployFunctionsServices
         services.AddTransient<QueuedDeliveryFunctions>();
         services.AddTransient<DeploymentHistoryFunction>();
         services.AddTransient<MaintenanceFunctions>();
+        services.AddTransient<DeploymentReportFunction>();
+        services.AddTransient<DeploymentReports>();
         return services;
     }
 

@@ -33,6 +33,9 @@ public enum LedgerState
 
     /// <summary>The policy said no when it was about to run.</summary>
     Refused,
+
+    /// <summary>An asynchronous deploy hook accepted it (202) and reports the result later (a signed callback, or its status URL).</summary>
+    AwaitingReport,
 }
 
 /// <summary>One deployment the app decided to create, and what became of it.</summary>
@@ -86,6 +89,9 @@ public sealed record LedgerEntry
     public string? ResultEnvironmentUrl { get; init; }
     public string? ResultLogUrl { get; init; }
 
+    /// <summary>An asynchronous hook's status URL, polled until it reports a result.</summary>
+    public string? ReportUrl { get; init; }
+
     /// <summary>The row's version: an update succeeds only if nobody wrote it since it was read.</summary>
     public ETag ETag { get; init; }
 
@@ -94,7 +100,7 @@ public sealed record LedgerEntry
 
     /// <summary>True once a provider has been started on it (or it has a result from running).</summary>
     public bool HasRun => State is LedgerState.Started or LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored
-        or LedgerState.HandedOff or LedgerState.Interrupted;
+        or LedgerState.HandedOff or LedgerState.Interrupted or LedgerState.AwaitingReport;
 
     /// <summary>True when a result is recorded (what is left is to report it).</summary>
     public bool HasResult => State is LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored or LedgerState.HandedOff
@@ -235,8 +241,9 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
     {
         await EnsureTableAsync(cancellationToken);
         var (created, started, handedOff) = (nameof(LedgerState.Created), nameof(LedgerState.Started), nameof(LedgerState.HandedOff));
+        var awaiting = nameof(LedgerState.AwaitingReport);
         var filter = TableClient.CreateQueryFilter(
-            $"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and (State eq {created} or State eq {started} or State eq {handedOff})");
+            $"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and (State eq {created} or State eq {started} or State eq {handedOff} or State eq {awaiting})");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             yield return FromEntity(entity);
@@ -347,6 +354,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["ResultDescription"] = entry.ResultDescription,
         ["ResultEnvironmentUrl"] = entry.ResultEnvironmentUrl,
         ["ResultLogUrl"] = entry.ResultLogUrl,
+        ["ReportUrl"] = entry.ReportUrl,
     };
 
     private static LedgerEntry FromEntity(TableEntity entity) => new()
@@ -374,6 +382,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ResultDescription = entity.GetString("ResultDescription"),
         ResultEnvironmentUrl = entity.GetString("ResultEnvironmentUrl"),
         ResultLogUrl = entity.GetString("ResultLogUrl"),
+        ReportUrl = entity.GetString("ReportUrl"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,
     };

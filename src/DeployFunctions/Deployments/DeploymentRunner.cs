@@ -103,7 +103,18 @@ public sealed class DeploymentRunner(
                 entry = await RecordAsync(held, entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {locked.Reason}" }, cancellationToken);
             }
 
-            if (!entry.HasResult)
+            if (entry is { State: LedgerState.AwaitingReport, ReportUrl: { } statusUrl } &&
+                providers.GetValueOrDefault(ProviderKinds.Http) is HttpDeployHookProvider hook)
+            {
+                var (settings, _) = ProviderFor(environment);
+                var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, settings, github);
+                if (await hook.PollAsync(job, new Uri(statusUrl), cancellationToken) is { } reported)
+                {
+                    entry = await RecordAsync(held, WithResult(entry, reported), cancellationToken);
+                }
+            }
+
+            if (!entry.HasResult && entry.State != LedgerState.AwaitingReport)
             {
                 var decided = await DecideAsync(entry, cancellationToken);
                 if (decided is not null)
@@ -128,6 +139,15 @@ public sealed class DeploymentRunner(
         catch (LedgerConflictException conflict)
         {
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds), $"{what}: {conflict.Message}", IsFault: false);
+        }
+
+        if (entry.State == LedgerState.AwaitingReport)
+        {
+            // Still in_progress: the hook's signed report (or its status URL, asked again with back-off) finishes it; the
+            // watchdog bounds the wait.
+            return entry.ReportUrl is null
+                ? new HandlerOutcome.Completed($"{what}: {Describe(entry)}")
+                : new HandlerOutcome.RetryLater(PollDelay(entry), $"{what}: {Describe(entry)}", IsFault: false);
         }
 
         if (!await held.ConfirmAsync(cancellationToken))
@@ -321,10 +341,36 @@ public sealed class DeploymentRunner(
         ProviderResult.Failed f => entry with { State = LedgerState.Failed, ResultDescription = f.Description, ResultLogUrl = f.LogUrl?.ToString() },
         ProviderResult.Errored e => entry with { State = LedgerState.Errored, ResultDescription = e.Description },
         ProviderResult.HandedOff h => entry with { State = LedgerState.HandedOff, ResultDescription = h.Description },
+        ProviderResult.Accepted a => entry with
+        {
+            State = LedgerState.AwaitingReport, ReportUrl = a.StatusUrl?.ToString(), ResultLogUrl = a.LogUrl?.ToString(),
+            ResultDescription = "Deploy hook accepted the deployment; waiting for its report",
+        },
         _ => throw new InvalidOperationException("Unknown provider result."),
     };
 
+    /// <summary>Back-off for polling a hook's status URL: a quarter of the time it has run so far, from 5 s up to 5 minutes.</summary>
+    private TimeSpan PollDelay(LedgerEntry entry)
+    {
+        var elapsed = clock.GetUtcNow() - (entry.StartedAt ?? clock.GetUtcNow());
+        return TimeSpan.FromTicks(Math.Clamp(elapsed.Ticks / 4, TimeSpan.FromSeconds(5).Ticks, TimeSpan.FromMinutes(5).Ticks));
+    }
+
+    /// <summary>A result reported from outside the run (a hook's signed callback): recorded if the deployment awaits it.</summary>
+    public static LedgerEntry? Apply(LedgerEntry entry, ProviderResult reported)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        return entry.State is LedgerState.AwaitingReport or LedgerState.Started ? WithResult(entry, reported) : null;
+    }
+
     /// <summary>Posts the status that tells GitHub the recorded result (a hand-off posts none: the workflow does).</summary>
+    public static Task ReportAsync(IGitHubClient github, LedgerEntry entry)
+    {
+        ArgumentNullException.ThrowIfNull(entry);
+        var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
+        return ReportAsync(new Target(github, entry.Repository[..slash], entry.Repository[(slash + 1)..], entry.DeploymentId ?? 0), entry);
+    }
+
     private static async Task ReportAsync(Target target, LedgerEntry entry)
     {
         var state = entry.State switch
@@ -332,7 +378,7 @@ public sealed class DeploymentRunner(
             LedgerState.Succeeded => DeploymentState.Success,
             LedgerState.Failed => DeploymentState.Failure,
             LedgerState.Superseded => DeploymentState.Inactive,
-            LedgerState.HandedOff => (DeploymentState?)null,
+            LedgerState.HandedOff or LedgerState.AwaitingReport => (DeploymentState?)null,
             _ => DeploymentState.Error,
         };
         if (state is not { } posted)
@@ -355,6 +401,7 @@ public sealed class DeploymentRunner(
         LedgerState.Succeeded => "succeeded",
         LedgerState.Failed => $"failed: {entry.ResultDescription}",
         LedgerState.HandedOff => entry.ResultDescription ?? "handed off",
+        LedgerState.AwaitingReport => entry.ReportUrl is null ? "accepted by the hook; its signed report will say how it went" : $"accepted by the hook; polling {entry.ReportUrl}",
         _ => $"{entry.State.ToString().ToLowerInvariant()}: {entry.ResultDescription}",
     };
 

@@ -25,11 +25,11 @@ public sealed class DeploymentHistoryFunction(IDeploymentHistory history)
         if (request.Query.TryGetValue("limit", out var text) &&
             (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
-            return new HistoryAnswer(400, new { status = "rejected", reason = $"limit must be a number from 1 to {MaxLimit}" });
+            return new SnakeCaseAnswer(400, new { status = "rejected", reason = $"limit must be a number from 1 to {MaxLimit}" });
         }
 
         var records = await history.RecentAsync(
             request.Query["repository"].FirstOrDefault(), request.Query["environment"].FirstOrDefault(), limit, cancellationToken);
-        return new HistoryAnswer(200, records);
+        return new SnakeCaseAnswer(200, records);
     }
 }

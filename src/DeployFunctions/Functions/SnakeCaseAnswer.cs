@@ -4,8 +4,8 @@ using DeployFunctions.Http;
 
 namespace DeployFunctions.Functions;
 
-/// <summary>The history endpoint's answer: the body serialized in snake_case, like GitHub's API.</summary>
-public sealed record HistoryAnswer(int StatusCode, object Body) : JsonAnswer(StatusCode)
+/// <summary>An endpoint's JSON answer (history, hook reports): the body serialized in snake_case, like GitHub's API.</summary>
+public sealed record SnakeCaseAnswer(int StatusCode, object Body) : JsonAnswer(StatusCode)
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
