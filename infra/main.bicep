@@ -49,6 +49,13 @@ param commandsEnabled string = 'true'
 @description('Who may run commands besides having write permission: logins and org/team slugs (Commands__AllowedUsers); empty: everyone with write.')
 param commandsAllowedUsers string = ''
 
+@description('Hooks whose failed deliveries the sweeper redelivers: owner/name#hookId or org#hookId, separated by ; (Sweeper__Hooks); empty: none.')
+param sweeperHooks string = ''
+
+@description('Also sweep the GitHub App\'s own hook (Sweeper__AppHook).')
+@allowed(['true', 'false'])
+param sweeperAppHook string = 'false'
+
 @allowed(['simulated', 'http', 'github-actions'])
 @description('Provider of environments with no provider of their own (Deploy__DefaultProvider).')
 param defaultProvider string = 'simulated'
@@ -105,6 +112,7 @@ var queues = {
   DeploymentsQueue: 'github-deployments'
   DeploymentStatusesQueue: 'github-deployment-statuses'
   CommandsQueue: 'github-commands'
+  ProtectionRulesQueue: 'github-protection-rules'
 }
 var payloadContainer = 'webhook-payloads'
 var lockContainer = 'deployment-locks'
@@ -138,7 +146,7 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     payloadContainerName: payloadContainer
     lockContainerName: lockContainer
-    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue, queues.CommandsQueue]
+    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue, queues.CommandsQueue, queues.ProtectionRulesQueue]
     historyTableName: historyTable
     ledgerTableName: ledgerTable
     lockTableName: lockTable
@@ -216,6 +224,10 @@ module function 'app/function.bicep' = {
       DeploymentsQueue: queues.DeploymentsQueue
       DeploymentStatusesQueue: queues.DeploymentStatusesQueue
       CommandsQueue: queues.CommandsQueue
+      ProtectionRulesQueue: queues.ProtectionRulesQueue
+      WatchdogSchedule: '0 */5 * * * *'
+      PoisonWatchSchedule: '30 */5 * * * *'
+      SweeperSchedule: '0 */10 * * * *'
       PayloadContainer: payloadContainer
       LockContainer: lockContainer
       HistoryTable: historyTable
@@ -235,6 +247,15 @@ module function 'app/function.bicep' = {
       Deploy__ChecksRetrySeconds: '60'
       Deploy__LockWaitSeconds: '15'
       Deploy__DefaultProvider: defaultProvider
+      Deploy__FreezeMerges: 'wait'
+      Deploy__AllowForce: 'false'
+      Protection__MaxWaitMinutes: '1440'
+      Protection__PollSeconds: '30'
+      Sweeper__Hooks: sweeperHooks
+      Sweeper__AppHook: sweeperAppHook
+      Sweeper__MaxPerRun: '20'
+      Sweeper__MaxAttempts: '4'
+      Sweeper__Pages: '3'
       Commands__Enabled: commandsEnabled
       Commands__Prefix: '.'
       Commands__MinimumPermission: 'write'
@@ -247,6 +268,7 @@ module function 'app/function.bicep' = {
       Environments__production__Provider: productionProvider
       Environments__production__DelaySeconds: '2'
       Environments__production__EnvironmentUrl: productionEnvironmentUrl
+      Environments__production__WatchdogMinutes: '60'
       Environments__production__Url: empty(productionHookUrl) ? '' : keyVaultReference(vaultName, 'production-hook-url')
       Environments__production__Secret: empty(productionHookSecret) ? '' : keyVaultReference(vaultName, 'production-hook-secret')
       Environments__production__Workflow: productionWorkflow

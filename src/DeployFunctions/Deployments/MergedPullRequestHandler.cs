@@ -42,31 +42,8 @@ public sealed class MergedPullRequestHandler(
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var merged = delivery.Read<PullRequestClosedEvent>();
-        if (policy.Decide(merged) is MergeDecision.DoNotDeploy early)
-        {
-            return new HandlerOutcome.Skipped(early.Reason);
-        }
-
-        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings.
-        var repository = merged.Repository!.FullName;
-        var mergeSha = merged.PullRequest!.MergeCommitSha!;
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
-        RepositoryConfig? config = null;
-        if (configGate is not null)
-        {
-            switch (await configGate.CheckAsync(github, repository, mergeSha, merged.Repository.DefaultBranch ?? "", cancellationToken))
-            {
-                case ConfigCheck.Refused refused:
-                    await ConfigGate.ReportAsync(github, repository, mergeSha, merged.PullRequest.Number, refused, delivery.Envelope.ReceivedAt);
-                    return new HandlerOutcome.Skipped($"pull request #{merged.PullRequest.Number} not deployed: {refused.Summary}");
-                case ConfigCheck.Usable usable:
-                    config = usable.Config;
-                    break;
-            }
-        }
-
         DeploymentRequest request;
-        switch (policy.Decide(merged, config))
+        switch (policy.Decide(merged))
         {
             case MergeDecision.DoNotDeploy no:
                 return new HandlerOutcome.Skipped(no.Reason);
@@ -77,6 +54,7 @@ public sealed class MergedPullRequestHandler(
                 throw new InvalidOperationException("Unknown merge decision.");
         }
 
+        // The app's settings decide the environment; a repository's file can only narrow them, never move it elsewhere.
         var what = $"{request.FullName}@{request.Sha[..Math.Min(7, request.Sha.Length)]} to {request.Environment} (pull request #{request.PullRequestNumber})";
         await using var held = await locks.TryAcquireAsync(LockKeys.Merge(request.FullName, request.Environment, request.Sha), cancellationToken);
         if (held is null)
@@ -89,6 +67,27 @@ public sealed class MergedPullRequestHandler(
         if (approval?.DeploymentId is { } recorded)
         {
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
+        }
+
+        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings.
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
+        RepositoryConfig? config = null;
+        if (approval is null && configGate is not null)
+        {
+            switch (await configGate.CheckAsync(github, request.FullName, request.Sha, merged.Repository!.DefaultBranch ?? "", cancellationToken))
+            {
+                case ConfigCheck.Refused refused:
+                    await ConfigGate.ReportAsync(github, request.FullName, request.Sha, request.PullRequestNumber, refused, delivery.Envelope.ReceivedAt);
+                    return new HandlerOutcome.Skipped($"{what} not deployed: {refused.Summary}");
+                case ConfigCheck.Usable usable:
+                    config = usable.Config;
+                    break;
+            }
+
+            if (policy.Decide(merged, config) is MergeDecision.DoNotDeploy narrowed)
+            {
+                return new HandlerOutcome.Skipped(narrowed.Reason);
+            }
         }
 
         if (approval is null && await WaitForLockAsync(github, request, delivery.Envelope, what, cancellationToken) is { } waiting)

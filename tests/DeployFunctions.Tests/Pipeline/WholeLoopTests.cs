@@ -193,13 +193,13 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     public async Task Unauthorized_is_not_retried_in_a_loop_and_ends_in_poison()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
-        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployments", 401, """{"message":"Bad credentials"}"""));
+        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployfunctions.yml", 401, """{"message":"Bad credentials"}"""));
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
 
         await Eventually.TrueAsync(() => pipeline.PoisonCountAsync("pull-requests").Result == 1, "the delivery in poison");
         await Task.Delay(1000);
-        Assert.Single(pipeline.GitHub.State.Requests);
+        Assert.Single(pipeline.GitHub.State.Requests); // the first call (the repository's configuration) said 401: nothing after it
         Assert.Empty(pipeline.Deployments());
     }
 
