@@ -164,6 +164,9 @@ public sealed class FunctionsHost : IAsyncDisposable
     /// <summary>What the queue listener handed to the worker.</summary>
     public QueueDispatcher? Queues { get; private set; }
 
+    /// <summary>The timer functions' ticks, scheduled by the WebJobs timer extension from the app's schedules.</summary>
+    public TimerDispatcher? Timers { get; private set; }
+
     public async ValueTask DisposeAsync()
     {
         if (jobs is not null)
@@ -322,22 +325,57 @@ public sealed class FunctionsHost : IAsyncDisposable
             settings[QueueSlots.DisabledSetting(slot)] = function is null ? "true" : "false";
         }
 
+        var timerFunctions = functions.Values.Where(f => f.TriggerType.Equals("timerTrigger", StringComparison.OrdinalIgnoreCase))
+            .OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        if (timerFunctions.Count > TimerSlots.Count)
+        {
+            throw new WorkerStartException($"The worker has {timerFunctions.Count} timer triggers; the harness has {TimerSlots.Count} slots.");
+        }
+
+        Timers = new TimerDispatcher(channel);
+        for (var slot = 0; slot < TimerSlots.Count; slot++)
+        {
+            var function = slot < timerFunctions.Count ? timerFunctions[slot] : null;
+            if (function is not null)
+            {
+                Timers.Assign(slot, function);
+            }
+
+            settings[TimerSlots.ScheduleSetting(slot)] = function is null ? "0 0 0 1 1 *" : Resolve((string)function.Trigger["schedule"]!);
+            settings[TimerSlots.DisabledSetting(slot)] = function is null ? "true" : "false";
+        }
+
         var dispatcher = Queues;
+        var timers = Timers;
         jobs = new Microsoft.Extensions.Hosting.HostBuilder()
             .ConfigureAppConfiguration(configuration => configuration.AddInMemoryCollection(settings))
-            .ConfigureWebJobs(webJobs => webJobs.AddAzureStorageQueues(queues =>
-            {
-                HostJsonQueues.Apply(Path.Combine(options.AppDirectory, "host.json"), queues);
-                options.AdjustQueues?.Invoke(queues);
-            }))
+            .ConfigureWebJobs(webJobs => webJobs
+                .AddAzureStorageQueues(queues =>
+                {
+                    HostJsonQueues.Apply(Path.Combine(options.AppDirectory, "host.json"), queues);
+                    options.AdjustQueues?.Invoke(queues);
+                })
+                .AddTimers())
             .ConfigureLogging(logging => logging.SetMinimumLevel(LogLevel.Warning))
             .ConfigureServices(services =>
             {
                 services.AddSingleton<Microsoft.Azure.WebJobs.ITypeLocator, SlotTypeLocator>();
                 services.AddSingleton(dispatcher);
+                services.AddSingleton(timers);
+                services.AddSingleton<Microsoft.Azure.WebJobs.Extensions.Timers.ScheduleMonitor, NoScheduleMonitor>();
             })
             .Build();
-        await jobs.StartAsync(cancellationToken);
+        try
+        {
+            await jobs.StartAsync(cancellationToken);
+        }
+        catch
+        {
+            // Not started: nothing to stop on dispose, and the start's own error is what the caller should see.
+            jobs.Dispose();
+            jobs = null;
+            throw;
+        }
     }
 
     private static async Task<bool> ListeningAsync(Uri uri, CancellationToken cancellationToken)

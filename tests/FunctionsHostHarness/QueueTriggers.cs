@@ -125,7 +125,7 @@ public sealed class QueueDispatcher(WorkerChannel channel)
 /// <summary>Finds only the slot functions (the SDK would otherwise scan the test runner's assemblies).</summary>
 internal sealed class SlotTypeLocator : ITypeLocator
 {
-    public IReadOnlyList<Type> GetTypes() => [typeof(QueueSlots)];
+    public IReadOnlyList<Type> GetTypes() => [typeof(QueueSlots), typeof(TimerSlots)];
 }
 
 /// <summary>The <c>extensions.queues</c> section of the app's <c>host.json</c>, applied to the SDK's options.</summary>

@@ -2,7 +2,9 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Reflection;
 using System.Text.Json.Nodes;
+using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;
+using DeployFunctions.Webhooks;
 using FunctionsHostHarness;
 
 namespace DeployFunctions.Tests.Harness;
@@ -46,6 +48,35 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         {
             AppDirectory = AppDirectory, WorkerAssembly = "DeployFunctions.dll", Settings = settings, AdjustQueues = queues,
         });
+    }
+
+    [Fact]
+    public async Task The_timer_functions_run_in_the_real_worker_on_the_WebJobs_timer_and_the_poison_watch_notifies()
+    {
+        await using var notifications = await RecordingServer.StartAsync();
+        string prefix = "";
+        await using var host = await StartAsync(s =>
+        {
+            prefix = s["PullRequestsQueue"][..^"-pull-requests".Length];
+            s["WatchdogSchedule"] = "*/2 * * * * *";
+            s["PoisonWatchSchedule"] = "*/2 * * * * *";
+            s["SweeperSchedule"] = "*/2 * * * * *";
+            s["Notifications__WebhookUrl"] = notifications.Url.ToString();
+        });
+        var poisoned = new WebhookEnvelope
+        {
+            DeliveryId = "lost-in-poison", Event = "pull_request", Action = "closed", ReceivedAt = DateTimeOffset.UtcNow, Repository = "octo/app",
+        };
+        await azurite.Queues().GetQueueClient(prefix + "-pull-requests-poison")
+            .SendCreatingQueueAsync(BinaryData.FromBytes(poisoned.Serialize("{}"u8)), null, CancellationToken.None);
+
+        await Eventually.TrueAsync(() => notifications.Received.Any(n => n.Body.Contains("lost-in-poison", StringComparison.Ordinal)), "the poison notification");
+        await Eventually.TrueAsync(() => host.Timers!.Completed.Count == 3, "every timer function ticked");
+
+        Assert.Equal(["DeliverySweeper", "DeploymentWatchdog", "PoisonWatch"], host.Timers!.Completed.Keys.Order());
+        Assert.Empty(host.Timers.Failures);
+        await Task.Delay(2500); // more ticks: still one notification
+        Assert.Single(notifications.Received, n => n.Body.Contains("lost-in-poison", StringComparison.Ordinal));
     }
 
     private static async Task<(HttpStatusCode Status, JsonNode? Body)> DeliverAsync(FunctionsHost host, string eventName, JsonNode payload)
