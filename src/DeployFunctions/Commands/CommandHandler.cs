@@ -310,17 +310,7 @@ public sealed class CommandHandler(
                 [DeploymentMarker.Key] = DeploymentMarker.Value,
             },
         };
-        if (policy.RequiredContextsFor(environment, config) is { } contexts)
-        {
-            deployment.RequiredContexts = [.. contexts];
-        }
-
-        if (config?.For(environment) is { } narrowed)
-        {
-            deployment.ProductionEnvironment = narrowed.ProductionEnvironment;
-            deployment.TransientEnvironment = narrowed.TransientEnvironment;
-        }
-
+        policy.Narrow(deployment, environment, config);
         return deployment;
     }
 

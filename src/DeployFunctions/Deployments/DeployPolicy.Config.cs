@@ -118,6 +118,22 @@ public sealed partial class DeployPolicy
         return [.. app.Concat(file?.ListedContexts ?? []).Distinct(StringComparer.Ordinal)];
     }
 
+    /// <summary>What GitHub is told with a new deployment: the commit checks it must see green, and the environment's kind.</summary>
+    public void Narrow(Octokit.NewDeployment deployment, string environment, RepositoryConfig? config)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        if (RequiredContextsFor(environment, config) is { } contexts)
+        {
+            deployment.RequiredContexts = [.. contexts];
+        }
+
+        if (config?.For(environment) is { } narrowed)
+        {
+            deployment.ProductionEnvironment = narrowed.ProductionEnvironment;
+            deployment.TransientEnvironment = narrowed.TransientEnvironment;
+        }
+    }
+
     public CommandRules CommandRulesFor(RepositoryConfig? config)
     {
         var lists = new List<IReadOnlyList<string>>();

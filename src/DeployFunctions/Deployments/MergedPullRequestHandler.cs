@@ -225,17 +225,7 @@ public sealed class MergedPullRequestHandler(
                 [DeploymentMarker.Key] = DeploymentMarker.Value,
             },
         };
-        if (policy.RequiredContextsFor(request.Environment, config) is { } contexts)
-        {
-            deployment.RequiredContexts = [.. contexts];
-        }
-
-        if (config?.For(request.Environment) is { } environment)
-        {
-            deployment.ProductionEnvironment = environment.ProductionEnvironment;
-            deployment.TransientEnvironment = environment.TransientEnvironment;
-        }
-
+        policy.Narrow(deployment, request.Environment, config);
         return deployment;
     }
 
