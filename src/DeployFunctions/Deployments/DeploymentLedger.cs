@@ -34,6 +34,12 @@ public enum LedgerState
     /// <summary>The policy said no when it was about to run.</summary>
     Refused,
 
+    /// <summary>
+    /// The watchdog claimed it (no result in time): its <c>error</c> status is being posted. A run that died here is
+    /// finished by the next watchdog run; then it is <see cref="Errored"/>.
+    /// </summary>
+    TimedOut,
+
     /// <summary>An asynchronous deploy hook accepted it (202) and reports the result later (a signed callback, or its status URL).</summary>
     AwaitingReport,
 }
@@ -104,7 +110,7 @@ public sealed record LedgerEntry
 
     /// <summary>True when a result is recorded (what is left is to report it).</summary>
     public bool HasResult => State is LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored or LedgerState.HandedOff
-        or LedgerState.Superseded or LedgerState.Interrupted or LedgerState.Refused;
+        or LedgerState.Superseded or LedgerState.Interrupted or LedgerState.Refused or LedgerState.TimedOut;
 }
 
 /// <summary>Someone wrote the ledger row since it was read; read it again and decide again.</summary>
@@ -149,7 +155,10 @@ public interface IDeploymentLedger
     /// <summary>Writes a deployment's new state if nobody wrote it since <see cref="LedgerEntry.ETag"/>; else <see cref="LedgerConflictException"/>.</summary>
     Task<LedgerEntry> UpdateAsync(LedgerEntry deployment, CancellationToken cancellationToken);
 
-    /// <summary>Every deployment of every repository still without a final status: created, started, or handed to a workflow.</summary>
+    /// <summary>
+    /// Every deployment of every repository still without a final status: created, started, handed to a workflow,
+    /// awaiting a hook's report, or claimed by the watchdog.
+    /// </summary>
     IAsyncEnumerable<LedgerEntry> UnfinishedAsync(CancellationToken cancellationToken);
 
     /// <summary>The deployment of the environment a provider is working on now (started, no result), if any.</summary>
@@ -241,9 +250,9 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
     {
         await EnsureTableAsync(cancellationToken);
         var (created, started, handedOff) = (nameof(LedgerState.Created), nameof(LedgerState.Started), nameof(LedgerState.HandedOff));
-        var awaiting = nameof(LedgerState.AwaitingReport);
+        var (awaiting, timedOut) = (nameof(LedgerState.AwaitingReport), nameof(LedgerState.TimedOut));
         var filter = TableClient.CreateQueryFilter(
-            $"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and (State eq {created} or State eq {started} or State eq {handedOff} or State eq {awaiting})");
+            $"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and (State eq {created} or State eq {started} or State eq {handedOff} or State eq {awaiting} or State eq {timedOut})");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             yield return FromEntity(entity);

@@ -14,7 +14,8 @@ namespace DeployFunctions.Maintenance;
 /// created one may also have been waiting for a lock, so it gets <c>Commands__LockWaitMinutes</c> more). It first asks
 /// GitHub: a workflow may have reported. If no status is final it records <c>Errored</c> in the ledger (conditional on the
 /// row's version, so of two runs at once exactly one wins), and only the winner posts <c>error</c> ("no result within N
-/// minutes") and notifies.
+/// minutes") and notifies. The claim is its own state (<c>TimedOut</c>), so a run that dies between the claim and the
+/// status is finished by the next run, which finds the claim and no final status on GitHub.
 /// </summary>
 public sealed partial class DeploymentWatchdog(
     IDeploymentLedger ledger,
@@ -39,7 +40,7 @@ public sealed partial class DeploymentWatchdog(
             var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment) ?? new EnvironmentOptions()).WatchdogMinutes);
             var since = entry.StartedAt ?? entry.LastChanged ?? now;
             var allowed = entry.State == LedgerState.Created ? limit + TimeSpan.FromMinutes(commands.Value.LockWaitMinutes) : limit;
-            if (now - since < allowed || entry.DeploymentId is not { } id || report.Settled >= MaxPerRun)
+            if ((entry.State != LedgerState.TimedOut && now - since < allowed) || entry.DeploymentId is not { } id || report.Settled >= MaxPerRun)
             {
                 continue;
             }
@@ -51,7 +52,8 @@ public sealed partial class DeploymentWatchdog(
             {
                 if (latest is not null)
                 {
-                    // Reported by someone else (a workflow): the ledger learns the result, nothing is posted.
+                    // Reported by someone else (a workflow), or by a run of ours that died before its last write: the
+                    // ledger learns the result, nothing is posted.
                     await ledger.UpdateAsync(entry with
                     {
                         State = latest.State.StringValue switch { "success" => LedgerState.Succeeded, "failure" => LedgerState.Failed, "inactive" => LedgerState.Superseded, _ => LedgerState.Errored },
@@ -61,9 +63,14 @@ public sealed partial class DeploymentWatchdog(
                     continue;
                 }
 
+                // Claim it first (a write conditional on the row's version: of two runs, one wins), then post, then settle.
                 var minutes = (int)Math.Round(limit.TotalMinutes);
-                var description = $"No result within {minutes} minutes (DeployFunctions watchdog); redeploy to try again";
-                await ledger.UpdateAsync(entry with { State = LedgerState.Errored, ResultDescription = description }, cancellationToken);
+                var description = entry.State == LedgerState.TimedOut && entry.ResultDescription is { } claimed
+                    ? claimed
+                    : $"No result within {minutes} minutes (DeployFunctions watchdog); redeploy to try again";
+                var claim = entry.State == LedgerState.TimedOut
+                    ? entry
+                    : await ledger.UpdateAsync(entry with { State = LedgerState.TimedOut, ResultDescription = description }, cancellationToken);
                 await github.Repository.Deployment.Status.Create(owner, name, id, new NewDeploymentStatus(DeploymentState.Error)
                 {
                     Description = DeploymentMarker.Describe(description),
@@ -71,6 +78,7 @@ public sealed partial class DeploymentWatchdog(
                 await notifier.NotifyAsync(
                     $"Deployment {id} of {entry.Repository}@{entry.Sha[..Math.Min(7, entry.Sha.Length)]} to {entry.Environment}: error ({description})",
                     cancellationToken);
+                await ledger.UpdateAsync(claim with { State = LedgerState.Errored }, cancellationToken);
                 LogStuck(logger, id, entry.Repository, entry.Environment, entry.State, minutes);
                 report.Settled++;
             }

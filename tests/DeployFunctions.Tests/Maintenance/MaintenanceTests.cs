@@ -44,6 +44,32 @@ public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_watchdog_run_that_died_between_its_claim_and_the_status_is_finished_by_the_next_run()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
+        {
+            s["Environments:production:Provider"] = "github-actions";
+            s["Environments:production:Workflow"] = "deploy.yml";
+            s["Environments:production:WatchdogMinutes"] = "0.005";
+        });
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)), "the dispatch");
+        var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
+        var deployment = Assert.Single(pipeline.Deployments());
+        await Eventually.TrueAsync(async () => (await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None))!.State == LedgerState.HandedOff, "handed off");
+        var entry = await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None);
+        // The crash: a run claimed it and died before posting anything.
+        await ledger.UpdateAsync(entry! with { State = LedgerState.TimedOut, ResultDescription = "No result within 0 minutes (DeployFunctions watchdog)" }, CancellationToken.None);
+
+        var next = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
+        var after = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
+
+        Assert.Equal((1, 0), (next.Settled, after.Settled));
+        Assert.Equal(["in_progress", "error"], pipeline.StatesOf(deployment));
+        Assert.Equal(LedgerState.Errored, (await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None))!.State);
+    }
+
+    [Fact]
     public async Task The_watchdog_leaves_a_deployment_its_workflow_reported_and_records_the_result()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
