@@ -164,6 +164,9 @@ public interface IDeploymentLedger
     /// <summary>The deployment of the environment a provider is working on now (started, no result), if any.</summary>
     Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken);
 
+    /// <summary>The deployment of the environment an asynchronous hook is still carrying out (accepted, no report yet), if any.</summary>
+    Task<LedgerEntry?> AwaitingReportAsync(string repository, string environment, CancellationToken cancellationToken);
+
     /// <summary>The newest deployment of the same environment that is later in merge order than this one and has run.</summary>
     Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken);
 }
@@ -259,11 +262,17 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         }
     }
 
-    public async Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken)
+    public Task<LedgerEntry?> RunningAsync(string repository, string environment, CancellationToken cancellationToken) =>
+        NewestInStateAsync(repository, environment, LedgerState.Started, cancellationToken);
+
+    public Task<LedgerEntry?> AwaitingReportAsync(string repository, string environment, CancellationToken cancellationToken) =>
+        NewestInStateAsync(repository, environment, LedgerState.AwaitingReport, cancellationToken);
+
+    private async Task<LedgerEntry?> NewestInStateAsync(string repository, string environment, LedgerState state, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
         var partition = PartitionKey(repository, environment);
-        var started = nameof(LedgerState.Started);
+        var started = state.ToString();
         var filter = TableClient.CreateQueryFilter(
             $"PartitionKey eq {partition} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and State eq {started}");
         LedgerEntry? newest = null;

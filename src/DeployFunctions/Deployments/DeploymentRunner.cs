@@ -121,6 +121,14 @@ public sealed class DeploymentRunner(
                 {
                     entry = await RecordAsync(held, decided, cancellationToken);
                 }
+                else if (await ledger.AwaitingReportAsync(entry.Repository, entry.Environment, cancellationToken) is { } busy &&
+                         busy.DeploymentId != entry.DeploymentId)
+                {
+                    // An asynchronous hook is still carrying out the one before: one deployment per environment at a time
+                    // holds across the hook's wait too (the watchdog ends a wait that never reports).
+                    return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                        $"{what} waits: deployment {busy.DeploymentId} to {environment} is still being carried out by the deploy hook", IsFault: false);
+                }
                 else
                 {
                     var (settings, provider) = ProviderFor(environment);

@@ -68,6 +68,25 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task The_next_deployment_to_the_environment_waits_until_the_hook_reports_the_one_before()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        var (pipeline, _) = await AcceptedAsync(hook);
+        await using var __ = pipeline;
+
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest("4444444444444444444444444444444444444444"));
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2, "the second deployment created");
+        await Task.Delay(1500); // several attempts: it waits, the hook is not called again
+        Assert.Single(hook.Received);
+        Assert.Empty(pipeline.StatesOf(pipeline.Deployments()[1]));
+
+        Assert.Equal(200, (await ReportAsync(pipeline, "success")).Status);
+
+        await Eventually.TrueAsync(() => hook.Received.Count == 2, "the second deployment handed to the hook");
+        Assert.Equal(["in_progress"], pipeline.StatesOf(pipeline.Deployments()[1]));
+    }
+
+    [Fact]
     public async Task A_report_after_the_watchdog_gave_up_is_late()
     {
         await using var hook = await RecordingServer.StartAsync();
