@@ -98,6 +98,7 @@ public static class DeployFunctionsServices
         services.AddTransient<ProtectionRuleHandler>();
         services.AddTransient<CommandFeedback>();
         services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
+        services.AddSingleton<CommentMarks>();
         services.AddSingleton<IRepositoryConfigSource, GitHubRepositoryConfigSource>();
         services.AddSingleton<ConfigGate>();
         services.AddTransient<DeploymentWatchdog>();

@@ -12,7 +12,7 @@ namespace DeployFunctions.Commands;
 /// believed over what a status event says (anyone with write access can post a status); a workflow's own result
 /// (handed off) comes only from the event.
 /// </summary>
-public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases)
+public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks)
 {
     private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
 
@@ -39,7 +39,7 @@ public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFacto
         }
 
         var github = await clients.CreateAsync(envelope.InstallationId, entry.Repository, cancellationToken);
-        var conversation = new PullRequestConversation(github, entry.Repository, pullRequest);
+        var conversation = new PullRequestConversation(github, entry.Repository, pullRequest, marks);
         await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome));
         await conversation.ReactAsync(commentId, outcome.State == "success" ? ReactionType.Rocket : ReactionType.Confused);
         return true;

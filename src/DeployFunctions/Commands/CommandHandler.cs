@@ -27,6 +27,7 @@ public sealed class CommandHandler(
     ILeaseLocks leases,
     IOptions<CommandOptions> commandOptions,
     TimeProvider clock,
+    CommentMarks marks,
     ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly CommandOptions options = commandOptions.Value;
@@ -69,7 +70,7 @@ public sealed class CommandHandler(
         }
 
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, context.Repository, cancellationToken);
-        var conversation = new PullRequestConversation(github, context.Repository, context.PullRequest);
+        var conversation = new PullRequestConversation(github, context.Repository, context.PullRequest, marks);
         var replyKey = PullRequestConversation.ReplyKey(context.CommentId);
         if (await conversation.FindAsync(replyKey, context.CommentedAt) is not null)
         {
@@ -104,7 +105,7 @@ public sealed class CommandHandler(
             switch (await configGate.CheckAsync(conversation.GitHub, context.Repository, pull.Base.Ref, context.DefaultBranch, cancellationToken))
             {
                 case ConfigCheck.Refused refused:
-                    await ConfigGate.ReportAsync(conversation.GitHub, context.Repository, pull.Base.Sha, null, refused, context.CommentedAt);
+                    await ConfigGate.ReportAsync(conversation.GitHub, context.Repository, pull.Base.Sha, null, refused, context.CommentedAt, marks);
                     return Refuse($"@{context.Commenter}, I did not run `{command.Text}`: `{RepositoryConfig.Path}` on `{pull.Base.Ref}` cannot be used.\n\n" +
                                   string.Join('\n', refused.Errors.Select(e => $"- {e}")));
                 case ConfigCheck.Usable usable:

@@ -5,10 +5,10 @@ namespace DeployFunctions.Commands;
 
 /// <summary>
 /// Talking on one pull request: reactions on a comment, and comments posted once. A comment of ours starts with a hidden
-/// marker line (<c>&lt;!-- deployfunctions:&lt;key&gt; --&gt;</c>); before posting, the conversation is searched for it, so a
-/// redelivered or retried command never answers twice, even when the process died between posting and anything else.
+/// signed mark (<see cref="CommentMarks"/>); before posting, the conversation is searched for it, so a redelivered or
+/// retried command never answers twice, even when the process died between posting and anything else.
 /// </summary>
-public sealed class PullRequestConversation(IGitHubClient github, string repository, long number)
+public sealed class PullRequestConversation(IGitHubClient github, string repository, long number, CommentMarks marks)
 {
     private readonly string owner = repository[..repository.IndexOf('/', StringComparison.Ordinal)];
     private readonly string name = repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..];
@@ -17,8 +17,6 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
     public string Owner => owner;
     public string Name => name;
     public long Number => number;
-
-    public static string Marker(string key) => $"<!-- deployfunctions:{key} -->";
 
     /// <summary>The reply key of a command comment.</summary>
     public static string ReplyKey(long commentId) => "reply:" + commentId.ToString(CultureInfo.InvariantCulture);
@@ -30,10 +28,9 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
     /// <summary>Our comment with this key posted since <paramref name="since"/>, if there is one.</summary>
     public async Task<IssueComment?> FindAsync(string key, DateTimeOffset since)
     {
-        var marker = Marker(key);
         var comments = await github.Issue.Comment.GetAllForIssue(owner, name, number,
             new IssueCommentRequest { Since = since.AddMinutes(-1) }, new ApiOptions { PageSize = 100 });
-        return comments.FirstOrDefault(c => c.Body is { } body && body.StartsWith(marker, StringComparison.Ordinal));
+        return comments.FirstOrDefault(c => c.Body is { } body && marks.IsOurs(body, key));
     }
 
     /// <summary>Posts the comment unless one with this key was posted since <paramref name="since"/>; true when posted now.</summary>
@@ -44,7 +41,7 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
             return false;
         }
 
-        await github.Issue.Comment.Create(owner, name, number, Marker(key) + "\n" + text);
+        await github.Issue.Comment.Create(owner, name, number, marks.Mark(key) + "\n" + text);
         return true;
     }
 }

@@ -45,7 +45,7 @@ public sealed class ConfigGate(IRepositoryConfigSource source, DeployPolicy poli
 
     /// <summary>The failing commit status on <paramref name="sha"/>, and one comment on the pull request with every error.</summary>
     public static async Task ReportAsync(
-        IGitHubClient github, string repository, string sha, long? pullRequest, ConfigCheck.Refused refused, DateTimeOffset since)
+        IGitHubClient github, string repository, string sha, long? pullRequest, ConfigCheck.Refused refused, DateTimeOffset since, CommentMarks marks)
     {
         ArgumentNullException.ThrowIfNull(github);
         ArgumentNullException.ThrowIfNull(refused);
@@ -58,7 +58,7 @@ public sealed class ConfigGate(IRepositoryConfigSource source, DeployPolicy poli
         });
         if (pullRequest is { } number)
         {
-            var conversation = new PullRequestConversation(github, repository, number);
+            var conversation = new PullRequestConversation(github, repository, number, marks);
             await conversation.PostOnceAsync($"config:{sha}", since,
                 $"⚠️ DeployFunctions did not deploy {sha[..Math.Min(7, sha.Length)]}: `{RepositoryConfig.Path}` cannot be used.\n\n" +
                 string.Join('\n', refused.Errors.Select(e => $"- {e}")) +

@@ -29,10 +29,14 @@ public sealed class MergedPullRequestHandler(
     TimeProvider clock,
     IEnvironmentLocks? environmentLocks = null,
     IOptions<CommandOptions>? commandOptions = null,
-    ConfigGate? configGate = null) : IDeliveryHandler
+    ConfigGate? configGate = null,
+    CommentMarks? marks = null) : IDeliveryHandler
 {
     private readonly DeployOptions options = options.Value;
     private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
+
+    /// <summary>Notices are posted only with the locks and the configuration gate, both of which come with the marks.</summary>
+    private CommentMarks Marks => marks ?? throw new InvalidOperationException("Comment marks are needed to post notices.");
 
     public bool CallsGitHub => true;
 
@@ -77,7 +81,7 @@ public sealed class MergedPullRequestHandler(
             switch (await configGate.CheckAsync(github, request.FullName, request.Sha, merged.Repository!.DefaultBranch ?? "", cancellationToken))
             {
                 case ConfigCheck.Refused refused:
-                    await ConfigGate.ReportAsync(github, request.FullName, request.Sha, request.PullRequestNumber, refused, delivery.Envelope.ReceivedAt);
+                    await ConfigGate.ReportAsync(github, request.FullName, request.Sha, request.PullRequestNumber, refused, delivery.Envelope.ReceivedAt, Marks);
                     return new HandlerOutcome.Skipped($"{what} not deployed: {refused.Summary}");
                 case ConfigCheck.Usable usable:
                     config = usable.Config;
@@ -145,7 +149,7 @@ public sealed class MergedPullRequestHandler(
             return null;
         }
 
-        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber);
+        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber, Marks);
         var waitedOut = clock.GetUtcNow() >= envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
         var key = $"{(waitedOut ? "lock-gave-up" : "lock-wait")}:{request.Environment}:{request.Sha}";
         var text = waitedOut
@@ -242,7 +246,7 @@ public sealed class MergedPullRequestHandler(
         }
 
         var wait = policy.MergesWaitOutFreezes(request.Environment, config);
-        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber);
+        var conversation = new PullRequestConversation(github, request.FullName, request.PullRequestNumber, Marks);
         await conversation.PostOnceAsync($"freeze:{request.Environment}:{request.Sha}", envelope.ReceivedAt, wait
             ? $"❄️ The deployment of this merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) waits: {freeze.Describe()}. It goes ahead when the freeze ends."
             : $"❄️ This merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) was not deployed: {freeze.Describe()}, and merges during a freeze are skipped here.");

@@ -28,7 +28,7 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
 
         /// <summary>Our replies to one command (each carries the command's hidden marker).</summary>
         public List<StandInComment> RepliesTo(StandInComment command, StandInPullRequest? on = null) =>
-            [.. State.CommentsOn(Repository, (on ?? Pull).Number).Where(c => c.Body.Contains($"deployfunctions:reply:{command.Id} ", StringComparison.Ordinal))];
+            [.. State.CommentsOn(Repository, (on ?? Pull).Number).Where(c => c.UserType == "Bot" && c.Body.StartsWith($"<!-- deployfunctions:reply:{command.Id}:", StringComparison.Ordinal))];
 
         public async Task<StandInComment> AnsweredAsync(StandInComment command, string reaction)
         {
@@ -103,6 +103,22 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Single(room.Deployments());
         Assert.Single(room.RepliesTo(command));
         Assert.Empty(room.Pipeline.Pump.Failures);
+    }
+
+    [Fact]
+    public async Task A_mark_a_collaborator_posted_in_advance_does_not_suppress_the_answer()
+    {
+        await using var room = await OpenAsync();
+        var command = room.State.AddComment(room.Pull.Repository, 7, "alice", "User", ".lock --reason release", DateTimeOffset.UtcNow);
+        // Marks as a collaborator can write them: untagged, and with a guessed tag.
+        room.State.AddComment(room.Pull.Repository, 7, "mallory", "User", $"<!-- deployfunctions:reply:{command.Id} -->\nnothing to see", DateTimeOffset.UtcNow);
+        room.State.AddComment(room.Pull.Repository, 7, "mallory", "User",
+            $"<!-- deployfunctions:reply:{command.Id}:0123456789abcdef0123 -->\nnothing to see", DateTimeOffset.UtcNow);
+
+        Assert.Equal(202, await room.Pipeline.DeliverAsync("issue_comment", room.Pipeline.GitHub.CommentPayload(room.Pull, command)));
+
+        var reply = await room.AnsweredAsync(command, "rocket");
+        Assert.Contains("Locked production for @alice", reply.Body, StringComparison.Ordinal);
     }
 
     private static bool QueueIsIdle(Room room) =>
