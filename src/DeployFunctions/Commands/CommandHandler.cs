@@ -384,7 +384,8 @@ public sealed class CommandHandler(
         foreach (var environment in policy.Environments)
         {
             var held = locks.FirstOrDefault(l => string.Equals(l.Environment, environment, StringComparison.OrdinalIgnoreCase)) ?? global;
-            var running = await ledger.RunningAsync(context.Repository, environment, cancellationToken);
+            var running = await ledger.RunningAsync(context.Repository, environment, cancellationToken)
+                          ?? await ledger.AwaitingReportAsync(context.Repository, environment, cancellationToken);
             text.Append(CultureInfo.InvariantCulture,
                 $"| `{environment}` | {(held is null ? "free" : $"🔒 @{held.Holder}{(held.IsGlobal ? " (global)" : "")} since {held.Since:yyyy-MM-dd HH:mm} UTC{(held.Reason is { } r ? $": {r}" : "")}")} | ");
             text.Append(running is null

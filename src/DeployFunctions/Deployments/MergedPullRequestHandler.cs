@@ -73,10 +73,11 @@ public sealed class MergedPullRequestHandler(
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
         }
 
-        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings.
+        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings. It
+        // is read on every attempt until the deployment exists: a retry creates it with the same required contexts.
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         RepositoryConfig? config = null;
-        if (approval is null && configGate is not null)
+        if (configGate is not null)
         {
             switch (await configGate.CheckAsync(github, request.FullName, request.Sha, merged.Repository!.DefaultBranch ?? "", cancellationToken))
             {
@@ -88,7 +89,7 @@ public sealed class MergedPullRequestHandler(
                     break;
             }
 
-            if (policy.Decide(merged, config) is MergeDecision.DoNotDeploy narrowed)
+            if (approval is null && policy.Decide(merged, config) is MergeDecision.DoNotDeploy narrowed)
             {
                 return new HandlerOutcome.Skipped(narrowed.Reason);
             }

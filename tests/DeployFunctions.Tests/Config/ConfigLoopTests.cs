@@ -95,6 +95,19 @@ public sealed class ConfigLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_retried_creation_still_carries_the_files_required_contexts()
+    {
+        await using var pipeline = await StartAsync("environments:\n  production:\n    required_contexts: [ci/e2e]\n",
+            s => s["Deploy:RequiredContexts"] = "none");
+        pipeline.GitHub.State.AddFault(new GitHubStandIn.Fault("POST", "/repos/Codertocat/Hello-World/deployments", 502, """{"message":"Server Error"}"""));
+
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment after the 502");
+        Assert.Equal(["ci/e2e"], pipeline.Deployments()[0].Request["required_contexts"]!.AsArray().Select(c => (string?)c));
+    }
+
+    [Fact]
     public async Task A_merge_during_a_freeze_waits_with_one_comment_and_deploys_when_it_ends()
     {
         var until = DateTimeOffset.UtcNow.AddSeconds(5);
