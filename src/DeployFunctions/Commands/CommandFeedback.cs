@@ -14,14 +14,12 @@ namespace DeployFunctions.Commands;
 /// </summary>
 public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks)
 {
-    private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
-
     /// <summary>Null when there was nothing to answer; false when another delivery is answering it now (try later).</summary>
     public async Task<bool?> OnStatusAsync(WebhookEnvelope envelope, ReportedStatus status, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(envelope);
         ArgumentNullException.ThrowIfNull(status);
-        if (!FinalStates.Contains(status.State) ||
+        if (!GitHubNames.IsFinalDeploymentState(status.State) ||
             await ledger.FindDeploymentAsync(status.Repository, status.Environment, status.DeploymentId, cancellationToken) is not
             { Source: LedgerSources.Command, CommentId: { } commentId, PullRequest: { } pullRequest } entry)
         {

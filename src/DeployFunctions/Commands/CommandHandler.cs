@@ -444,7 +444,7 @@ public sealed class CommandHandler(
         var api = new ApiConnection(conversation.GitHub.Connection);
         foreach (var team in allowed.Where(entry => entry.Contains('/', StringComparison.Ordinal)))
         {
-            var (org, slug) = (team[..team.IndexOf('/', StringComparison.Ordinal)].TrimStart('@'), team[(team.IndexOf('/', StringComparison.Ordinal) + 1)..]);
+            var (org, slug) = GitHubNames.Split(team.TrimStart('@'));
             try
             {
                 var membership = await api.Get<TeamMembershipAnswer>(new Uri(

@@ -10,8 +10,8 @@ namespace DeployFunctions.Commands;
 /// </summary>
 public sealed class PullRequestConversation(IGitHubClient github, string repository, long number, CommentMarks marks)
 {
-    private readonly string owner = repository[..repository.IndexOf('/', StringComparison.Ordinal)];
-    private readonly string name = repository[(repository.IndexOf('/', StringComparison.Ordinal) + 1)..];
+    private readonly string owner = DeployFunctions.GitHub.GitHubNames.Split(repository).Owner;
+    private readonly string name = DeployFunctions.GitHub.GitHubNames.Split(repository).Name;
 
     public IGitHubClient GitHub => github;
     public string Owner => owner;

@@ -49,8 +49,8 @@ public sealed class ConfigGate(IRepositoryConfigSource source, DeployPolicy poli
     {
         ArgumentNullException.ThrowIfNull(github);
         ArgumentNullException.ThrowIfNull(refused);
-        var slash = repository.IndexOf('/', StringComparison.Ordinal);
-        await github.Repository.Status.Create(repository[..slash], repository[(slash + 1)..], sha, new NewCommitStatus
+        var (owner, name) = GitHub.GitHubNames.Split(repository);
+        await github.Repository.Status.Create(owner, name, sha, new NewCommitStatus
         {
             State = CommitState.Failure,
             Context = StatusContext,

@@ -22,13 +22,6 @@ public abstract record ConfigRead
     /// <summary>The file cannot be used; nothing deploys on a guess.</summary>
     public sealed record Invalid(IReadOnlyList<string> Errors, string? BlobSha) : ConfigRead;
 
-    /// <summary>The configuration, or null when the file is missing (throws for an invalid one: check first).</summary>
-    public RepositoryConfig? ConfigOrNull => this switch
-    {
-        Valid valid => valid.Config,
-        Missing => null,
-        _ => throw new InvalidOperationException("The repository configuration is invalid."),
-    };
 }
 
 /// <summary>

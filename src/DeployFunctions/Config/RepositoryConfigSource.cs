@@ -22,11 +22,11 @@ public sealed class GitHubRepositoryConfigSource : IRepositoryConfigSource
     {
         ArgumentNullException.ThrowIfNull(github);
         ArgumentNullException.ThrowIfNull(repository);
-        var slash = repository.IndexOf('/', StringComparison.Ordinal);
+        var (owner, name) = GitHub.GitHubNames.Split(repository);
         IReadOnlyList<RepositoryContent> found;
         try
         {
-            found = await github.Repository.Content.GetAllContentsByRef(repository[..slash], repository[(slash + 1)..], RepositoryConfig.Path, reference);
+            found = await github.Repository.Content.GetAllContentsByRef(owner, name, RepositoryConfig.Path, reference);
         }
         catch (NotFoundException)
         {

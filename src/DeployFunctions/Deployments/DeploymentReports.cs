@@ -101,9 +101,9 @@ public sealed class DeploymentReports(
     /// <summary>A crash after the ledger write and before the status: a repeated report posts the status then.</summary>
     private static async Task EnsureReportedAsync(Octokit.IGitHubClient github, LedgerEntry entry)
     {
-        var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
-        var statuses = await github.Repository.Deployment.Status.GetAll(entry.Repository[..slash], entry.Repository[(slash + 1)..], entry.DeploymentId!.Value);
-        if (!statuses.Any(s => s.State.StringValue is "success" or "failure" or "error" or "inactive"))
+        var (owner, name) = GitHubNames.Split(entry.Repository);
+        var statuses = await github.Repository.Deployment.Status.GetAll(owner, name, entry.DeploymentId!.Value);
+        if (!statuses.Any(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue)))
         {
             await DeploymentRunner.ReportAsync(github, entry);
         }

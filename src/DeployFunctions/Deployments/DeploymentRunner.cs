@@ -37,7 +37,6 @@ public sealed class DeploymentRunner(
     /// <summary>How long a deployment event may wait for its merge to be recorded (GitHub's answer to the merge was lost).</summary>
     public static readonly TimeSpan LedgerWait = TimeSpan.FromMinutes(60);
 
-    private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
     private readonly DeployOptions options = deployOptions.Value;
     private readonly Dictionary<string, IDeploymentProvider> providers = providers.ToDictionary(p => p.Kind, StringComparer.Ordinal);
 
@@ -83,7 +82,7 @@ public sealed class DeploymentRunner(
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
         var target = new Target(github, repository.Owner.Login, repository.Name, deployment.Id);
         var statuses = await github.Repository.Deployment.Status.GetAll(target.Owner, target.Name, target.DeploymentId);
-        var final = statuses.FirstOrDefault(s => FinalStates.Contains(s.State.StringValue));
+        var final = statuses.FirstOrDefault(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue));
         if (final is not null)
         {
             return new HandlerOutcome.Completed($"{what} has the final status {final.State.StringValue} already; nothing to do");
@@ -187,8 +186,8 @@ public sealed class DeploymentRunner(
             }
 
             var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
-            var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
-            await github.Repository.Deployment.Status.Create(entry.Repository[..slash], entry.Repository[(slash + 1)..], id,
+            var (owner, name) = GitHubNames.Split(entry.Repository);
+            await github.Repository.Deployment.Status.Create(owner, name, id,
                 new NewDeploymentStatus(DeploymentState.Error)
                 {
                     Description = DeploymentMarker.Describe($"DeployFunctions gave up: {reason}"),
@@ -375,8 +374,8 @@ public sealed class DeploymentRunner(
     public static Task ReportAsync(IGitHubClient github, LedgerEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
-        return ReportAsync(new Target(github, entry.Repository[..slash], entry.Repository[(slash + 1)..], entry.DeploymentId ?? 0), entry);
+        var (owner, name) = GitHubNames.Split(entry.Repository);
+        return ReportAsync(new Target(github, owner, name, entry.DeploymentId ?? 0), entry);
     }
 
     private static async Task ReportAsync(Target target, LedgerEntry entry)
@@ -429,11 +428,11 @@ public sealed class DeploymentRunner(
     private static DeploymentJob Job(
         LedgerEntry entry, long deploymentId, string environment, string deliveryId, EnvironmentOptions settings, IGitHubClient github)
     {
-        var slash = entry.Repository.IndexOf('/', StringComparison.Ordinal);
+        var (owner, name) = GitHubNames.Split(entry.Repository);
         return new DeploymentJob
         {
-            Owner = entry.Repository[..slash],
-            Repository = entry.Repository[(slash + 1)..],
+            Owner = owner,
+            Repository = name,
             DeploymentId = deploymentId,
             // Everything that decides what runs comes from the ledger, never from the event's payload.
             Sha = entry.Sha,

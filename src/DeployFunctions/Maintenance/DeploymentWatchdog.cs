@@ -26,8 +26,6 @@ public sealed partial class DeploymentWatchdog(
     TimeProvider clock,
     ILogger<DeploymentWatchdog> logger)
 {
-    private static readonly string[] FinalStates = ["success", "failure", "error", "inactive"];
-
     /// <summary>How many stuck deployments one run settles; the rest wait for the next run.</summary>
     public const int MaxPerRun = 50;
 
@@ -45,9 +43,9 @@ public sealed partial class DeploymentWatchdog(
                 continue;
             }
 
-            var (owner, name) = Split(entry.Repository);
+            var (owner, name) = GitHubNames.Split(entry.Repository);
             var github = await clients.CreateAsync(null, entry.Repository, cancellationToken);
-            var latest = (await github.Repository.Deployment.Status.GetAll(owner, name, id)).FirstOrDefault(s => FinalStates.Contains(s.State.StringValue));
+            var latest = (await github.Repository.Deployment.Status.GetAll(owner, name, id)).FirstOrDefault(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue));
             try
             {
                 if (latest is not null)
@@ -89,12 +87,6 @@ public sealed partial class DeploymentWatchdog(
         }
 
         return report;
-    }
-
-    private static (string Owner, string Name) Split(string repository)
-    {
-        var slash = repository.IndexOf('/', StringComparison.Ordinal);
-        return (repository[..slash], repository[(slash + 1)..]);
     }
 
     [LoggerMessage(Level = LogLevel.Warning,

@@ -134,8 +134,8 @@ public sealed class ProtectionRuleHandler(
 
         if (sha is not null)
         {
-            var slash = repository.IndexOf('/', StringComparison.Ordinal);
-            var combined = await github.Repository.Status.GetCombined(repository[..slash], repository[(slash + 1)..], sha);
+            var (owner, name) = GitHubNames.Split(repository);
+            var combined = await github.Repository.Status.GetCombined(owner, name, sha);
             var state = combined.State.StringValue;
             if (state is "failure" or "error")
             {
