@@ -115,6 +115,7 @@ public sealed class CommandHandler(
         }
 
         var rules = policy.CommandRulesFor(config);
+        context = context with { Permission = await PermissionAsync(conversation, context.Commenter) };
         if (await WhyNotAllowedAsync(conversation, context, rules) is { } notAllowed)
         {
             return Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
@@ -147,10 +148,9 @@ public sealed class CommandHandler(
     /// <summary>Permission on the repository (GitHub's <c>role_name</c>) and the allow-list; null when allowed.</summary>
     private static async Task<string?> WhyNotAllowedAsync(PullRequestConversation conversation, CommandContext context, CommandRules rules)
     {
-        var permission = await PermissionAsync(conversation, context.Commenter);
-        if (!PermissionLevels.AtLeast(permission, rules.MinimumPermission))
+        if (!PermissionLevels.AtLeast(context.Permission, rules.MinimumPermission))
         {
-            return $"you have {permission ?? "no"} permission on {context.Repository}; commands need {rules.MinimumPermission}";
+            return $"you have {context.Permission ?? "no"} permission on {context.Repository}; commands need {rules.MinimumPermission}";
         }
 
         foreach (var list in rules.AllowLists)
@@ -187,9 +187,6 @@ public sealed class CommandHandler(
         {
             Repository = context.Repository,
             PullRequest = context.PullRequest,
-            Commenter = context.Commenter,
-            Permission = PermissionLevels.Admin, // checked before any command: the policy's rule is met here
-            Allowed = true,
             PullRequestOpen = pull.State.Value == ItemState.Open,
             FromFork = !string.Equals(headRepository, context.Repository, StringComparison.OrdinalIgnoreCase),
             HeadRepository = headRepository ?? "a deleted repository",
@@ -224,7 +221,7 @@ public sealed class CommandHandler(
                               $"(Deploy__AllowForce, allow_force in {RepositoryConfig.Path}).");
             }
 
-            if (!PermissionLevels.AtLeast(await PermissionAsync(conversation, context.Commenter), PermissionLevels.Admin))
+            if (!PermissionLevels.AtLeast(context.Permission, PermissionLevels.Admin))
             {
                 return Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}; only an admin can `--force` it.");
             }
@@ -354,7 +351,7 @@ public sealed class CommandHandler(
         var how = "as its holder";
         if (!held.IsHeldBy(context.Commenter))
         {
-            if (!PermissionLevels.AtLeast(await PermissionAsync(conversation, context.Commenter), PermissionLevels.Admin))
+            if (!PermissionLevels.AtLeast(context.Permission, PermissionLevels.Admin))
             {
                 return Refuse($"@{context.Commenter}, I did not unlock: {held.Describe()}; only they or an admin can unlock it.");
             }
@@ -495,6 +492,9 @@ public sealed class CommandHandler(
         public required DateTimeOffset CommentedAt { get; init; }
         public required string Commenter { get; init; }
         public required string DeliveryId { get; init; }
+
+        /// <summary>The commenter's repository permission (<c>role_name</c>), looked up once per command; null: not a collaborator.</summary>
+        public string? Permission { get; init; }
     }
 
     private sealed class CollaboratorPermission

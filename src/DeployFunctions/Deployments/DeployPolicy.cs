@@ -28,13 +28,6 @@ public sealed record CommandFacts
 {
     public required string Repository { get; init; }
     public required long PullRequest { get; init; }
-    public required string Commenter { get; init; }
-
-    /// <summary>The commenter's repository permission (<c>role_name</c>), null when not a collaborator.</summary>
-    public required string? Permission { get; init; }
-
-    /// <summary>In <c>Commands__AllowedUsers</c>, or no list is set.</summary>
-    public required bool Allowed { get; init; }
 
     public required bool PullRequestOpen { get; init; }
 
@@ -109,8 +102,9 @@ public sealed partial class DeployPolicy(
         repositories.Count == 0 || repositories.Any(allowed => Matches(allowed, fullName));
 
     /// <summary>
-    /// Null when a <c>.deploy</c> / <c>.noop</c> may go ahead with these facts, else why not (the reply says it). Who may
-    /// ask, which commit, and whether it was reviewed: the rules of <c>Commands__*</c>.
+    /// Null when a <c>.deploy</c> / <c>.noop</c> may go ahead with these facts, else why not (the reply says it): which
+    /// commit, and whether it was reviewed, by the rules of <c>Commands__*</c> and the repository's file. Who may ask at all
+    /// (permission, allow-lists, the same <see cref="CommandRules"/>) is checked for every command before this.
     /// </summary>
     public string? RefuseCommand(CommandFacts facts, CommandRules? rules = null)
     {
@@ -119,16 +113,6 @@ public sealed partial class DeployPolicy(
         if (!AllowsRepository(facts.Repository))
         {
             return $"repository {facts.Repository} is not in Deploy__Repositories";
-        }
-
-        if (!PermissionLevels.AtLeast(facts.Permission, rules.MinimumPermission))
-        {
-            return $"@{facts.Commenter} has {facts.Permission ?? "no"} permission on {facts.Repository}; commands need {rules.MinimumPermission} (Commands__MinimumPermission)";
-        }
-
-        if (!facts.Allowed)
-        {
-            return $"@{facts.Commenter} is not in Commands__AllowedUsers";
         }
 
         if (!facts.PullRequestOpen)
