@@ -75,6 +75,13 @@ public interface IDeploymentProvider
     Task<ProviderResult> DeployAsync(DeploymentJob job, CancellationToken cancellationToken);
 }
 
+/// <summary>A provider whose work may finish after it returns (<see cref="ProviderResult.Accepted"/> with a status URL).</summary>
+public interface IPolledProvider
+{
+    /// <summary>How the work went, asked at its status URL; null while it is still going (or cannot be asked now).</summary>
+    Task<ProviderResult?> PollAsync(DeploymentJob job, Uri statusUrl, CancellationToken cancellationToken);
+}
+
 /// <summary>The provider could not do its work (unreachable, timed out): the deployment's status becomes <c>error</c>.</summary>
 public sealed class DeploymentProviderException : Exception
 {
@@ -124,7 +131,7 @@ public sealed class SimulatedProvider(TimeProvider clock) : IDeploymentProvider
 /// result comes later: the hook calls <c>POST /api/deployments/report</c> (signed the same way), or answers with a
 /// <c>status_url</c> on its own host that is polled with back-off until it reports a final <c>state</c>.
 /// </summary>
-public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvider
+public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvider, IPolledProvider
 {
     public const string SignatureHeader = "X-DeployFunctions-Signature-256";
 

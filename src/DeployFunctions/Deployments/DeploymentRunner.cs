@@ -103,11 +103,10 @@ public sealed class DeploymentRunner(
             }
 
             if (entry is { State: LedgerState.AwaitingReport, ReportUrl: { } statusUrl } &&
-                providers.GetValueOrDefault(ProviderKinds.Http) is HttpDeployHookProvider hook)
+                ProviderFor(environment) is (var pollSettings, IPolledProvider polled))
             {
-                var (settings, _) = ProviderFor(environment);
-                var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, settings, github);
-                if (await hook.PollAsync(job, new Uri(statusUrl), cancellationToken) is { } reported)
+                var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, pollSettings, github);
+                if (await polled.PollAsync(job, new Uri(statusUrl), cancellationToken) is { } reported)
                 {
                     entry = await RecordAsync(held, WithResult(entry, reported), cancellationToken);
                 }
