@@ -53,6 +53,52 @@ public sealed class DeploymentRunnerTests
         environmentLocks.BlockingAsync("Codertocat/Hello-World", "production", "Codertocat", Arg.Any<CancellationToken>())
             .Returns(new EnvironmentLock { Repository = "Codertocat/Hello-World", Environment = "production", Holder = holder, Since = DateTimeOffset.UtcNow });
 
+    /// <summary>A runner under an operator freeze that holds production now; the repository has no file of its own.</summary>
+    private DeploymentRunner FrozenRunner()
+    {
+        var freezes = new FreezeOptions();
+        freezes.Windows.Add(new DeployFunctions.Config.FreezeWindow
+        {
+            Reason = "release freeze", From = DateTimeOffset.UtcNow.AddHours(-1), Until = DateTimeOffset.UtcNow.AddMinutes(2),
+        });
+        var policy = new DeployPolicy(Options.Create(options), Options.Create(environments), freezes: Options.Create(freezes));
+        var files = Substitute.For<DeployFunctions.Config.IRepositoryConfigSource>();
+        files.ReadAsync(default!, default!, default!, default).ReturnsForAnyArgs(new DeployFunctions.Config.ConfigRead.Missing());
+        return new(ledger, policy, clients, locks, [provider], Options.Create(options), Options.Create(environments), TimeProvider.System,
+            environmentLocks, Options.Create(new CommandOptions()), new DeployFunctions.Config.ConfigGate(files, policy));
+    }
+
+    [Fact]
+    public async Task A_merges_deployment_that_meets_a_freeze_begun_after_its_approval_waits_for_the_freeze_to_end()
+    {
+        Succeeds();
+
+        var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await FrozenRunner().HandleAsync(Delivery(), default));
+
+        Assert.False(outcome.IsFault);
+        Assert.InRange(outcome.Delay, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(2.1)); // until the freeze ends, not a fixed poll
+        Assert.Contains("production is frozen until", outcome.Reason, StringComparison.Ordinal);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        Assert.Empty(writes);
+    }
+
+    [Fact]
+    public async Task A_commands_deployment_that_meets_a_freeze_is_refused_unless_it_was_forced()
+    {
+        Succeeds();
+        InLedger(Entry() with { Source = LedgerSources.Command, CommentId = 7 });
+
+        await FrozenRunner().HandleAsync(Delivery(), default);
+
+        Assert.Equal(LedgerState.Refused, Assert.Single(writes).State);
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+
+        writes.Clear();
+        InLedger(Entry() with { Source = LedgerSources.Command, CommentId = 7, Forced = true });
+        await FrozenRunner().HandleAsync(Delivery(), default);
+        await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+    }
+
     [Fact]
     public async Task A_created_deployment_waits_while_someone_else_locked_its_environment()
     {

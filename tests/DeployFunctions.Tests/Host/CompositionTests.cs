@@ -1,4 +1,5 @@
 using DeployFunctions.Functions;
+using DeployFunctions.Webhooks;
 using DeployFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -23,6 +24,44 @@ public sealed class CompositionTests
         Assert.Equal(5, functionTypes.Count);
         Assert.All(functionTypes, type => Assert.NotNull(services.GetRequiredService(type)));
         Assert.NotNull(services.GetRequiredService<WebhookIngressFunction>());
+    }
+
+    [Theory]
+    [InlineData("true", null)]
+    [InlineData("false", "chat commands are off (Commands__Enabled)")]
+    [InlineData("/", "the comment's first line is not a command (/deploy")]
+    public void The_ingress_routes_comments_by_the_composed_command_settings(string setting, string? ignoredBecause)
+    {
+        using var services = TestHost.Services(Azurite, s =>
+        {
+            if (setting == "/")
+            {
+                s["Commands:Prefix"] = "/";
+            }
+            else
+            {
+                s["Commands:Enabled"] = setting;
+            }
+        });
+        var payload = WebhookExamples.Get("issue_comment", "created");
+        payload["comment"]!["body"] = ".deploy to production";
+        payload["issue"]!["pull_request"] = new System.Text.Json.Nodes.JsonObject { ["url"] = "https://api.github.com/repos/Codertocat/Hello-World/pulls/1" }; // DERIVED: on a pull request
+        var body = WebhookExamples.Bytes(payload);
+
+        var result = services.GetRequiredService<DeliveryIntake>().Evaluate(new DeliveryHeaders
+        {
+            Event = "issue_comment", DeliveryId = "d-1", Signature256 = Deliveries.Sign(body), ContentType = "application/json",
+        }, body);
+
+        var route = Assert.IsType<IntakeResult.Accepted>(result).Route;
+        if (ignoredBecause is null)
+        {
+            Assert.Equal(new DeliveryRoute.Queued(DeliveryQueueKind.Commands), route);
+        }
+        else
+        {
+            Assert.Contains(ignoredBecause, Assert.IsType<DeliveryRoute.Ignored>(route).Reason, StringComparison.Ordinal);
+        }
     }
 
     [Fact]
