@@ -1,0 +1,41 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+
+namespace GitHubStandIn;
+
+/// <summary>GitHub App endpoints: a repository's installation and installation tokens.</summary>
+public sealed partial class StandInServer
+{
+    private void MapApps(WebApplication web)
+    {
+        web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
+        {
+            if (!IsAppJwt(context))
+            {
+                return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
+            }
+
+            return State.InstallationOn($"{owner}/{repo}") is { } installation
+                ? Json(200, GitHubShapes.Installation(BaseAddress, installation, 12345, owner))
+                : NotFound();
+        });
+        web.MapPost("/app/installations/{id:long}/access_tokens", (long id, HttpContext context) =>
+        {
+            if (!IsAppJwt(context))
+            {
+                return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
+            }
+
+            return Json(201, new JsonObject
+            {
+                ["token"] = State.IssueInstallationToken(id),
+                ["expires_at"] = GitHubShapes.Time(options.Clock.GetUtcNow().AddHours(1)),
+                ["permissions"] = new JsonObject { ["deployments"] = "write", ["metadata"] = "read", ["pull_requests"] = "read" },
+                ["repository_selection"] = "all",
+            });
+        });
+    }
+}
