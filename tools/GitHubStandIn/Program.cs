@@ -1,5 +1,4 @@
 using GitHubStandIn;
-using Microsoft.Extensions.Logging;
 
 // The GitHub stand-in and its delivery sender. Usage:
 //   serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]

@@ -1,5 +1,5 @@
-using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
+using DeployFunctions.Ledger;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Octokit;

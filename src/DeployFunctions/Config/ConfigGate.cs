@@ -1,5 +1,6 @@
 using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
+using DeployFunctions.Policy;
 using Octokit;
 
 namespace DeployFunctions.Config;

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using DeployFunctions.GitHub;
+using DeployFunctions.Ledger;
+using DeployFunctions.Providers;
 using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.Deployments;

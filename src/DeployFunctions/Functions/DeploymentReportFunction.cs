@@ -1,4 +1,5 @@
 using DeployFunctions.Deployments;
+using DeployFunctions.Providers;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;

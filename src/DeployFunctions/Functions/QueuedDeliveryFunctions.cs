@@ -3,6 +3,7 @@ using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.History;
 using DeployFunctions.Protection;
+using DeployFunctions.Queues;
 using Microsoft.Azure.Functions.Worker;
 
 namespace DeployFunctions.Functions;

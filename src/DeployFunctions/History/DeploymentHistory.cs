@@ -1,8 +1,8 @@
 using System.Globalization;
 using Azure;
 using Azure.Data.Tables;
-using Microsoft.Extensions.Options;
 using DeployFunctions.Storage;
+using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.History;
 

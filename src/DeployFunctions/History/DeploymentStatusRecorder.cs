@@ -1,6 +1,5 @@
-using System.Text.Json;
 using DeployFunctions.Commands;
-using DeployFunctions.Deployments;
+using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging;

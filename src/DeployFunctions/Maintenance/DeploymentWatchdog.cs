@@ -2,6 +2,8 @@ using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
 using DeployFunctions.History;
+using DeployFunctions.Ledger;
+using DeployFunctions.Providers;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Octokit;

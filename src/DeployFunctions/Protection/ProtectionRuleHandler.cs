@@ -1,8 +1,9 @@
 using System.Net;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
-using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
+using DeployFunctions.Policy;
+using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Options;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using DeployFunctions.Deployments;
+using DeployFunctions.Ledger;
 using DeployFunctions.Tests.Support;
 using GitHubStandIn;
 using Microsoft.Extensions.DependencyInjection;

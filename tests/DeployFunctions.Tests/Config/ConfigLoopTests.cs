@@ -1,5 +1,4 @@
 using DeployFunctions.Tests.Support;
-using GitHubStandIn;
 
 namespace DeployFunctions.Tests.Config;
 

@@ -1,6 +1,8 @@
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 using DeployFunctions.Deployments;
+using DeployFunctions.Policy;
+using DeployFunctions.Providers;
 using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.Tests.Config;

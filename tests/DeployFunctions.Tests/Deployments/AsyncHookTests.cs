@@ -1,7 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using DeployFunctions.Deployments;
+using DeployFunctions.Ledger;
 using DeployFunctions.Maintenance;
+using DeployFunctions.Providers;
 using DeployFunctions.Tests.Support;
 using Microsoft.Extensions.DependencyInjection;
 

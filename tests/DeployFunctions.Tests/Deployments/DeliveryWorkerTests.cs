@@ -1,7 +1,7 @@
 using System.Net;
 using Azure.Storage.Blobs;
-using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
+using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging.Abstractions;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DeployFunctions.Deployments;
+using DeployFunctions.Policy;
 using DeployFunctions.Tests.Support;
 using Microsoft.Extensions.Options;
 using Octokit.Webhooks.Events.PullRequest;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using DeployFunctions.Deployments;
+using DeployFunctions.Providers;
 using DeployFunctions.Tests.Support;
 using GitHubStandIn;
 using Microsoft.Extensions.Time.Testing;

@@ -1,9 +1,7 @@
 using System.Management.Automation.Language;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
-using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;
-using DeployFunctions.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployFunctions.Tests.FirstRun;

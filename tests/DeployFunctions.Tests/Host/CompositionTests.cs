@@ -1,6 +1,6 @@
 using DeployFunctions.Functions;
-using DeployFunctions.Webhooks;
 using DeployFunctions.Tests.Support;
+using DeployFunctions.Webhooks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -139,7 +139,7 @@ public sealed class CompositionTests
     {
         using var services = TestHost.Services(Azurite);
 
-        var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(DeployFunctions.Deployments.HttpDeployHookProvider));
+        var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(nameof(DeployFunctions.Providers.HttpDeployHookProvider));
 
         Assert.Equal(Timeout.InfiniteTimeSpan, client.Timeout);
     }

@@ -51,7 +51,7 @@ public sealed class TelemetryTests
             [Telemetry.ConnectionStringSetting] = "InstrumentationKey=00000000-0000-0000-0000-000000000001;IngestionEndpoint=http://127.0.0.1:9/",
             [Telemetry.AuthenticationSetting] = "ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD",
         });
-        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("DeployFunctions.Deployments.DeliveryWorker");
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("DeployFunctions.Queues.DeliveryWorker");
 
         logger.LogInformation("{Queue}: delivery {DeliveryId} ({Repository}) done: {Reason}", "PullRequests", "72d3162e-cc78", "octo/app", "created");
         services.GetRequiredService<Microsoft.ApplicationInsights.TelemetryClient>().Flush();

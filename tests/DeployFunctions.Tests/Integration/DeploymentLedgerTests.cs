@@ -1,5 +1,5 @@
 using Azure.Data.Tables;
-using DeployFunctions.Deployments;
+using DeployFunctions.Ledger;
 using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Storage.Queues;
 using DeployFunctions.Functions;
@@ -8,7 +7,6 @@ using DeployFunctions.Webhooks;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployFunctions.Tests.Integration;

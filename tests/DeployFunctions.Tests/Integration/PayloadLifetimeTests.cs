@@ -1,6 +1,6 @@
 using Azure.Storage.Queues.Models;
-using DeployFunctions.Deployments;
 using DeployFunctions.Functions;
+using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;
 using DeployFunctions.Webhooks;

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using DeployFunctions.Deployments;
+using DeployFunctions.Ledger;
 using DeployFunctions.Maintenance;
 using DeployFunctions.Storage;
 using DeployFunctions.Tests.Support;

@@ -96,7 +96,7 @@ internal sealed class QueuePump : IAsyncDisposable
                 catch (Exception exception) when (!stop.IsCancellationRequested)
                 {
                     Failures.Enqueue(exception);
-                    if (message.DequeueCount >= DeployFunctions.Deployments.DeliveryWorker.HostMaxDequeueCount)
+                    if (message.DequeueCount >= DeployFunctions.Queues.DeliveryWorker.HostMaxDequeueCount)
                     {
                         await poison.CreateIfNotExistsAsync();
                         await poison.SendMessageAsync(message.Body);

@@ -4,7 +4,7 @@ using Azure.Data.Tables;
 using DeployFunctions.Storage;
 using Microsoft.Extensions.Options;
 
-namespace DeployFunctions.Deployments;
+namespace DeployFunctions.Ledger;
 
 /// <summary>Where a ledger deployment stands. The runner moves it forward; a result, once recorded, is final.</summary>
 public enum LedgerState
@@ -404,4 +404,14 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,
     };
+}
+
+
+/// <summary>What asked for a ledger deployment.</summary>
+public static class LedgerSources
+{
+    public const string Merge = "merge";
+
+    /// <summary>A pull request comment (<c>.deploy</c>, <c>.noop</c>).</summary>
+    public const string Command = "command";
 }

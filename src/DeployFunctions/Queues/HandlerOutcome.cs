@@ -1,4 +1,4 @@
-namespace DeployFunctions.Deployments;
+namespace DeployFunctions.Queues;
 
 /// <summary>What a queue handler did with one delivery; the worker turns it into logs, retries or poison.</summary>
 public abstract record HandlerOutcome(string Reason)

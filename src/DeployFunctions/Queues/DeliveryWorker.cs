@@ -5,7 +5,7 @@ using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace DeployFunctions.Deployments;
+namespace DeployFunctions.Queues;
 
 /// <summary>A queue's business logic: one delivery in, one outcome out.</summary>
 public interface IDeliveryHandler

@@ -1,9 +1,12 @@
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
+using DeployFunctions.Deployments;
+using DeployFunctions.Ledger;
+using DeployFunctions.Providers;
 using Microsoft.Extensions.Options;
 using Octokit.Webhooks.Events.PullRequest;
 
-namespace DeployFunctions.Deployments;
+namespace DeployFunctions.Policy;
 
 /// <summary>The deployment a merged pull request asks for.</summary>
 public sealed record DeploymentRequest
@@ -266,13 +269,4 @@ public sealed partial class DeployPolicy(
         allowed.EndsWith("/*", StringComparison.Ordinal)
             ? fullName.StartsWith(allowed[..^1], StringComparison.OrdinalIgnoreCase)
             : string.Equals(allowed, fullName, StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>What asked for a ledger deployment.</summary>
-public static class LedgerSources
-{
-    public const string Merge = "merge";
-
-    /// <summary>A pull request comment (<c>.deploy</c>, <c>.noop</c>).</summary>
-    public const string Command = "command";
 }

@@ -1,7 +1,7 @@
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 
-namespace DeployFunctions.Deployments;
+namespace DeployFunctions.Policy;
 
 /// <summary>Deploy freezes in app settings. Section <c>Freezes</c>: <c>Freezes__0__Environment</c>, <c>__Cron</c>, ...</summary>
 public sealed class FreezeOptions
