@@ -171,6 +171,9 @@ public sealed partial class StandInServer : IAsyncDisposable
         MapIssues(web);
         MapHooks(web);
         MapApps(web);
+        MapUsers(web);
+        MapChecks(web);
+        MapGraphQL(web);
     }
 
     /// <summary>Sends a webhook of <paramref name="eventName"/> to the app, as GitHub would (signed, logged in the hook's deliveries).</summary>
@@ -235,6 +238,15 @@ public sealed partial class StandInServer : IAsyncDisposable
 
     private static IResult Json(int status, JsonNode body) =>
         Results.Text(body.ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8, status);
+
+    /// <summary>Who a request acts as: the person behind a token in <see cref="StandInState.TokenLogins"/>, else the app's bot.</summary>
+    private string Actor(HttpContext context)
+    {
+        var authorization = context.Request.Headers.Authorization.FirstOrDefault() ?? "";
+        var space = authorization.IndexOf(' ', StringComparison.Ordinal);
+        var token = space < 0 ? authorization : authorization[(space + 1)..];
+        return State.TokenLogins.TryGetValue(token, out var login) ? login : StandInState.AppLogin;
+    }
 
     private static bool IsAppJwt(HttpContext context) =>
         context.Request.Headers.Authorization.FirstOrDefault() is { } auth && auth.StartsWith("Bearer ", StringComparison.Ordinal) &&

@@ -31,7 +31,38 @@ public sealed class StandInDeployment
 }
 
 public sealed record StandInStatus(
-    long Id, string State, string? Description, string? Environment, string? LogUrl, string? EnvironmentUrl, DateTimeOffset CreatedAt);
+    long Id, string State, string? Description, string? Environment, string? LogUrl, string? EnvironmentUrl, DateTimeOffset CreatedAt)
+{
+    /// <summary>Who posted it: the login behind the token of the request (the app's bot unless a test says otherwise).</summary>
+    public string Creator { get; init; } = StandInState.AppLogin;
+}
+
+/// <summary>A check run on a commit (GitHub Actions reports only as check runs).</summary>
+public sealed record StandInCheckRun(long Id, string Name, string Status, string? Conclusion);
+
+/// <summary>A workflow run started by a <c>workflow_dispatch</c>.</summary>
+public sealed class StandInWorkflowRun
+{
+    public required long Id { get; init; }
+    public required StandInRepository Repository { get; init; }
+
+    /// <summary>The workflow file, e.g. <c>deploy.yml</c>.</summary>
+    public required string Workflow { get; init; }
+
+    /// <summary>The branch or tag it runs from.</summary>
+    public required string Ref { get; init; }
+
+    public required JsonObject Inputs { get; init; }
+
+    /// <summary>What <c>run-name</c> made of the inputs (the workflow's name when it has none).</summary>
+    public required string DisplayTitle { get; init; }
+
+    public required string Actor { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public string Status { get; set; } = "queued";
+    public string? Conclusion { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
 
 /// <summary>A pull request: its head may be in another repository (a fork).</summary>
 public sealed class StandInPullRequest
@@ -50,6 +81,20 @@ public sealed class StandInPullRequest
     public required string BaseRef { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public List<StandInReview> Reviews { get; } = [];
+
+    /// <summary>The head's repository was deleted (a fork gone): GitHub then reports no head repository.</summary>
+    public bool HeadRepositoryDeleted { get; set; }
+
+    public bool Draft { get; set; }
+
+    /// <summary>
+    /// GitHub's own verdict on the reviews for the base branch's rules (<c>APPROVED</c>, <c>CHANGES_REQUESTED</c>,
+    /// <c>REVIEW_REQUIRED</c>); null when the branch requires no review, as GitHub answers then.
+    /// </summary>
+    public string? ReviewDecision { get; set; }
+
+    /// <summary>The checks (check run names and status contexts) the base branch's protection or rulesets require.</summary>
+    public HashSet<string> RequiredChecks { get; } = new(StringComparer.Ordinal);
 }
 
 public sealed record StandInReview(long Id, string User, string State, string CommitId, DateTimeOffset SubmittedAt);
@@ -88,6 +133,52 @@ public sealed class StandInState
     private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
 
     private long nextId = 70000;
+
+    /// <summary>The login of the app's own bot: what any token not in <see cref="TokenLogins"/> acts as.</summary>
+    public const string AppLogin = "deployfunctions-standin[bot]";
+
+    /// <summary>The GitHub App's slug (<c>GET /app</c>); its bot is <c>&lt;slug&gt;[bot]</c>.</summary>
+    public const string AppSlug = "deployfunctions-standin";
+
+    /// <summary>People's tokens (<c>Authorization: token &lt;key&gt;</c>) and who they are; any other token is the app.</summary>
+    public ConcurrentDictionary<string, string> TokenLogins { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>A file at one ref (branch name or commit), over <see cref="Files"/>; a null text: the file is missing there.</summary>
+    public ConcurrentDictionary<(string Repository, string Ref, string Path), string?> FilesAt { get; } = new(IgnoreCase.RefPaths);
+
+    /// <summary>GraphQL queries refused for breaking GitHub's schema, with the reasons (a test fails on any).</summary>
+    public ConcurrentQueue<(string Query, List<string> Errors)> GraphQLRefusals { get; } = new();
+
+    /// <summary>Check runs by commit SHA.</summary>
+    public ConcurrentDictionary<string, List<StandInCheckRun>> CheckRuns { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>Workflow runs, oldest first: read and change them under <see cref="Gate"/>.</summary>
+    public List<StandInWorkflowRun> WorkflowRuns { get; } = [];
+
+    /// <summary>
+    /// What a workflow's <c>run-name</c> makes of its inputs, by repository and workflow file (<c>{name}</c> is replaced by
+    /// that input); a workflow not listed uses <see cref="DefaultRunName"/>, and a null entry has no run-name (the title is
+    /// the workflow's name).
+    /// </summary>
+    public ConcurrentDictionary<(string Repository, string Workflow), string?> RunNames { get; } = new(IgnoreCase.Pairs);
+
+    /// <summary>The <c>run-name</c> the README's example workflow sets.</summary>
+    public const string DefaultRunName = "deployfunctions deployment {deployment_id}";
+
+    public void AddCheckRun(string sha, string name, string status, string? conclusion)
+    {
+        var runs = CheckRuns.GetOrAdd(sha, _ => []);
+        lock (runs)
+        {
+            runs.Add(new StandInCheckRun(NextId(), name, status, conclusion));
+        }
+    }
+
+    /// <summary>The text of a file at a ref, or null when it is missing there.</summary>
+    public string? FileAt(string repository, string reference, string path) =>
+        reference.Length > 0 && FilesAt.TryGetValue((repository, reference, path), out var atRef)
+            ? atRef
+            : Files.TryGetValue((repository, path), out var text) ? text : null;
 
     public object Gate { get; } = new();
     public List<StandInDeployment> Deployments { get; } = [];
@@ -163,6 +254,23 @@ public sealed class StandInState
         lock (Gate)
         {
             pull.Reviews.Add(new StandInReview(NextId(), reviewer, state, pull.HeadSha, DateTimeOffset.UtcNow.AddSeconds(pull.Reviews.Count)));
+        }
+    }
+
+    /// <summary>
+    /// Each reviewer's latest review that approves or requests changes (a dismissed one counts for nothing), as GitHub's
+    /// <c>latestOpinionatedReviews</c>; <paramref name="writersOnly"/>: only reviewers who can push to the repository.
+    /// </summary>
+    public List<StandInReview> LatestOpinionatedReviews(StandInPullRequest pull, bool writersOnly)
+    {
+        lock (Gate)
+        {
+            return [.. pull.Reviews
+                .Where(r => r.State is "APPROVED" or "CHANGES_REQUESTED" or "DISMISSED")
+                .GroupBy(r => r.User, StringComparer.OrdinalIgnoreCase)
+                .Select(g => g.OrderBy(r => r.SubmittedAt).ThenBy(r => r.Id).Last())
+                .Where(r => r.State != "DISMISSED")
+                .Where(r => !writersOnly || (Permissions.TryGetValue((pull.Repository.FullName, r.User), out var role) && role is "write" or "maintain" or "admin"))];
         }
     }
 
@@ -270,6 +378,9 @@ internal static class IgnoreCase
     public static readonly IEqualityComparer<(string, string)> Pairs = new PairComparer();
     public static readonly IEqualityComparer<(string, string, string)> Triples = new TripleComparer();
 
+    /// <summary>Repository and path compare without case, a ref (a branch name or SHA) with it.</summary>
+    public static readonly IEqualityComparer<(string, string, string)> RefPaths = new RefPathComparer();
+
     private static readonly StringComparer Text = StringComparer.OrdinalIgnoreCase;
 
     private sealed class PairComparer : IEqualityComparer<(string, string)>
@@ -286,5 +397,14 @@ internal static class IgnoreCase
 
         public int GetHashCode((string, string, string) obj) =>
             HashCode.Combine(Text.GetHashCode(obj.Item1), Text.GetHashCode(obj.Item2), Text.GetHashCode(obj.Item3));
+    }
+
+    private sealed class RefPathComparer : IEqualityComparer<(string, string, string)>
+    {
+        public bool Equals((string, string, string) x, (string, string, string) y) =>
+            Text.Equals(x.Item1, y.Item1) && string.Equals(x.Item2, y.Item2, StringComparison.Ordinal) && Text.Equals(x.Item3, y.Item3);
+
+        public int GetHashCode((string, string, string) obj) =>
+            HashCode.Combine(Text.GetHashCode(obj.Item1), obj.Item2.GetHashCode(StringComparison.Ordinal), Text.GetHashCode(obj.Item3));
     }
 }

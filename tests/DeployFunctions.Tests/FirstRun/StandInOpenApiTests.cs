@@ -107,13 +107,117 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_workflow_dispatch_is_answered_as_GitHub_does()
+    public async Task A_workflow_dispatch_and_its_run_are_answered_as_GitHub_does()
     {
+        const string Dispatches = "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches";
         var (status, body) = await SendAsync(HttpMethod.Post, "/repos/octo/app/actions/workflows/deploy.yml/dispatches",
             """{"ref":"main","inputs":{"deployment_id":"1"}}""");
-
-        Assert.True(OpenApiDescription.Rest.Answers("post", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/dispatches", status));
+        Assert.True(OpenApiDescription.Rest.Answers("post", Dispatches, status));
+        Assert.Equal(204, status);
         Assert.Null(body);
+
+        var (detailed, details) = await SendAsync(HttpMethod.Post, "/repos/octo/app/actions/workflows/deploy.yml/dispatches",
+            """{"ref":"main","inputs":{"deployment_id":"2"},"return_run_details":true}""");
+        FitsAnswer("post", Dispatches, detailed, details);
+        var runId = (long)details!["workflow_run_id"]!;
+        var (found, run) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/actions/runs/{runId}");
+        FitsAnswer("get", "/repos/{owner}/{repo}/actions/runs/{run_id}", found, run);
+        Assert.Equal("deployfunctions deployment 2", (string?)run!["display_title"]);
+        var (listed, runs) = await SendAsync(HttpMethod.Get, "/repos/octo/app/actions/workflows/deploy.yml/runs?event=workflow_dispatch");
+        FitsAnswer("get", "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs", listed, runs);
+        Assert.Equal(2, (int)runs!["total_count"]!);
+
+        GitHub.CompleteRun(runId, "failure");
+        await Eventually.TrueAsync(() => App.Received.Any(r => r.Headers["X-GitHub-Event"] == "workflow_run"), "the workflow_run webhook");
+        var completed = JsonNode.Parse(App.Received.Single(r => r.Headers["X-GitHub-Event"] == "workflow_run").Body);
+        Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("workflow-run-completed"), completed, "the workflow_run webhook");
+        Assert.Equal(("completed", "failure"), ((string?)completed!["workflow_run"]!["status"], (string?)completed["workflow_run"]!["conclusion"]));
+    }
+
+    [Fact]
+    public async Task Identity_and_check_run_answers_fit_GitHubs_description()
+    {
+        GitHub.State.TokenLogins["mallory-token"] = "mallory";
+        var (asApp, app) = await SendAsync(HttpMethod.Get, "/user");
+        FitsAnswer("get", "/user", asApp, app);
+        var (asPerson, person) = await SendAsync(HttpMethod.Get, "/user", authorization: "token mallory-token");
+        FitsAnswer("get", "/user", asPerson, person);
+        Assert.Equal((GitHubStandIn.StandInState.AppLogin, "mallory"), ((string?)app!["login"], (string?)person!["login"]));
+        var (found, integration) = await SendAsync(HttpMethod.Get, "/app", authorization: "Bearer aaa.bbb.ccc");
+        FitsAnswer("get", "/app", found, integration);
+
+        GitHub.State.AddCheckRun(new string('a', 40), "build", "completed", "failure");
+        GitHub.State.AddCheckRun(new string('a', 40), "e2e", "in_progress", null);
+        var (listed, checks) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/commits/{new string('a', 40)}/check-runs");
+        FitsAnswer("get", "/repos/{owner}/{repo}/commits/{ref}/check-runs", listed, checks);
+        Assert.Equal(2, (int)checks!["total_count"]!);
+
+        // A deployment and a status made with a person's token are theirs, as on GitHub.
+        var (_, deployment) = await SendAsync(HttpMethod.Post, "/repos/octo/app/deployments", """{"ref":"main","required_contexts":[]}""", "token mallory-token");
+        var (_, posted) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/deployments/{deployment!["id"]}/statuses", """{"state":"success"}""", "token mallory-token");
+        Assert.Equal(("mallory", "mallory"), ((string?)deployment["creator"]!["login"], (string?)posted!["creator"]!["login"]));
+    }
+
+    [Fact]
+    public async Task A_file_can_differ_by_ref()
+    {
+        GitHub.State.Files[("octo/app", ".github/deployfunctions.yml")] = "commands:\n  allow_forks: false\n";
+        GitHub.State.FilesAt[("octo/app", "evil", ".github/deployfunctions.yml")] = null;
+
+        var (atMain, _) = await SendAsync(HttpMethod.Get, "/repos/octo/app/contents/.github/deployfunctions.yml?ref=main");
+        var (atEvil, notFound) = await SendAsync(HttpMethod.Get, "/repos/octo/app/contents/.github/deployfunctions.yml?ref=evil");
+
+        Assert.Equal((200, 404), (atMain, atEvil));
+        FitsAnswer("get", "/repos/{owner}/{repo}/contents/{path}", atEvil, notFound);
+    }
+
+    [Fact]
+    public async Task GraphQL_queries_are_checked_against_GitHubs_schema_and_answered_from_the_state()
+    {
+        var repository = GitHub.State.Repository("octo", "app");
+        var pull = GitHub.State.OpenPullRequest(repository, 9, new string('a', 40));
+        pull.ReviewDecision = "APPROVED";
+        pull.RequiredChecks.Add("build");
+        GitHub.State.Permissions[("octo/app", "carol")] = "write";
+        GitHub.State.Review(pull, "carol", "APPROVED");
+        GitHub.State.Review(pull, "stranger", "APPROVED");
+        GitHub.State.AddCheckRun(new string('a', 40), "build", "completed", "success");
+        GitHub.State.CombinedStatuses[new string('a', 40)] = ("pending", "ci/e2e");
+        const string Query = """
+            query($owner: String!, $name: String!, $number: Int!) {
+              repository(owner: $owner, name: $name) {
+                pullRequest(number: $number) {
+                  state isDraft headRefOid reviewDecision
+                  reviews: latestOpinionatedReviews(first: 100, writersOnly: true) { nodes { state author { login } commit { oid } } }
+                  commits(last: 1) { nodes { commit { statusCheckRollup { state contexts(first: 100) { nodes {
+                    __typename
+                    ... on CheckRun { name conclusion isRequired(pullRequestNumber: $number) }
+                    ... on StatusContext { context state isRequired(pullRequestNumber: $number) }
+                  } } } } } }
+                }
+              }
+            }
+            """;
+        var body = new JsonObject { ["query"] = Query, ["variables"] = new JsonObject { ["owner"] = "octo", ["name"] = "app", ["number"] = 9 } };
+
+        var (status, answer) = await SendAsync(HttpMethod.Post, "/graphql", body.ToJsonString());
+
+        Assert.True(status == 200 && answer!["errors"] is null, answer?.ToJsonString());
+        var found = answer!["data"]!["repository"]!["pullRequest"]!;
+        Assert.Equal(("OPEN", "APPROVED"), ((string?)found["state"], (string?)found["reviewDecision"]));
+        Assert.Equal("carol", (string?)Assert.Single(found["reviews"]!["nodes"]!.AsArray())!["author"]!["login"]);
+        var rollup = found["commits"]!["nodes"]![0]!["commit"]!["statusCheckRollup"]!;
+        Assert.Equal("PENDING", (string?)rollup["state"]);
+        var contexts = rollup["contexts"]!["nodes"]!.AsArray();
+        Assert.Equal(("CheckRun", true), ((string?)contexts[0]!["__typename"], (bool)contexts[0]!["isRequired"]!));
+        Assert.Equal(("StatusContext", "PENDING"), ((string?)contexts[1]!["__typename"], (string?)contexts[1]!["state"]));
+
+        var (refused, errors) = await SendAsync(HttpMethod.Post, "/graphql",
+            new JsonObject { ["query"] = "{ repository(owner: \"octo\") { pullRequest(number: 9) { reviewDecisions } } }" }.ToJsonString());
+        Assert.Equal(200, refused);
+        var messages = errors!["errors"]!.AsArray().Select(e => (string?)e!["message"]).ToList();
+        Assert.Contains("Field 'repository' is missing required arguments: name", messages);
+        Assert.Contains("Field 'reviewDecisions' doesn't exist on type 'PullRequest'", messages);
     }
 
     [Fact]

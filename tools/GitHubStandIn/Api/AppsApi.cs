@@ -7,6 +7,9 @@ public sealed partial class StandInServer
 {
     private void MapApps(WebApplication web)
     {
+        web.MapGet("/app", (HttpContext context) => IsAppJwt(context)
+            ? Json(200, GitHubShapes.App(BaseAddress, 12345, StandInState.AppSlug, "octo"))
+            : Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" }));
         web.MapGet("/repos/{owner}/{repo}/installation", (string owner, string repo, HttpContext context) =>
         {
             if (!IsAppJwt(context))

@@ -42,7 +42,7 @@ public sealed partial class StandInServer
             Environment = (string?)body["environment"] ?? "production",
             Description = (string?)body["description"],
             Payload = payload,
-            Creator = "deployfunctions-standin[bot]",
+            Creator = Actor(context),
             CreatedAt = options.Clock.GetUtcNow(),
             Request = (JsonObject)body.DeepClone(),
         };
@@ -60,7 +60,7 @@ public sealed partial class StandInServer
             ["workflow"] = null,
             ["workflow_run"] = null,
             ["repository"] = GitHubShapes.Repository(BaseAddress, repository),
-            ["sender"] = GitHubShapes.User(BaseAddress, deployment.Creator, 9000, "Bot"),
+            ["sender"] = GitHubShapes.Person(BaseAddress, deployment.Creator, GitHubShapes.UserType(deployment.Creator)),
         });
         return Json(201, json);
     }
@@ -113,7 +113,10 @@ public sealed partial class StandInServer
         }
 
         var status = new StandInStatus(State.NextStatusId(), state, description, (string?)body["environment"],
-            (string?)body["log_url"] ?? (string?)body["target_url"], (string?)body["environment_url"], options.Clock.GetUtcNow());
+            (string?)body["log_url"] ?? (string?)body["target_url"], (string?)body["environment_url"], options.Clock.GetUtcNow())
+        {
+            Creator = Actor(context),
+        };
         lock (State.Gate)
         {
             deployment.Statuses.Add(status);
@@ -126,7 +129,7 @@ public sealed partial class StandInServer
             ["deployment_status"] = json.DeepClone(),
             ["deployment"] = GitHubShapes.Deployment(BaseAddress, deployment.Repository, deployment),
             ["repository"] = GitHubShapes.Repository(BaseAddress, deployment.Repository),
-            ["sender"] = GitHubShapes.User(BaseAddress, deployment.Creator, 9000, "Bot"),
+            ["sender"] = GitHubShapes.Person(BaseAddress, status.Creator, GitHubShapes.UserType(status.Creator)),
         });
         return Json(201, json);
     }

@@ -23,7 +23,7 @@ public sealed partial class StandInServer
                 : Json(404, new JsonObject { ["message"] = "Branch not found", ["documentation_url"] = "https://docs.github.com/rest/branches/branches#get-a-branch" }));
         web.MapGet("/repos/{owner}/{repo}/contents/{**path}", (string owner, string repo, string path, HttpContext context) =>
         {
-            if (!State.Files.TryGetValue(($"{owner}/{repo}", path), out var text))
+            if (State.FileAt($"{owner}/{repo}", context.Request.Query["ref"].FirstOrDefault() ?? "", path) is not { } text)
             {
                 return Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest/repos/contents#get-repository-content", ["status"] = "404" });
             }

@@ -46,7 +46,7 @@ public static partial class GitHubShapes
             ["assignees"] = new JsonArray(),
             ["requested_reviewers"] = new JsonArray(),
             ["requested_teams"] = new JsonArray(),
-            ["head"] = End(api, pull.HeadRepository, pull.HeadRef, pull.HeadSha),
+            ["head"] = End(api, pull.HeadRepositoryDeleted ? null : pull.HeadRepository, pull.HeadRef, pull.HeadSha),
             ["base"] = End(api, repository, pull.BaseRef, new string('b', 40)),
             ["_links"] = new JsonObject
             {
@@ -56,7 +56,7 @@ public static partial class GitHubShapes
             },
             ["author_association"] = "MEMBER",
             ["auto_merge"] = null,
-            ["draft"] = false,
+            ["draft"] = pull.Draft,
             ["merged"] = false,
             ["mergeable"] = true,
             ["rebaseable"] = true,
@@ -72,13 +72,14 @@ public static partial class GitHubShapes
         };
     }
 
-    private static JsonObject End(Uri api, StandInRepository repository, string reference, string sha) => new()
+    /// <summary>A pull request's head or base; a deleted head repository is null, as GitHub reports it.</summary>
+    private static JsonObject End(Uri api, StandInRepository? repository, string reference, string sha) => new()
     {
-        ["label"] = $"{repository.Owner}:{reference}",
+        ["label"] = repository is null ? $"unknown:{reference}" : $"{repository.Owner}:{reference}",
         ["ref"] = reference,
         ["sha"] = sha,
-        ["user"] = User(api, repository.Owner, repository.Id + 1),
-        ["repo"] = FullRepository(api, repository),
+        ["user"] = repository is null ? User(api, "ghost", 10137, "User") : User(api, repository.Owner, repository.Id + 1),
+        ["repo"] = repository is null ? null : FullRepository(api, repository),
     };
 
     /// <summary>GitHub's <c>pull-request-review</c>.</summary>

@@ -54,6 +54,47 @@ public static partial class GitHubShapes
 
     private static long UserId(string login) => 10_000 + (uint)login.ToLowerInvariant().GetHashCode(StringComparison.Ordinal) % 1_000_000;
 
+    /// <summary>GitHub names an app's bot user <c>&lt;slug&gt;[bot]</c>, of type <c>Bot</c>.</summary>
+    public static string UserType(string login) => login.EndsWith("[bot]", StringComparison.Ordinal) ? "Bot" : "User";
+
+    /// <summary>GitHub's <c>public-user</c> (<c>GET /user</c>, <c>GET /users/{username}</c>).</summary>
+    public static JsonObject PublicUser(Uri api, string login)
+    {
+        var user = Person(api, login, UserType(login));
+        foreach (var field in new[] { "name", "company", "blog", "location", "email", "hireable", "bio" })
+        {
+            user[field] = null;
+        }
+
+        user["blog"] = "";
+        user["public_repos"] = 0;
+        user["public_gists"] = 0;
+        user["followers"] = 0;
+        user["following"] = 0;
+        user["created_at"] = "2026-01-01T00:00:00Z";
+        user["updated_at"] = "2026-01-01T00:00:00Z";
+        user["user_view_type"] = "public";
+        return user;
+    }
+
+    /// <summary>GitHub's <c>integration</c> (<c>GET /app</c>): the GitHub App the JWT was signed for.</summary>
+    public static JsonObject App(Uri api, long id, string slug, string ownerLogin) => new()
+    {
+        ["id"] = id,
+        ["slug"] = slug,
+        ["node_id"] = NodeId("A", id),
+        ["client_id"] = "Iv1.standin",
+        ["owner"] = User(api, ownerLogin, id + 7, "Organization"),
+        ["name"] = slug,
+        ["description"] = "The GitHub stand-in's App",
+        ["external_url"] = "https://example.com",
+        ["html_url"] = $"https://github.com/apps/{slug}",
+        ["created_at"] = "2026-01-01T00:00:00Z",
+        ["updated_at"] = "2026-01-01T00:00:00Z",
+        ["permissions"] = new JsonObject { ["deployments"] = "write", ["metadata"] = "read", ["pull_requests"] = "write" },
+        ["events"] = new JsonArray("deployment", "deployment_status", "pull_request", "issue_comment", "workflow_run"),
+    };
+
     /// <summary>A user by login alone (a stable id derived from it).</summary>
     public static JsonObject Person(Uri api, string login, string type = "User") => User(api, login, UserId(login), type);
 
