@@ -128,7 +128,27 @@ public sealed partial class StandInServer : IAsyncDisposable
     private async Task AnswerAsync(HttpContext context, string path, RequestDelegate next)
     {
         var fault = State.TakeFault(context.Request.Method, path);
-        if (fault is not null)
+        if (fault is { AfterHandling: true })
+        {
+            // The work is done; the answer waits until the client has given up on it.
+            var answer = context.Response.Body;
+            using var held = new MemoryStream();
+            context.Response.Body = held;
+            await next(context);
+            try
+            {
+                await Task.Delay(fault.Delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            context.Response.Body = answer;
+            held.Position = 0;
+            await held.CopyToAsync(answer, context.RequestAborted);
+        }
+        else if (fault is not null)
         {
             if (fault.Delay > TimeSpan.Zero)
             {

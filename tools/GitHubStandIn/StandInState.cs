@@ -118,6 +118,12 @@ public sealed record Fault(string Method, string PathSuffix, int Status, string 
 
     /// <summary>Wait this long before answering (to exceed a client's timeout).</summary>
     public TimeSpan Delay { get; init; }
+
+    /// <summary>
+    /// GitHub does the work (the request is handled, its webhooks go out), but the answer is held back for
+    /// <see cref="Delay"/>: an answer lost on the way back. <see cref="Status"/> and <see cref="Body"/> are not used.
+    /// </summary>
+    public bool AfterHandling { get; init; }
 }
 
 /// <summary>What the stand-in knows: repositories, deployments with their statuses, tokens, faults, requests.</summary>

@@ -13,48 +13,11 @@ namespace DeployFunctions.Tests.Commands;
 /// </summary>
 public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
 {
-    private const string Repository = "octo/app";
-    private const string HeadSha = "1111111111111111111111111111111111111111";
-    private const string StableSha = "5555555555555555555555555555555555555555";
+    private const string Repository = CommandRoom.Repository;
+    private const string HeadSha = CommandRoom.HeadSha;
+    private const string StableSha = CommandRoom.StableSha;
 
-    private sealed class Room : IAsyncDisposable
-    {
-        public required Support.Pipeline Pipeline { get; init; }
-        public required StandInPullRequest Pull { get; init; }
-
-        public StandInState State => Pipeline.GitHub.State;
-
-        public StandInComment Say(string user, string body, StandInPullRequest? on = null) => Pipeline.GitHub.Comment(on ?? Pull, user, body);
-
-        /// <summary>Our replies to one command (each carries the command's hidden marker).</summary>
-        public List<StandInComment> RepliesTo(StandInComment command, StandInPullRequest? on = null) =>
-            [.. State.CommentsOn(Repository, (on ?? Pull).Number).Where(c => c.UserType == "Bot" && c.Body.StartsWith($"<!-- deployfunctions:reply:{command.Id}:", StringComparison.Ordinal))];
-
-        public async Task<StandInComment> AnsweredAsync(StandInComment command, string reaction)
-        {
-            await Eventually.TrueAsync(() => State.ReactionsOn(command.Id).Contains(reaction) && RepliesTo(command).Count > 0,
-                $"'{command.Body}' answered with {reaction}");
-            return Assert.Single(RepliesTo(command));
-        }
-
-        public List<StandInDeployment> Deployments() => Pipeline.Deployments();
-
-        public ValueTask DisposeAsync() => Pipeline.DisposeAsync();
-    }
-
-    private async Task<Room> OpenAsync(Action<Dictionary<string, string?>>? configure = null)
-    {
-        var pipeline = await Support.Pipeline.StartAsync(azurite, configure);
-        var state = pipeline.GitHub.State;
-        var pull = state.OpenPullRequest(state.Repository("octo", "app"), 7, HeadSha, author: "alice", baseRef: "main");
-        state.Review(pull, "carol", "APPROVED");
-        state.Permissions[(Repository, "alice")] = "write";
-        state.Permissions[(Repository, "bob")] = "write";
-        state.Permissions[(Repository, "ada")] = "admin";
-        state.Permissions[(Repository, "rita")] = "read";
-        state.Branches[(Repository, "main")] = StableSha;
-        return new Room { Pipeline = pipeline, Pull = pull };
-    }
+    private Task<CommandRoom> OpenAsync(Action<Dictionary<string, string?>>? configure = null) => CommandRoom.OpenAsync(azurite, configure);
 
     [Fact]
     public async Task Deploy_deploys_the_pull_requests_head_and_replies_once_with_the_outcome()
@@ -121,7 +84,7 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("Locked production for @alice", reply.Body, StringComparison.Ordinal);
     }
 
-    private static bool QueueIsIdle(Room room) =>
+    private static bool QueueIsIdle(CommandRoom room) =>
         room.Pipeline.Azurite.Queues().GetQueueClient(room.Pipeline.Prefix + "-commands").GetProperties().Value.ApproximateMessagesCount == 0;
 
     [Theory]
