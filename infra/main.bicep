@@ -36,8 +36,9 @@ param githubApiBaseUrl string = 'https://api.github.com/'
 @description('Base branches to environments, e.g. main=production;release=staging (Deploy__BranchEnvironments); empty: default branch -> production.')
 param branchEnvironments string = ''
 
-@description('Repositories allowed to deploy, owner/name or owner/* (Deploy__Repositories); empty: all.')
-param repositories string = ''
+@description('Repositories allowed to deploy (Deploy__Repositories): owner/name, owner/* or *, separated by ;. Required: nothing deploys until you name what may.')
+@minLength(1)
+param repositories string
 
 @description('Required commit status contexts (Deploy__RequiredContexts): empty = all, none = skip, or a list.')
 param requiredContexts string = ''

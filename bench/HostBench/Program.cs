@@ -214,6 +214,7 @@ static Dictionary<string, string> Settings(string storage, string prefix, Uri? g
     ["AzureWebJobsStorage"] = storage,
     ["Webhook__Secrets__0"] = Secret,
     ["GitHub__Token"] = "host-benchmark-token",
+    ["Deploy__Repositories"] = "*",
     ["GitHub__ApiBaseUrl"] = gitHub?.ToString() ?? "http://127.0.0.1:9/",
     ["PullRequestsQueue"] = prefix + "-pull-requests",
     ["DeploymentsQueue"] = prefix + "-deployments",

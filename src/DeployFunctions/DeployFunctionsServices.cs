@@ -97,6 +97,8 @@ public static class DeployFunctionsServices
         services.AddTransient<DeploymentRunner>();
         services.AddTransient<DeploymentStatusRecorder>();
         services.AddTransient<CommandHandler>();
+        services.AddTransient<DeployCommand>();
+        services.AddTransient<LockCommands>();
         services.AddTransient<ProtectionRuleHandler>();
         services.AddTransient<CommandFeedback>();
         services.AddSingleton<IEnvironmentLocks, TableEnvironmentLocks>();
@@ -110,7 +112,10 @@ public static class DeployFunctionsServices
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
         // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.
         // The hook's wait is Environments__<name>__TimeoutSeconds alone, not HttpClient's default 100 s on top of it.
-        services.AddHttpClient<HttpDeployHookProvider>(client => client.Timeout = Timeout.InfiniteTimeSpan).RemoveAllLoggers();
+        // No redirects: a 3xx from the hook (or its status URL) must not carry the signed request to another host.
+        services.AddHttpClient<HttpDeployHookProvider>(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .RemoveAllLoggers();
         services.AddTransient<IDeploymentProvider>(provider => provider.GetRequiredService<HttpDeployHookProvider>());
         services.AddTransient<IDeploymentProvider, GitHubActionsProvider>();
         services.AddHttpClient<INotifier, IncomingWebhookNotifier>().RemoveAllLoggers();

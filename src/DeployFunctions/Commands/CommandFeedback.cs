@@ -7,10 +7,10 @@ using Octokit;
 namespace DeployFunctions.Commands;
 
 /// <summary>
-/// The reply to a <c>.deploy</c> / <c>.noop</c>, once its deployment has a final status: one comment with the outcome, the
-/// deployment id and its URLs, and <c>rocket</c> or <c>confused</c> on the command. What the runner recorded in the ledger is
-/// believed over what a status event says (anyone with write access can post a status); a workflow's own result
-/// (handed off) comes only from the event.
+/// The reply to a <c>.deploy</c> / <c>.noop</c>, once its deployment has a final result: one comment with the outcome, the
+/// deployment id and its URLs, and <c>rocket</c> or <c>confused</c> on the command. A final status event only prompts it; what
+/// it says comes from the ledger alone (anyone with write access can post a status, with any URL in it): the runner's
+/// result, a hook's signed report, or the conclusion of the workflow run the app dispatched.
 /// </summary>
 public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks)
 {
@@ -26,9 +26,14 @@ public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFacto
             return null;
         }
 
-        var outcome = entry.HasResult && entry.State != LedgerState.HandedOff
-            ? Outcome.FromLedger(entry)
-            : new Outcome(status.State, status.Description, status.LogUrl, status.EnvironmentUrl);
+        if (!entry.IsFinal)
+        {
+            // Anyone with write access can post a final status; only the app's own result (recorded in the ledger by its
+            // runner, a hook's signed report, or the end of the workflow run it dispatched) answers the command.
+            return null;
+        }
+
+        var outcome = Outcome.FromLedger(entry);
 
         await using var held = await leases.TryAcquireAsync(LockKeys.Comment(entry.Repository, commentId), cancellationToken);
         if (held is null)

@@ -79,6 +79,9 @@ public interface IEnvironmentLocks
 
     /// <summary>Forgets a mark whose notice could not be posted, so the next try posts it.</summary>
     Task ForgetMarkAsync(string repository, string key, CancellationToken cancellationToken);
+
+    /// <summary>True when the mark for this key was set.</summary>
+    Task<bool> HasMarkAsync(string repository, string key, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -193,6 +196,12 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         {
             // Already gone.
         }
+    }
+
+    public async Task<bool> HasMarkAsync(string repository, string key, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        return (await table.GetEntityIfExistsAsync<TableEntity>(Partition(repository), MarkRow(key), cancellationToken: cancellationToken)).HasValue;
     }
 
     private static string Partition(string repository) => StorageKey.Escape(repository);

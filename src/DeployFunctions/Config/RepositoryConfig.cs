@@ -72,7 +72,14 @@ public sealed class FreezeWindow
     public DateTimeOffset? From { get; set; }
     public DateTimeOffset? Until { get; set; }
 
-    /// <summary>When the freeze that holds <paramref name="at"/> ends, or null when none does.</summary>
+    /// <summary>The longest a recurring freeze may last.</summary>
+    public static readonly TimeSpan MaxDuration = TimeSpan.FromDays(366);
+
+    /// <summary>
+    /// When the freeze that holds <paramref name="at"/> ends, or null when none does. A recurring freeze's latest start in
+    /// <c>[at - duration, at]</c> is found by a binary search over next occurrences (about 40 steps whatever the cron and the
+    /// duration), never by walking every occurrence: a per-minute cron over a long duration costs the same as a weekly one.
+    /// </summary>
     public DateTimeOffset? EndsAfter(DateTimeOffset at)
     {
         if (From is { } from && Until is { } until)
@@ -87,8 +94,28 @@ public sealed class FreezeWindow
 
         var expression = CronExpression.Parse(Cron, CronFormat.Standard);
         var zone = string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
-        var start = expression.GetOccurrences(at - length, at, zone, fromInclusive: true, toInclusive: true).LastOrDefault();
-        return start == default || start + length <= at ? null : start + length;
+        if (expression.GetNextOccurrence(at - length, zone, inclusive: true) is not { } first || first > at)
+        {
+            return null;
+        }
+
+        // 'first' starts at or before 'at'. While another start lies in (low, at], halve the span that can hold the last one.
+        var (low, high) = (first, at);
+        while (expression.GetNextOccurrence(low, zone, inclusive: false) is { } next && next <= at)
+        {
+            var middle = low + (high - low) / 2;
+            if (expression.GetNextOccurrence(middle, zone, inclusive: true) is { } found && found <= at)
+            {
+                low = found > low ? found : next;
+            }
+            else
+            {
+                high = middle; // no start in [middle, at]
+            }
+        }
+
+        var end = low + length;
+        return end > at ? end : null;
     }
 
     /// <summary>Why this window cannot be used, or null.</summary>
@@ -99,9 +126,14 @@ public sealed class FreezeWindow
             return From is { } from && Until is { } until && from < until ? null : "a fixed freeze needs 'from' before 'until'";
         }
 
-        if (Cron is null || ParseDuration(Duration) is null)
+        if (Cron is null || ParseDuration(Duration) is not { } length)
         {
-            return "a freeze needs 'cron' and 'duration' (e.g. 30m, 64h, 2d), or 'from' and 'until'";
+            return $"a freeze needs 'cron' and 'duration' (e.g. 30m, 64h, 2d, at most {MaxDuration.TotalDays} days), or 'from' and 'until'";
+        }
+
+        if (length > MaxDuration)
+        {
+            return $"a recurring freeze lasts at most {MaxDuration.TotalDays} days (duration '{Duration}'); use 'from' and 'until' for a longer one";
         }
 
         try
@@ -128,9 +160,13 @@ public sealed class FreezeWindow
         }
 
         var unit = text[^1];
-        if (unit is 'm' or 'h' or 'd' && int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0)
+        if (unit is 'm' or 'h' or 'd')
         {
-            return unit switch { 'm' => TimeSpan.FromMinutes(count), 'h' => TimeSpan.FromHours(count), _ => TimeSpan.FromDays(count) };
+            // Anything past a year is refused by Problem(); past TimeSpan's range it is not a duration at all (no overflow).
+            return int.TryParse(text[..^1], NumberStyles.None, CultureInfo.InvariantCulture, out var count) && count > 0 &&
+                   count <= (unit switch { 'm' => 1_000_000_000, 'h' => 100_000_000, _ => 10_000_000 })
+                ? unit switch { 'm' => TimeSpan.FromMinutes(count), 'h' => TimeSpan.FromHours(count), _ => TimeSpan.FromDays(count) }
+                : null;
         }
 
         return TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span > TimeSpan.Zero ? span : null;

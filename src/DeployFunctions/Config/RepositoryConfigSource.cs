@@ -39,6 +39,11 @@ public sealed class GitHubRepositoryConfigSource : IRepositoryConfigSource
         }
 
         var file = found[0];
+        if (file.Size > RepositoryConfigParser.MaxBytes)
+        {
+            return new ConfigRead.Invalid([$"{RepositoryConfig.Path} is {file.Size} bytes; at most {RepositoryConfigParser.MaxBytes} are read"], file.Sha);
+        }
+
         if (parsed.TryGetValue(file.Sha, out var known))
         {
             return known;

@@ -18,8 +18,9 @@ public sealed class DeployOptions
     public string DefaultEnvironment { get; set; } = "production";
 
     /// <summary>
-    /// Repositories allowed to deploy, <c>owner/name</c> or <c>owner/*</c>, separated by <c>;</c> or <c>,</c>.
-    /// Empty: every repository that sends deliveries. App setting <c>Deploy__Repositories</c>.
+    /// Repositories allowed to deploy, <c>owner/name</c>, <c>owner/*</c> (that owner's) or <c>*</c> (every repository the
+    /// credentials reach, written out on purpose), separated by <c>;</c> or <c>,</c>. Required: empty, the app does not start.
+    /// App setting <c>Deploy__Repositories</c>.
     /// </summary>
     public string? Repositories { get; set; }
 
@@ -73,6 +74,34 @@ public sealed class DeployOptions
 
 internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> environments) : IValidateOptions<DeployOptions>
 {
+    private readonly TimeSpan functionTimeout = HostJson.FunctionTimeout();
+
+    /// <summary>
+    /// Settings that contradict each other: a run the host would stop (a hook's wait past host.json's <c>functionTimeout</c>),
+    /// or one the watchdog would call stuck while its provider is still within its own timeout.
+    /// </summary>
+    internal static string? Contradiction(string environment, EnvironmentOptions settings, string provider, TimeSpan functionTimeout)
+    {
+        var prefix = $"Environments__{environment}__";
+        var run = TimeSpan.FromSeconds(provider switch
+        {
+            ProviderKinds.Http => settings.TimeoutSeconds,
+            ProviderKinds.Simulated => settings.DelaySeconds,
+            _ => 0,
+        });
+        var margin = TimeSpan.FromMinutes(1);
+        if (functionTimeout != Timeout.InfiniteTimeSpan && run + margin > functionTimeout)
+        {
+            return $"{prefix}{(provider == ProviderKinds.Http ? "TimeoutSeconds" : "DelaySeconds")} ({run.TotalSeconds} s) plus a minute is longer than " +
+                   $"host.json's functionTimeout ({functionTimeout}): the host would stop the run first. Lower it, or raise functionTimeout.";
+        }
+
+        return run > TimeSpan.Zero && TimeSpan.FromMinutes(settings.WatchdogMinutes) <= run
+            ? $"{prefix}WatchdogMinutes ({settings.WatchdogMinutes}) must be longer than the provider's own wait ({run.TotalSeconds} s), " +
+              "or the watchdog would call runs still within it stuck."
+            : null;
+    }
+
     public ValidateOptionsResult Validate(string? name, DeployOptions options)
     {
         var failures = new List<string>();
@@ -91,6 +120,17 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
             failures.Add("Deploy__FreezeMerges must be wait or skip.");
         }
 
+        var repositories = options.ParseRepositories();
+        if (repositories.Count == 0)
+        {
+            failures.Add("Deploy__Repositories is empty, and nothing deploys until you name what may: owner/name, owner/* for an " +
+                         "owner's repositories, or * for every repository the credentials reach (separated by ';').");
+        }
+        else if (repositories.FirstOrDefault(r => r != "*" && (r.Count(c => c == '/') != 1 || r.StartsWith('/') || (r.Contains('*', StringComparison.Ordinal) && !r.EndsWith("/*", StringComparison.Ordinal)))) is { } odd)
+        {
+            failures.Add($"Deploy__Repositories entry '{odd}' is not owner/name, owner/* or *.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.DefaultEnvironment))
         {
             failures.Add("Deploy__DefaultEnvironment must name an environment, e.g. production.");
@@ -105,9 +145,14 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
         foreach (var environment in deployable)
         {
             var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
-            if (EnvironmentOptions.Problem(environment, settings, settings.Provider ?? options.DefaultProvider) is { } problem)
+            var provider = settings.Provider ?? options.DefaultProvider;
+            if (EnvironmentOptions.Problem(environment, settings, provider) is { } problem)
             {
                 failures.Add(problem);
+            }
+            else if (Contradiction(environment, settings, provider, functionTimeout) is { } contradiction)
+            {
+                failures.Add(contradiction);
             }
         }
 

@@ -78,7 +78,12 @@ public sealed class DeploymentReports(
                 return new(409, "late", $"deployment {deploymentId} has a final result already ({entry.State.ToString().ToLowerInvariant()}: {entry.ResultDescription})");
             }
 
-            await EnsureReportedAsync(github, entry);
+            if (!entry.Reported)
+            {
+                // A crash after the ledger write and before the status: the repeated report posts the status now.
+                await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
+            }
+
             return new(200, "already applied", $"deployment {deploymentId} is {entry.State.ToString().ToLowerInvariant()}");
         }
 
@@ -96,19 +101,8 @@ public sealed class DeploymentReports(
             return new(409, "retry", $"deployment {deploymentId} changed while the report was applied; send it again");
         }
 
-        await DeploymentRunner.ReportAsync(github, updated);
+        await DeploymentResults.PostAsync(github, ledger, updated, cancellationToken);
         return new(200, "applied", $"deployment {deploymentId} is {updated.State.ToString().ToLowerInvariant()}");
-    }
-
-    /// <summary>A crash after the ledger write and before the status: a repeated report posts the status then.</summary>
-    private static async Task EnsureReportedAsync(Octokit.IGitHubClient github, LedgerEntry entry)
-    {
-        var (owner, name) = GitHubNames.Split(entry.Repository);
-        var statuses = await github.Repository.Deployment.Status.GetAll(owner, name, entry.DeploymentId!.Value);
-        if (!statuses.Any(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue)))
-        {
-            await DeploymentRunner.ReportAsync(github, entry);
-        }
     }
 
     private static LedgerState StateOf(ProviderResult result) => result switch

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 using DeployFunctions.GitHub;
@@ -21,7 +22,9 @@ namespace DeployFunctions.Deployments;
 /// run (newest wins); otherwise <c>in_progress</c>, the provider, and <c>success</c> / <c>failure</c> / <c>error</c>.
 /// Never twice: the ledger records that a run started before the provider is called and its result before it is
 /// reported, each write fenced by the lock and the row's version. A run that started and never recorded a result
-/// (the process died) is reported <c>error</c> rather than run again, unless its provider is idempotent.
+/// (the process died) is recovered where its provider can tell what became of it, run again where the provider is
+/// idempotent, and otherwise reported <c>error</c>. Only the ledger's result is ever reported: a status someone else
+/// posted on GitHub never stops a run. The <c>workflow_run</c> events of the runs it dispatched settle those deployments.
 /// </summary>
 public sealed class DeploymentRunner(
     IDeploymentLedger ledger,
@@ -38,7 +41,7 @@ public sealed class DeploymentRunner(
 {
     private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
 
-    /// <summary>How long a deployment event may wait for its merge to be recorded (GitHub's answer to the merge was lost).</summary>
+    /// <summary>How long a deployment event may wait for its approval to be recorded (GitHub's answer to the create was lost).</summary>
     public static readonly TimeSpan LedgerWait = TimeSpan.FromMinutes(60);
 
     private readonly DeployOptions options = deployOptions.Value;
@@ -51,6 +54,11 @@ public sealed class DeploymentRunner(
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
+        if (delivery.Envelope.Event == WorkflowRunEvent)
+        {
+            return await SettleRunAsync(delivery, cancellationToken);
+        }
+
         var created = delivery.Read<DeploymentCreatedEvent>();
         var deployment = created.Deployment ?? throw new InvalidDataException("The payload has no deployment.");
         var repository = created.Repository ?? throw new InvalidDataException("The payload has no repository.");
@@ -60,11 +68,13 @@ public sealed class DeploymentRunner(
         var entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken);
         if (entry is null)
         {
-            var approval = await ledger.FindMergeAsync(repository.FullName, environment, deployment.Sha, cancellationToken);
-            if (approval is { State: LedgerState.Creating } && clock.GetUtcNow() < delivery.Envelope.ReceivedAt + LedgerWait)
+            // The event can outrun the ledger: GitHub sends it as soon as the deployment exists, before its answer reaches the
+            // app (or when that answer was lost). An approval of this commit still being created may be this deployment's.
+            if (clock.GetUtcNow() < delivery.Envelope.ReceivedAt + LedgerWait &&
+                await ledger.CreatingAsync(repository.FullName, environment, deployment.Sha, cancellationToken) is not null)
             {
                 return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
-                    $"{what} waits: the merge that approved this commit is still being recorded", IsFault: false);
+                    $"{what} waits: the approval of this commit is still being recorded", IsFault: false);
             }
 
             return new HandlerOutcome.Skipped(
@@ -76,6 +86,17 @@ public sealed class DeploymentRunner(
             return new HandlerOutcome.Skipped($"{what} is for another commit than the ledger approved ({Short(entry.Sha)}); not run");
         }
 
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
+        if (entry.IsFinal)
+        {
+            if (!entry.Reported)
+            {
+                await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
+            }
+
+            return new HandlerOutcome.Completed($"{what} has its final result already ({Describe(entry)})");
+        }
+
         await using var held = await locks.TryAcquireAsync(LockKeys.Environment(repository.FullName, environment), cancellationToken);
         if (held is null)
         {
@@ -83,67 +104,41 @@ public sealed class DeploymentRunner(
                 $"{what} waits: another deployment to {environment} is running", IsFault: false);
         }
 
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
-        var target = new Target(github, repository.Owner.Login, repository.Name, deployment.Id);
-        var statuses = await github.Repository.Deployment.Status.GetAll(target.Owner, target.Name, target.DeploymentId);
-        var final = statuses.FirstOrDefault(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue));
-        if (final is not null)
-        {
-            return new HandlerOutcome.Completed($"{what} has the final status {final.State.StringValue} already; nothing to do");
-        }
-
+        var defaultBranch = repository.DefaultBranch ?? entry.BaseBranch;
         try
         {
             entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken) ?? entry;
             if (!entry.HasResult && !entry.HasRun &&
-                (await LockedAsync(entry, delivery.Envelope, cancellationToken) ?? await FrozenAsync(github, entry, repository.DefaultBranch, cancellationToken)) is { } locked)
+                (await LockedAsync(entry, delivery.Envelope, cancellationToken) ?? await FrozenAsync(github, entry, defaultBranch, cancellationToken)) is { } hold)
             {
-                if (locked.Wait)
+                if (hold.Wait)
                 {
-                    return new HandlerOutcome.RetryLater(locked.Poll ?? TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Reason}", IsFault: false);
+                    await HoldAsync(held, entry, hold, cancellationToken);
+                    return new HandlerOutcome.RetryLater(hold.Poll ?? TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {hold.Reason}", IsFault: false);
                 }
 
-                entry = await RecordAsync(held, entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {locked.Reason}" }, cancellationToken);
+                entry = await RecordAsync(held, entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {hold.Reason}" }, cancellationToken);
             }
 
             if (entry is { State: LedgerState.AwaitingReport, ReportUrl: { } statusUrl } &&
                 ProviderFor(environment) is (var pollSettings, IPolledProvider polled))
             {
-                var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, pollSettings, github);
+                var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, defaultBranch, pollSettings, github);
                 if (await polled.PollAsync(job, new Uri(statusUrl), cancellationToken) is { } reported)
                 {
-                    entry = await RecordAsync(held, WithResult(entry, reported), cancellationToken);
+                    entry = await RecordAsync(held, DeploymentResults.With(entry, reported), cancellationToken);
                 }
             }
 
             if (!entry.HasResult && entry.State != LedgerState.AwaitingReport)
             {
-                var decided = await DecideAsync(entry, cancellationToken);
-                if (decided is not null)
+                var outcome = await CarryOutAsync(held, entry, deployment.Id, environment, delivery.Envelope.DeliveryId, defaultBranch, github, what, cancellationToken);
+                if (outcome.Waiting is { } waiting)
                 {
-                    entry = await RecordAsync(held, decided, cancellationToken);
+                    return waiting;
                 }
-                else if (await ledger.AwaitingReportAsync(entry.Repository, entry.Environment, cancellationToken) is { } busy &&
-                         busy.DeploymentId != entry.DeploymentId)
-                {
-                    // An asynchronous hook is still carrying out the one before: one deployment per environment at a time
-                    // holds across the hook's wait too (the watchdog ends a wait that never reports).
-                    return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
-                        $"{what} waits: deployment {busy.DeploymentId} to {environment} is still being carried out by the deploy hook", IsFault: false);
-                }
-                else
-                {
-                    var (settings, provider) = ProviderFor(environment);
-                    var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, settings, github);
-                    var ran = await RunAsync(held, target, entry, provider, job, cancellationToken);
-                    if (ran is null)
-                    {
-                        return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
-                            $"{what}: the environment's lock was lost during the run; nothing was recorded or reported", IsFault: true);
-                    }
 
-                    entry = ran;
-                }
+                entry = outcome.Entry;
             }
         }
         catch (LedgerConflictException conflict)
@@ -151,7 +146,7 @@ public sealed class DeploymentRunner(
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds), $"{what}: {conflict.Message}", IsFault: false);
         }
 
-        if (entry.State == LedgerState.AwaitingReport)
+        if (entry.State is LedgerState.AwaitingReport)
         {
             // Still in_progress: the hook's signed report (or its status URL, asked again with back-off) finishes it; the
             // watchdog bounds the wait.
@@ -160,14 +155,102 @@ public sealed class DeploymentRunner(
                 : new HandlerOutcome.RetryLater(PollDelay(entry), $"{what}: {Describe(entry)}", IsFault: false);
         }
 
+        if (entry.State is LedgerState.HandedOff)
+        {
+            return new HandlerOutcome.Completed($"{what}: {Describe(entry)}"); // the run's end settles it
+        }
+
         if (!await held.ConfirmAsync(cancellationToken))
         {
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
                 $"{what}: the environment's lock was lost before the result was reported", IsFault: true);
         }
 
-        await ReportAsync(target, entry);
+        await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
         return new HandlerOutcome.Completed($"{what}: {Describe(entry)}");
+    }
+
+    /// <summary>
+    /// Decides and, when nothing stands in the way, runs it: superseded, refused or a provider problem are results without a
+    /// run; a run that started and recorded nothing is recovered, run again or reported interrupted.
+    /// </summary>
+    private async Task<(LedgerEntry Entry, HandlerOutcome? Waiting)> CarryOutAsync(
+        ILeaseLock held, LedgerEntry entry, long deploymentId, string environment, string deliveryId, string defaultBranch, IGitHubClient github,
+        string what, CancellationToken cancellationToken)
+    {
+        if (await DecideAsync(entry, cancellationToken) is { } decided)
+        {
+            return (await RecordAsync(held, decided, cancellationToken), null);
+        }
+
+        if (await ledger.AwaitingReportAsync(entry.Repository, entry.Environment, cancellationToken) is { } busy && busy.DeploymentId != entry.DeploymentId)
+        {
+            // An asynchronous hook is still carrying out the one before: one deployment per environment at a time holds
+            // across the hook's wait too (the watchdog ends a wait that never reports).
+            return (entry, new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                $"{what} waits: deployment {busy.DeploymentId} to {environment} is still being carried out by the deploy hook", IsFault: false));
+        }
+
+        var (settings, provider) = ProviderFor(environment);
+        var job = Job(entry, deploymentId, environment, deliveryId, defaultBranch, settings, github);
+        if (entry.State == LedgerState.Started && !provider.Idempotent)
+        {
+            var recovery = provider is IRecoverableProvider recoverable
+                ? await recoverable.RecoverAsync(job, entry.StartedAt ?? clock.GetUtcNow(), cancellationToken)
+                : new Recovery.Unknown($"a run started at {entry.StartedAt:u} never reported back; redeploy to try again");
+            switch (recovery)
+            {
+                case Recovery.Found found:
+                    return (await RecordResultAsync(held, entry, found.Result, cancellationToken), null);
+                case Recovery.Wait wait:
+                    return (entry, new HandlerOutcome.RetryLater(wait.Delay, $"{what} waits: {wait.Reason}", IsFault: false));
+                case Recovery.Unknown unknown:
+                    return (await RecordAsync(held, entry with { State = LedgerState.Interrupted, ResultDescription = $"Interrupted: {unknown.Reason}" }, cancellationToken), null);
+            }
+        }
+
+        var ran = await RunAsync(held, entry, provider, job, cancellationToken);
+        return ran is null
+            ? (entry, new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
+                $"{what}: the environment's lock was lost during the run; nothing was recorded or reported", IsFault: true))
+            : (ran, null);
+    }
+
+    /// <summary>
+    /// A <c>workflow_run</c> <c>completed</c> event: when the app dispatched that run (the ledger's index knows it), its
+    /// conclusion is the deployment's result, posted as its final status. A workflow that crashed before its last step still
+    /// settles its deployment; a status anyone else posted settles nothing.
+    /// </summary>
+    private async Task<HandlerOutcome> SettleRunAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
+    {
+        var completed = delivery.Read<RunCompleted>();
+        var run = completed.WorkflowRun ?? throw new InvalidDataException("The payload has no workflow_run.");
+        var repository = completed.Repository?.FullName ?? throw new InvalidDataException("The payload has no repository.");
+        if (await ledger.FindRunAsync(repository, run.Id, cancellationToken) is not { } entry)
+        {
+            return new HandlerOutcome.Skipped($"workflow run {run.Id} of {repository} was not dispatched by DeployFunctions");
+        }
+
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
+        var settings = environments.Value.Find(entry.Environment) ?? new EnvironmentOptions();
+        if (DeploymentResults.FromRun(entry, run.Id, run.Conclusion, run.HtmlUrl, settings.EnvironmentUrl) is { } settled)
+        {
+            try
+            {
+                entry = await ledger.UpdateAsync(settled, cancellationToken);
+            }
+            catch (LedgerConflictException conflict)
+            {
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds), conflict.Message, IsFault: false);
+            }
+        }
+
+        if (!entry.Reported)
+        {
+            entry = await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
+        }
+
+        return new HandlerOutcome.Completed($"deployment {entry.DeploymentId} of {repository} to {entry.Environment}: {Describe(entry)} (workflow run {run.Id})");
     }
 
     /// <summary>A deployment of ours whose delivery is given up on is left <c>error</c>, not hanging; others are not touched.</summary>
@@ -203,11 +286,14 @@ public sealed class DeploymentRunner(
         }
     }
 
+    /// <summary>What holds a created deployment back: whether it waits (and polls when) or is refused, and until when at the latest.</summary>
+    private sealed record Hold(bool Wait, string Reason, TimeSpan? Poll, DateTimeOffset Until);
+
     /// <summary>
     /// A lock someone other than the requester holds on the environment: wait for it up to <c>Commands__LockWaitMinutes</c>
     /// from the delivery, then refuse. A dry run (noop) changes nothing and is not held up.
     /// </summary>
-    private async Task<(bool Wait, string Reason, TimeSpan? Poll)?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
+    private async Task<Hold?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
     {
         if (entry.Noop || environmentLocks is null ||
             await environmentLocks.BlockingAsync(entry.Repository, entry.Environment, entry.RequestedBy, cancellationToken) is not { } locked)
@@ -215,17 +301,17 @@ public sealed class DeploymentRunner(
             return null;
         }
 
-        var wait = clock.GetUtcNow() < envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
-        return (wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes", null);
+        var until = envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
+        var wait = clock.GetUtcNow() < until;
+        return new Hold(wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes", null, until);
     }
 
     /// <summary>
-    /// A deploy freeze that began after the deployment was approved (app settings, or the file on its base branch now): a
-    /// merge that waits out freezes waits for its end; anything else is refused. A dry run and an admin's
-    /// <c>--force</c> are not held. A file that became unusable refuses it: nothing deploys on a guess.
+    /// A deploy freeze that began after the deployment was approved (app settings, or the file at the default branch now): a
+    /// merge that waits out freezes waits for its end; anything else is refused. A dry run and an admin's <c>--force</c> are
+    /// not held. A file that became unusable refuses it: nothing deploys on a guess.
     /// </summary>
-    private async Task<(bool Wait, string Reason, TimeSpan? Poll)?> FrozenAsync(
-        IGitHubClient github, LedgerEntry entry, string? defaultBranch, CancellationToken cancellationToken)
+    private async Task<Hold?> FrozenAsync(IGitHubClient github, LedgerEntry entry, string defaultBranch, CancellationToken cancellationToken)
     {
         if (entry.Noop || entry.Forced)
         {
@@ -235,10 +321,10 @@ public sealed class DeploymentRunner(
         RepositoryConfig? config = null;
         if (configGate is not null)
         {
-            switch (await configGate.CheckAsync(github, entry.Repository, entry.BaseBranch, defaultBranch ?? entry.BaseBranch, cancellationToken))
+            switch (await configGate.CheckAsync(github, entry.Repository, defaultBranch, defaultBranch, cancellationToken))
             {
                 case ConfigCheck.Refused refused:
-                    return (false, refused.Summary, null);
+                    return new Hold(false, refused.Summary, null, clock.GetUtcNow());
                 case ConfigCheck.Usable usable:
                     config = usable.Config;
                     break;
@@ -252,10 +338,20 @@ public sealed class DeploymentRunner(
 
         var wait = entry.Source == LedgerSources.Merge && policy.MergesWaitOutFreezes(entry.Environment, config);
         var remaining = freeze.Until - clock.GetUtcNow();
-        return (wait, freeze.Describe(), remaining < MergedPullRequestHandler.FreezePoll ? remaining + TimeSpan.FromSeconds(1) : MergedPullRequestHandler.FreezePoll);
+        return new Hold(wait, freeze.Describe(),
+            remaining < MergedPullRequestHandler.FreezePoll ? remaining + TimeSpan.FromSeconds(1) : MergedPullRequestHandler.FreezePoll, freeze.Until);
     }
 
-    /// <summary>Superseded or refused (a result, without running), or null: run it.</summary>
+    /// <summary>Records the legitimate wait the deployment is held in (once per change), so the watchdog lets it wait.</summary>
+    private async Task HoldAsync(ILeaseLock held, LedgerEntry entry, Hold hold, CancellationToken cancellationToken)
+    {
+        if (entry.HeldFor != hold.Reason || entry.HeldUntil != hold.Until)
+        {
+            await RecordAsync(held, entry with { HeldFor = hold.Reason, HeldUntil = hold.Until }, cancellationToken);
+        }
+    }
+
+    /// <summary>Superseded, refused or impossible (a result, without running), or null: run it.</summary>
     private async Task<LedgerEntry?> DecideAsync(LedgerEntry entry, CancellationToken cancellationToken)
     {
         if (!entry.Noop && await ledger.NewerThatRanAsync(entry, cancellationToken) is { } newer)
@@ -272,33 +368,21 @@ public sealed class DeploymentRunner(
             return entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {no}" };
         }
 
-        if (ProviderProblem(entry.Environment) is { } problem)
-        {
-            return entry with { State = LedgerState.Errored, ResultDescription = $"Not run: {problem}" };
-        }
-
-        if (entry.State == LedgerState.Started && !ProviderFor(entry.Environment).Provider.Idempotent)
-        {
-            return entry with
-            {
-                State = LedgerState.Interrupted,
-                ResultDescription = $"Interrupted: a run started at {entry.StartedAt:u} never reported back; redeploy to try again",
-            };
-        }
-
-        return null;
+        return ProviderProblem(entry.Environment) is { } problem
+            ? entry with { State = LedgerState.Errored, ResultDescription = $"Not run: {problem}" }
+            : null;
     }
 
     /// <summary>Runs the provider under the lock; null when the lock was lost (nothing recorded, nothing reported).</summary>
     private async Task<LedgerEntry?> RunAsync(
-        ILeaseLock held, Target target, LedgerEntry entry, IDeploymentProvider provider, DeploymentJob job, CancellationToken cancellationToken)
+        ILeaseLock held, LedgerEntry entry, IDeploymentProvider provider, DeploymentJob job, CancellationToken cancellationToken)
     {
         if (!await held.ConfirmAsync(cancellationToken))
         {
             return null;
         }
 
-        await PostAsync(target, new NewDeploymentStatus(DeploymentState.InProgress)
+        await job.GitHub.Repository.Deployment.Status.Create(job.Owner, job.Repository, job.DeploymentId, new NewDeploymentStatus(DeploymentState.InProgress)
         {
             LogUrl = provider.LogUrlFor(job)?.ToString(),
             Description = DeploymentMarker.Describe($"Deploying with the {provider.Kind} provider"),
@@ -323,16 +407,33 @@ public sealed class DeploymentRunner(
         {
             if (failure.Transient)
             {
-                // GitHub did not take the provider's call (a workflow dispatch answered 502, or timed out): as far as
-                // anyone knows nothing started, so the worker's retry runs it again instead of calling it interrupted.
-                await ledger.UpdateAsync(entry with { State = LedgerState.Created, StartedAt = null }, CancellationToken.None);
+                // GitHub did not answer the provider's call (a dispatch answered 502, or timed out): it may or may not have
+                // started something. A provider that can find out is asked on the retry (the run stays started); for any
+                // other, nothing is known to have started, and the retry runs it again.
+                if (provider is not IRecoverableProvider)
+                {
+                    await ledger.UpdateAsync(entry with { State = LedgerState.Created, StartedAt = null }, CancellationToken.None);
+                }
+
                 throw;
             }
 
             result = new ProviderResult.Errored($"GitHub refused the provider's call: {failure.Reason}");
         }
 
-        return await RecordAsync(held, WithResult(entry, result), cancellationToken);
+        return await RecordResultAsync(held, entry, result, cancellationToken);
+    }
+
+    /// <summary>Records a provider's result; a workflow run it handed the deployment to is indexed first, so its events find it.</summary>
+    private async Task<LedgerEntry> RecordResultAsync(ILeaseLock held, LedgerEntry entry, ProviderResult result, CancellationToken cancellationToken)
+    {
+        var updated = DeploymentResults.With(entry, result);
+        if (updated.RunId is { } runId && entry.RunId != runId)
+        {
+            await ledger.RecordRunAsync(updated, runId, cancellationToken);
+        }
+
+        return await RecordAsync(held, updated, cancellationToken);
     }
 
     /// <summary>Records a result, only while the lock is still held and nobody else wrote the row.</summary>
@@ -340,24 +441,6 @@ public sealed class DeploymentRunner(
         await held.ConfirmAsync(cancellationToken)
             ? await ledger.UpdateAsync(entry, cancellationToken)
             : throw new LedgerConflictException("the environment's lock was lost; the result is not recorded");
-
-    private static LedgerEntry WithResult(LedgerEntry entry, ProviderResult result) => result switch
-    {
-        ProviderResult.Succeeded s => entry with
-        {
-            State = LedgerState.Succeeded, ResultDescription = s.Description,
-            ResultEnvironmentUrl = s.EnvironmentUrl?.ToString(), ResultLogUrl = s.LogUrl?.ToString(),
-        },
-        ProviderResult.Failed f => entry with { State = LedgerState.Failed, ResultDescription = f.Description, ResultLogUrl = f.LogUrl?.ToString() },
-        ProviderResult.Errored e => entry with { State = LedgerState.Errored, ResultDescription = e.Description },
-        ProviderResult.HandedOff h => entry with { State = LedgerState.HandedOff, ResultDescription = h.Description },
-        ProviderResult.Accepted a => entry with
-        {
-            State = LedgerState.AwaitingReport, ReportUrl = a.StatusUrl?.ToString(), ResultLogUrl = a.LogUrl?.ToString(),
-            ResultDescription = "Deploy hook accepted the deployment; waiting for its report",
-        },
-        _ => throw new InvalidOperationException("Unknown provider result."),
-    };
 
     /// <summary>Back-off for polling a hook's status URL: a quarter of the time it has run so far, from 5 s up to 5 minutes.</summary>
     private TimeSpan PollDelay(LedgerEntry entry)
@@ -370,40 +453,7 @@ public sealed class DeploymentRunner(
     public static LedgerEntry? Apply(LedgerEntry entry, ProviderResult reported)
     {
         ArgumentNullException.ThrowIfNull(entry);
-        return entry.State is LedgerState.AwaitingReport or LedgerState.Started ? WithResult(entry, reported) : null;
-    }
-
-    /// <summary>Posts the status that tells GitHub the recorded result (a hand-off posts none: the workflow does).</summary>
-    public static Task ReportAsync(IGitHubClient github, LedgerEntry entry)
-    {
-        ArgumentNullException.ThrowIfNull(entry);
-        var (owner, name) = GitHubNames.Split(entry.Repository);
-        return ReportAsync(new Target(github, owner, name, entry.DeploymentId ?? 0), entry);
-    }
-
-    private static async Task ReportAsync(Target target, LedgerEntry entry)
-    {
-        var state = entry.State switch
-        {
-            LedgerState.Succeeded => DeploymentState.Success,
-            LedgerState.Failed => DeploymentState.Failure,
-            LedgerState.Superseded => DeploymentState.Inactive,
-            LedgerState.HandedOff or LedgerState.AwaitingReport => (DeploymentState?)null,
-            _ => DeploymentState.Error,
-        };
-        if (state is not { } posted)
-        {
-            return;
-        }
-
-        await PostAsync(target, new NewDeploymentStatus(posted)
-        {
-            // A dry run's success must not mark the environment's real deployment inactive.
-            AutoInactive = entry.Noop ? false : null,
-            EnvironmentUrl = entry.ResultEnvironmentUrl,
-            LogUrl = entry.ResultLogUrl,
-            Description = DeploymentMarker.Describe(entry.ResultDescription ?? entry.State.ToString()),
-        });
+        return entry.State is LedgerState.AwaitingReport or LedgerState.Started ? DeploymentResults.With(entry, reported) : null;
     }
 
     private static string Describe(LedgerEntry entry) => entry.State switch
@@ -411,7 +461,9 @@ public sealed class DeploymentRunner(
         LedgerState.Succeeded => "succeeded",
         LedgerState.Failed => $"failed: {entry.ResultDescription}",
         LedgerState.HandedOff => entry.ResultDescription ?? "handed off",
-        LedgerState.AwaitingReport => entry.ReportUrl is null ? "accepted by the hook; its signed report will say how it went" : $"accepted by the hook; polling {entry.ReportUrl}",
+        LedgerState.AwaitingReport => entry.ReportUrl is null
+            ? "accepted by the hook; its signed report will say how it went"
+            : $"accepted by the hook; polling {Redacted.Url(entry.ReportUrl)}",
         _ => $"{entry.State.ToString().ToLowerInvariant()}: {entry.ResultDescription}",
     };
 
@@ -429,7 +481,7 @@ public sealed class DeploymentRunner(
     }
 
     private static DeploymentJob Job(
-        LedgerEntry entry, long deploymentId, string environment, string deliveryId, EnvironmentOptions settings, IGitHubClient github)
+        LedgerEntry entry, long deploymentId, string environment, string deliveryId, string defaultBranch, EnvironmentOptions settings, IGitHubClient github)
     {
         var (owner, name) = GitHubNames.Split(entry.Repository);
         return new DeploymentJob
@@ -445,7 +497,7 @@ public sealed class DeploymentRunner(
             Noop = entry.Noop,
             PayloadJson = entry.Payload,
             DeliveryId = deliveryId,
-            Branch = entry.BaseBranch,
+            DefaultBranch = defaultBranch,
             Settings = settings,
             GitHub = github,
         };
@@ -470,10 +522,36 @@ public sealed class DeploymentRunner(
         }
     }
 
-    private static Task<DeploymentStatus> PostAsync(Target target, NewDeploymentStatus status) =>
-        target.GitHub.Repository.Deployment.Status.Create(target.Owner, target.Name, target.DeploymentId, status);
-
     private static string Short(string sha) => sha[..Math.Min(7, sha.Length)];
 
-    private sealed record Target(IGitHubClient GitHub, string Owner, string Name, long DeploymentId);
+    /// <summary>The event a dispatched workflow run's end arrives as (queued with the deployments).</summary>
+    public const string WorkflowRunEvent = "workflow_run";
+
+    /// <summary>The fields of a <c>workflow_run</c> <c>completed</c> payload the runner reads.</summary>
+    private sealed class RunCompleted
+    {
+        [JsonPropertyName("workflow_run")]
+        public CompletedRun? WorkflowRun { get; set; }
+
+        [JsonPropertyName("repository")]
+        public RunRepository? Repository { get; set; }
+    }
+
+    private sealed class CompletedRun
+    {
+        [JsonPropertyName("id")]
+        public long Id { get; set; }
+
+        [JsonPropertyName("conclusion")]
+        public string? Conclusion { get; set; }
+
+        [JsonPropertyName("html_url")]
+        public string? HtmlUrl { get; set; }
+    }
+
+    private sealed class RunRepository
+    {
+        [JsonPropertyName("full_name")]
+        public string? FullName { get; set; }
+    }
 }

@@ -76,13 +76,15 @@ public sealed class MergedPullRequestHandler(
             return new HandlerOutcome.Completed($"deployment {recorded} of {what} exists already; nothing created");
         }
 
-        // The repository's own file, at the merge commit (what was reviewed and merged), may narrow the app's settings. It
-        // is read on every attempt until the deployment exists: a retry creates it with the same required contexts.
+        // The repository's own file, at its default branch (where a change needs the branch's own review, not a branch a pull
+        // request's author chose), may narrow the app's settings. It is read on every attempt until the deployment exists: a
+        // retry creates it with the same required contexts.
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         RepositoryConfig? config = null;
+        var defaultBranch = merged.Repository!.DefaultBranch ?? request.BaseBranch;
         if (configGate is not null)
         {
-            switch (await configGate.CheckAsync(github, request.FullName, request.Sha, merged.Repository!.DefaultBranch ?? "", cancellationToken))
+            switch (await configGate.CheckAsync(github, request.FullName, defaultBranch, defaultBranch, cancellationToken))
             {
                 case ConfigCheck.Refused refused:
                     await ConfigGate.ReportAsync(github, request.FullName, request.Sha, request.PullRequestNumber, refused, delivery.Envelope.ReceivedAt, Marks);
@@ -111,12 +113,16 @@ public sealed class MergedPullRequestHandler(
         var deployment = NewDeployment(request, delivery.Envelope, config);
         approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope), cancellationToken);
 
-        if (await FindExistingAsync(github, request) is { } existing)
+        // Only after a create call whose answer never came back can GitHub hold a deployment of ours the ledger lacks; a
+        // deployment anyone else made of this commit is never taken for it.
+        if (approval.CreateSentAt is not null &&
+            await OwnDeployments.FindAsync(github, clients, request.FullName, request.Sha, request.Environment, d => d.Task is null or "deploy", cancellationToken) is { } existing)
         {
             await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
             return new HandlerOutcome.Completed($"deployment {existing} of {what} exists already; recorded, nothing created");
         }
 
+        approval = await ledger.UpdateApprovalAsync(approval with { CreateSentAt = clock.GetUtcNow() }, cancellationToken);
         Deployment created;
         try
         {
@@ -124,6 +130,7 @@ public sealed class MergedPullRequestHandler(
         }
         catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
         {
+            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
             return await OnConflictAsync(conflict, delivery.Envelope, what, cancellationToken);
         }
 
@@ -162,17 +169,12 @@ public sealed class MergedPullRequestHandler(
             : $"⏳ The deployment of this merge ({request.Sha[..Math.Min(7, request.Sha.Length)]}) to {request.Environment} waits: " +
               $"{locked.Describe()}. It goes ahead when the lock is released (`{commands.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {request.Environment}")}`), " +
               $"or gives up after {commands.LockWaitMinutes} minutes.";
-        if (await environmentLocks.TryMarkOnceAsync(request.FullName, key, cancellationToken))
+        // At least once, and once: the notice is posted (its own signed mark makes a repeat find it) before the table's mark
+        // says so, which only spares the search on the next polls. A crash between the two posts nothing twice.
+        if (!await environmentLocks.HasMarkAsync(request.FullName, key, cancellationToken))
         {
-            try
-            {
-                await conversation.PostOnceAsync(key, envelope.ReceivedAt, text);
-            }
-            catch
-            {
-                await environmentLocks.ForgetMarkAsync(request.FullName, key, CancellationToken.None);
-                throw;
-            }
+            await conversation.PostOnceAsync(key, envelope.ReceivedAt, text);
+            await environmentLocks.TryMarkOnceAsync(request.FullName, key, cancellationToken);
         }
 
         return waitedOut
@@ -282,62 +284,4 @@ public sealed class MergedPullRequestHandler(
         Payload = JsonSerializer.Serialize(deployment.Payload),
         DeliveryId = envelope.DeliveryId,
     };
-
-    /// <summary>
-    /// GET /repos/{owner}/{repo}/deployments?sha=&amp;environment=&amp;task=deploy: Octokit's GetAll has no filters, so the
-    /// query goes through the API connection (one page; a commit has few deployments per environment). A deployment
-    /// found here is adopted whoever made it: it is of the approved commit and environment, and the runner takes what
-    /// to deploy from the ledger, never from the deployment's payload.
-    /// </summary>
-    private static async Task<long?> FindExistingAsync(IGitHubClient github, DeploymentRequest request)
-    {
-        var api = new ApiConnection(github.Connection);
-        var uri = new Uri($"repos/{Uri.EscapeDataString(request.Owner)}/{Uri.EscapeDataString(request.Repository)}/deployments", UriKind.Relative);
-        var found = await api.Get<List<ListedDeployment>>(uri, new Dictionary<string, string>
-        {
-            ["sha"] = request.Sha,
-            ["environment"] = request.Environment,
-            ["task"] = "deploy",
-            ["per_page"] = "100",
-        });
-        return found?
-            .Where(d => d.Sha == request.Sha && string.Equals(d.Environment, request.Environment, StringComparison.OrdinalIgnoreCase))
-            .OrderBy(d => d.Id)
-            .FirstOrDefault()?.Id;
-    }
-}
-
-/// <summary>
-/// The fields of a listed deployment we read. Octokit's own <see cref="Deployment"/> types the payload as a string
-/// map, which fails on deployments other tools created with nested payloads; this reads only what it needs.
-/// </summary>
-public sealed class ListedDeployment
-{
-    public long Id { get; set; }
-    public string? Sha { get; set; }
-    public string? Environment { get; set; }
-    public ListedPayload? Payload { get; set; }
-
-    /// <summary><c>payload.comment_id</c>: the command comment that asked for it, when a command did.</summary>
-    public string? CommentId => Payload?.CommentId;
-}
-
-/// <summary>The one payload field read from a listed deployment.</summary>
-public sealed class ListedPayload
-{
-    public string? CommentId { get; set; }
-}
-
-/// <summary>How this app labels the deployments it creates (for people reading them), and GitHub's description limit.</summary>
-public static class DeploymentMarker
-{
-    public const string Key = "created_by";
-    public const string Value = "deployfunctions";
-    public const int MaxDescription = 140;
-
-    public static string Describe(string text)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        return text.Length <= MaxDescription ? text : text[..(MaxDescription - 1)] + "…";
-    }
 }

@@ -18,6 +18,17 @@ public interface IGitHubClientFactory
 
     /// <summary>The GitHub App itself (a fresh JWT), for the App's own endpoints such as its hook; null with a token.</summary>
     IGitHubClient? CreateAppClient() => null;
+
+    /// <summary>
+    /// The login GitHub records as the creator of what these credentials make (deployments, statuses): the token's user, or
+    /// the App's bot (<c>&lt;slug&gt;[bot]</c>). Only what this login created is ever the app's.
+    /// </summary>
+    Task<string> IdentityAsync(CancellationToken cancellationToken);
+
+    /// <summary>Forgets what is cached for these credentials (the installation's token, the repository's installation) after GitHub refused them.</summary>
+    void Forget(long? installationId, string? repository)
+    {
+    }
 }
 
 /// <summary>
@@ -35,10 +46,11 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     private readonly ILogger<GitHubClientFactory> logger;
     private readonly HttpClientAdapter http;
     private readonly RSA? appKey;
-    private readonly IGitHubClient? tokenClient;
+    private readonly GitHubClient? tokenClient;
     private readonly ConcurrentDictionary<long, Lazy<Task<AccessToken>>> installationTokens = new();
     private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
     private readonly ContentsResponseCache contents = new();
+    private Lazy<Task<string>>? identity;
 
     public GitHubClientFactory(IOptions<GitHubOptions> options, TimeProvider clock, ILogger<GitHubClientFactory> logger)
     {
@@ -68,8 +80,57 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         }
 
         var installation = installationId ?? await RepositoryInstallationAsync(repository);
-        var token = await InstallationTokenAsync(installation);
+        AccessToken token;
+        try
+        {
+            token = await InstallationTokenAsync(installation);
+        }
+        catch (NotFoundException) when (installationId is null)
+        {
+            // The App was uninstalled (and maybe installed again): the cached installation is gone; look it up once more.
+            Forget(installation, repository);
+            token = await InstallationTokenAsync(await RepositoryInstallationAsync(repository));
+        }
+
         return Client(new Credentials(token.Token));
+    }
+
+    public async Task<string> IdentityAsync(CancellationToken cancellationToken)
+    {
+        var lookup = LazyInitializer.EnsureInitialized(ref identity, () => new Lazy<Task<string>>(LookUpIdentityAsync));
+        try
+        {
+            return await lookup.Value.WaitAsync(cancellationToken);
+        }
+        catch (Exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            Interlocked.CompareExchange(ref identity, null, lookup); // a failed look-up is asked again next time
+            throw;
+        }
+    }
+
+    private async Task<string> LookUpIdentityAsync()
+    {
+        if (tokenClient is not null)
+        {
+            return (await tokenClient.User.Current()).Login;
+        }
+
+        var app = await CreateAppClient()!.GitHubApps.GetCurrent();
+        return $"{app.Slug}[bot]";
+    }
+
+    public void Forget(long? installationId, string? repository)
+    {
+        if (installationId is { } id)
+        {
+            installationTokens.TryRemove(id, out _);
+        }
+
+        if (repository is not null && repositoryInstallations.TryRemove(repository, out var cached))
+        {
+            installationTokens.TryRemove(cached, out _);
+        }
     }
 
     public IGitHubClient? CreateAppClient() => appKey is null

@@ -72,6 +72,12 @@ public sealed record GitHubFailure(bool Transient, TimeSpan? RetryAfter, string 
             case GitHubPermanentException permanent:
                 return new(false, null, permanent.Message);
 
+            case GitHubGraphQLException { RateLimited: true } graphQL:
+                return new(true, SecondaryLimitWait, graphQL.Message, RateLimited: true);
+
+            case GitHubGraphQLException graphQL:
+                return new(false, null, graphQL.Message);
+
             case HttpRequestException http:
                 return new(true, null, $"could not reach GitHub: {http.Message}");
 

@@ -98,6 +98,24 @@ public sealed record LedgerEntry
     /// <summary>An asynchronous hook's status URL, polled until it reports a result.</summary>
     public string? ReportUrl { get; init; }
 
+    /// <summary>
+    /// When a create call was last sent to GitHub for this approval without a known answer: only then may a deployment found
+    /// on GitHub (created by the app itself) be what that call made.
+    /// </summary>
+    public DateTimeOffset? CreateSentAt { get; init; }
+
+    /// <summary>The workflow run a <c>github-actions</c> deployment was handed to (GitHub's answer to the dispatch).</summary>
+    public long? RunId { get; init; }
+
+    /// <summary>The final result is on GitHub as a deployment status (false: recorded, not yet posted).</summary>
+    public bool Reported { get; init; }
+
+    /// <summary>A legitimate wait the runner is holding a created deployment in (a lock, a freeze), and until when it may last.</summary>
+    public string? HeldFor { get; init; }
+
+    /// <summary>When <see cref="HeldFor"/> ends at the latest (a freeze's end, a lock wait's give-up time).</summary>
+    public DateTimeOffset? HeldUntil { get; init; }
+
     /// <summary>The row's version: an update succeeds only if nobody wrote it since it was read.</summary>
     public ETag ETag { get; init; }
 
@@ -111,6 +129,10 @@ public sealed record LedgerEntry
     /// <summary>True when a result is recorded (what is left is to report it).</summary>
     public bool HasResult => State is LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored or LedgerState.HandedOff
         or LedgerState.Superseded or LedgerState.Interrupted or LedgerState.Refused or LedgerState.TimedOut;
+
+    /// <summary>True when nothing more happens to it but the status that tells GitHub (a workflow's hand-off is not final).</summary>
+    public bool IsFinal => State is LedgerState.Succeeded or LedgerState.Failed or LedgerState.Errored or LedgerState.Superseded
+        or LedgerState.Interrupted or LedgerState.Refused;
 }
 
 /// <summary>Someone wrote the ledger row since it was read; read it again and decide again.</summary>
@@ -145,6 +167,21 @@ public interface IDeploymentLedger
 
     /// <summary>Records an approval (state <see cref="LedgerState.Creating"/>) before GitHub is asked; returns the stored one if it exists.</summary>
     Task<LedgerEntry> ApproveAsync(LedgerEntry approval, CancellationToken cancellationToken);
+
+    /// <summary>Writes an approval's row (e.g. <see cref="LedgerEntry.CreateSentAt"/>) if nobody wrote it since it was read.</summary>
+    Task<LedgerEntry> UpdateApprovalAsync(LedgerEntry approval, CancellationToken cancellationToken);
+
+    /// <summary>An approval of this commit and environment (a merge's or a command's) whose deployment is still being created.</summary>
+    Task<LedgerEntry?> CreatingAsync(string repository, string environment, string sha, CancellationToken cancellationToken);
+
+    /// <summary>Remembers which deployment a workflow run carries out, so the run's events and protection rules find it.</summary>
+    Task RecordRunAsync(LedgerEntry deployment, long runId, CancellationToken cancellationToken);
+
+    /// <summary>The deployment a workflow run of <paramref name="repository"/> carries out, if the app dispatched it.</summary>
+    Task<LedgerEntry?> FindRunAsync(string repository, long runId, CancellationToken cancellationToken);
+
+    /// <summary>Deployments with a final result that was never posted to GitHub (the post failed after the ledger write).</summary>
+    IAsyncEnumerable<LedgerEntry> UnreportedAsync(CancellationToken cancellationToken);
 
     /// <summary>Records GitHub's deployment id for an approval, atomically with the deployment's own row.</summary>
     Task<LedgerEntry> RecordCreatedAsync(LedgerEntry approval, long deploymentId, CancellationToken cancellationToken);
@@ -202,6 +239,67 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         {
             return await ReadAsync(entity.PartitionKey, entity.RowKey, cancellationToken)
                 ?? throw new LedgerConflictException("The ledger approval vanished while it was being read.");
+        }
+    }
+
+    public async Task<LedgerEntry> UpdateApprovalAsync(LedgerEntry approval, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(approval);
+        try
+        {
+            var response = await table.UpdateEntityAsync(ToEntity(approval, ApprovalRow(approval)), approval.ETag, TableUpdateMode.Replace, cancellationToken);
+            return approval with { ETag = response.Headers.ETag ?? default };
+        }
+        catch (RequestFailedException exception) when (exception.Status is 409 or 412)
+        {
+            throw new LedgerConflictException($"The approval of {approval.Repository}@{approval.Sha} was changed by someone else.", exception);
+        }
+    }
+
+    public async Task<LedgerEntry?> CreatingAsync(string repository, string environment, string sha, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var partition = PartitionKey(repository, environment);
+        var creating = nameof(LedgerState.Creating);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition} and State eq {creating} and Sha eq {sha}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            return FromEntity(entity);
+        }
+
+        return null;
+    }
+
+    public async Task RecordRunAsync(LedgerEntry deployment, long runId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(deployment);
+        await EnsureTableAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(RunPartition(deployment.Repository), RunRow(runId))
+        {
+            ["Environment"] = deployment.Environment,
+            ["DeploymentId"] = deployment.DeploymentId,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task<LedgerEntry?> FindRunAsync(string repository, long runId, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var found = await table.GetEntityIfExistsAsync<TableEntity>(RunPartition(repository), RunRow(runId), cancellationToken: cancellationToken);
+        return found.HasValue && found.Value is { } index && index.GetString("Environment") is { } environment && index.GetInt64("DeploymentId") is { } id
+            ? await FindDeploymentAsync(repository, environment, id, cancellationToken)
+            : null;
+    }
+
+    public async IAsyncEnumerable<LedgerEntry> UnreportedAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and Reported eq {false}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (FromEntity(entity) is { IsFinal: true } unreported)
+            {
+                yield return unreported;
+            }
         }
     }
 
@@ -331,6 +429,11 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
 
     private static string DeploymentRow(long id) => string.Create(CultureInfo.InvariantCulture, $"{DeploymentPrefix}{id:D19}");
 
+    /// <summary>The index of workflow runs: a partition no repository and environment can have (an escaped name has no <c>~r</c>).</summary>
+    private static string RunPartition(string repository) => StorageKey.Escape(repository) + "|~runs";
+
+    private static string RunRow(long runId) => string.Create(CultureInfo.InvariantCulture, $"run-{runId:D19}");
+
     private async Task<LedgerEntry?> ReadAsync(string partition, string row, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
@@ -373,6 +476,11 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["ResultEnvironmentUrl"] = entry.ResultEnvironmentUrl,
         ["ResultLogUrl"] = entry.ResultLogUrl,
         ["ReportUrl"] = entry.ReportUrl,
+        ["CreateSentAt"] = entry.CreateSentAt,
+        ["RunId"] = entry.RunId,
+        ["Reported"] = entry.Reported,
+        ["HeldFor"] = entry.HeldFor,
+        ["HeldUntil"] = entry.HeldUntil,
     };
 
     private static LedgerEntry FromEntity(TableEntity entity) => new()
@@ -401,6 +509,12 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ResultEnvironmentUrl = entity.GetString("ResultEnvironmentUrl"),
         ResultLogUrl = entity.GetString("ResultLogUrl"),
         ReportUrl = entity.GetString("ReportUrl"),
+        CreateSentAt = entity.GetDateTimeOffset("CreateSentAt"),
+        RunId = entity.GetInt64("RunId"),
+        // Rows written before the flag existed were reported the old way: they count as reported.
+        Reported = entity.GetBoolean("Reported") ?? true,
+        HeldFor = entity.GetString("HeldFor"),
+        HeldUntil = entity.GetDateTimeOffset("HeldUntil"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,
     };

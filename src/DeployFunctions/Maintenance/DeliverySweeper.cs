@@ -36,6 +36,9 @@ public sealed class SweepReport
 {
     public int Redelivered { get; set; }
     public int FailedSeen { get; set; }
+
+    /// <summary>Hooks GitHub refused this run; the next run tries them again.</summary>
+    public int Failed { get; set; }
 }
 
 /// <summary>
@@ -63,15 +66,22 @@ public sealed partial class DeliverySweeper(
         var report = new SweepReport();
         foreach (var (label, path, repository) in Targets())
         {
-            var github = path.StartsWith("app/", StringComparison.Ordinal)
-                ? clients.CreateAppClient()
-                : await clients.CreateAsync(null, repository, cancellationToken);
-            if (github is null)
+            try
             {
-                continue;
+                var github = path.StartsWith("app/", StringComparison.Ordinal)
+                    ? clients.CreateAppClient()
+                    : await clients.CreateAsync(null, repository, cancellationToken);
+                if (github is not null)
+                {
+                    await SweepAsync(github, label, path, report, cancellationToken);
+                }
             }
-
-            await SweepAsync(github, label, path, report, cancellationToken);
+            catch (Exception exception) when (GitHubFailure.Classify(exception, clock.GetUtcNow()) is not null || exception is Azure.RequestFailedException)
+            {
+                // One hook that cannot be reached (gone, uninstalled, a redelivery refused) does not stop the others.
+                report.Failed++;
+                LogHookFailed(logger, label, exception.Message);
+            }
         }
 
         return report;
@@ -155,6 +165,9 @@ public sealed partial class DeliverySweeper(
         public int StatusCode { get; set; }
         public string? Event { get; set; }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sweeper: hook {Hook} could not be swept this run: {Error}")]
+    private static partial void LogHookFailed(ILogger logger, string hook, string error);
 
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "Sweeper: asked GitHub to redeliver {Guid} ({Event}) of hook {Hook}, which last answered {StatusCode}")]

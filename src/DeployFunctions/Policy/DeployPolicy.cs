@@ -1,5 +1,6 @@
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
+using DeployFunctions.GitHub;
 using DeployFunctions.Deployments;
 using DeployFunctions.Ledger;
 using DeployFunctions.Providers;
@@ -26,7 +27,10 @@ public sealed record DeploymentRequest
     public string FullName => $"{Owner}/{Repository}";
 }
 
-/// <summary>What is known about a <c>.deploy</c> / <c>.noop</c> when the policy is asked (gathered from GitHub by the handler).</summary>
+/// <summary>
+/// What is known about a <c>.deploy</c> / <c>.noop</c> when the policy is asked, gathered from GitHub by the handler: who wrote
+/// each fact is GitHub itself (state, head, base, its review verdict, checks) or people with write access (the reviews).
+/// </summary>
 public sealed record CommandFacts
 {
     public required string Repository { get; init; }
@@ -34,16 +38,31 @@ public sealed record CommandFacts
 
     public required bool PullRequestOpen { get; init; }
 
+    /// <summary>The branch the pull request would merge into: its author chose it.</summary>
+    public required string BaseRef { get; init; }
+
+    /// <summary>The repository's default branch (from the signed webhook): where the policy comes from.</summary>
+    public required string DefaultBranch { get; init; }
+
     /// <summary>The pull request's head is in another repository (or a deleted one).</summary>
     public required bool FromFork { get; init; }
 
     public string? HeadRepository { get; init; }
 
-    /// <summary>Reviewers whose latest review approves the head commit.</summary>
-    public required int Approvals { get; init; }
+    /// <summary>People with write access whose latest review approves the head commit.</summary>
+    public required IReadOnlyList<string> ApprovedBy { get; init; }
 
-    /// <summary>Reviewers whose latest review requests changes.</summary>
+    /// <summary>People with write access whose latest review requests changes.</summary>
     public required IReadOnlyList<string> ChangesRequestedBy { get; init; }
+
+    /// <summary>GitHub's own verdict on the reviews for the base branch's rules; null when the branch requires none.</summary>
+    public string? ReviewDecision { get; init; }
+
+    /// <summary>The head commit's check runs and commit statuses.</summary>
+    public required IReadOnlyList<CommitCheck> Checks { get; init; }
+
+    /// <summary>The checks that must pass: null, all of them; empty, none; else these names.</summary>
+    public IReadOnlyList<string>? RequiredChecks { get; init; }
 
     /// <summary><c>.deploy &lt;stable branch&gt;</c>: the stable branch's head, not the pull request's.</summary>
     public required bool Rollback { get; init; }
@@ -100,14 +119,24 @@ public sealed partial class DeployPolicy(
     public string? KnownEnvironment(string name) =>
         Environments.FirstOrDefault(known => string.Equals(known, name, StringComparison.OrdinalIgnoreCase));
 
-    /// <summary>True when the repository may deploy at all (Deploy__Repositories).</summary>
-    public bool AllowsRepository(string fullName) =>
-        repositories.Count == 0 || repositories.Any(allowed => Matches(allowed, fullName));
+    /// <summary>
+    /// True when the repository may deploy at all: <c>Deploy__Repositories</c> names it, its owner (<c>owner/*</c>), or every
+    /// repository (<c>*</c>, which the operator has to write out). Nothing is allowed by default: start-up refuses an empty list.
+    /// </summary>
+    public bool AllowsRepository(string fullName) => repositories.Any(allowed => Matches(allowed, fullName));
+
+    /// <summary>
+    /// True when commands may deploy a pull request into <paramref name="baseRef"/>: the default branch, or a branch the
+    /// operator maps to an environment (<c>Deploy__BranchEnvironments</c>). Any other base is one the pull request's author chose.
+    /// </summary>
+    public bool AllowsCommandBase(string baseRef, string defaultBranch) =>
+        string.Equals(baseRef, defaultBranch, StringComparison.Ordinal) || branches.ContainsKey(baseRef);
 
     /// <summary>
     /// Null when a <c>.deploy</c> / <c>.noop</c> may go ahead with these facts, else why not (the reply says it): which
-    /// commit, and whether it was reviewed, by the rules of <c>Commands__*</c> and the repository's file. Who may ask at all
-    /// (permission, allow-lists, the same <see cref="CommandRules"/>) is checked for every command before this.
+    /// commit, into which base, whether GitHub's own review rules and ours are met, and whether its checks pass, by the rules
+    /// of <c>Commands__*</c> and the repository's file. Who may ask at all (permission, allow-lists, the same
+    /// <see cref="CommandRules"/>) is checked for every command before this.
     /// </summary>
     public string? RefuseCommand(CommandFacts facts, CommandRules? rules = null)
     {
@@ -116,6 +145,12 @@ public sealed partial class DeployPolicy(
         if (!AllowsRepository(facts.Repository))
         {
             return $"repository {facts.Repository} is not in Deploy__Repositories";
+        }
+
+        if (!AllowsCommandBase(facts.BaseRef, facts.DefaultBranch))
+        {
+            return $"pull request #{facts.PullRequest} is based on `{facts.BaseRef}`, not the default branch `{facts.DefaultBranch}`; commands deploy " +
+                   $"only pull requests into `{facts.DefaultBranch}`{(branches.Count > 0 ? $" or a branch Deploy__BranchEnvironments maps ({string.Join(", ", branches.Keys.Select(b => $"`{b}`"))})" : "")}";
         }
 
         if (!facts.PullRequestOpen)
@@ -130,7 +165,13 @@ public sealed partial class DeployPolicy(
 
         if (facts.FromFork && !rules.AllowForks)
         {
-            return $"the head of pull request #{facts.PullRequest} is in a fork ({facts.HeadRepository}); fork commits are not deployed (Commands__AllowForks)";
+            return $"the head of pull request #{facts.PullRequest} is in a fork ({facts.HeadRepository ?? "a deleted repository"}); fork commits are not deployed (Commands__AllowForks)";
+        }
+
+        if (!facts.Noop && facts.ReviewDecision is "CHANGES_REQUESTED" or "REVIEW_REQUIRED")
+        {
+            return $"GitHub's review rules for `{facts.BaseRef}` are not met ({facts.ReviewDecision}): the pull request could not be merged on its reviews " +
+                   "(required approvals, code owners, dismissed stale reviews)";
         }
 
         if (rules.RequireApproval && !facts.Noop)
@@ -140,14 +181,40 @@ public sealed partial class DeployPolicy(
                 return $"changes are requested by {string.Join(", ", facts.ChangesRequestedBy.Select(login => "@" + login))}";
             }
 
-            if (facts.Approvals == 0)
+            if (facts.ApprovedBy.Count == 0)
             {
-                return $"pull request #{facts.PullRequest} has no approving review of its head commit (Commands__RequireApproval)";
+                return $"pull request #{facts.PullRequest} has no approving review of its head commit by someone with write access (Commands__RequireApproval)";
             }
         }
 
-        return null;
+        return ChecksBlocking(facts.Checks, facts.RequiredChecks);
     }
+
+    /// <summary>
+    /// Why the checks do not let a commit deploy, or null: every required check (null: all of them) must have passed; a
+    /// listed check that has not reported yet is waited for. Our own <c>deployfunctions/config</c> status never counts.
+    /// </summary>
+    public static string? ChecksBlocking(IReadOnlyList<CommitCheck> checks, IReadOnlyList<string>? required)
+    {
+        ArgumentNullException.ThrowIfNull(checks);
+        var counted = checks.Where(c => c.Name != ConfigGate.StatusContext && (required is null || required.Contains(c.Name, StringComparer.Ordinal))).ToList();
+        var failing = counted.Where(c => c.State == CommitCheck.Failure).ToList();
+        if (failing.Count > 0)
+        {
+            return $"{Checks(failing)} {(failing.Count == 1 ? "is" : "are")} failing on the head commit";
+        }
+
+        var waiting = counted.Where(c => c.State == CommitCheck.Pending).Select(c => Check(c))
+            .Concat((required ?? []).Where(name => !checks.Any(c => c.Name == name)).Select(name => $"`{name}` (not reported yet)"))
+            .ToList();
+        return waiting.Count > 0
+            ? $"{string.Join(", ", waiting)} {(waiting.Count == 1 ? "has" : "have")} not passed yet; comment again once {(waiting.Count == 1 ? "it passes" : "they pass")}"
+            : null;
+    }
+
+    private static string Checks(IEnumerable<CommitCheck> checks) => string.Join(", ", checks.Select(Check));
+
+    private static string Check(CommitCheck check) => check.Url is { Length: > 0 } url ? $"[`{check.Name}`]({url})" : $"`{check.Name}`";
 
     public MergeDecision Decide(PullRequestClosedEvent merged, RepositoryConfig? config = null)
     {
@@ -170,7 +237,7 @@ public sealed partial class DeployPolicy(
             return new MergeDecision.DoNotDeploy($"pull request #{number} has no merge_commit_sha");
         }
 
-        if (repositories.Count > 0 && !repositories.Any(allowed => Matches(allowed, repository.FullName)))
+        if (!AllowsRepository(repository.FullName))
         {
             return new MergeDecision.DoNotDeploy(
                 $"repository {repository.FullName} is not in Deploy__Repositories");
@@ -240,7 +307,7 @@ public sealed partial class DeployPolicy(
     public string? Recheck(LedgerEntry deployment)
     {
         ArgumentNullException.ThrowIfNull(deployment);
-        if (repositories.Count > 0 && !repositories.Any(allowed => Matches(allowed, deployment.Repository)))
+        if (!AllowsRepository(deployment.Repository))
         {
             return $"repository {deployment.Repository} is no longer in Deploy__Repositories";
         }
@@ -266,6 +333,7 @@ public sealed partial class DeployPolicy(
     }
 
     internal static bool Matches(string allowed, string fullName) =>
+        allowed == "*" ||
         allowed.EndsWith("/*", StringComparison.Ordinal)
             ? fullName.StartsWith(allowed[..^1], StringComparison.OrdinalIgnoreCase)
             : string.Equals(allowed, fullName, StringComparison.OrdinalIgnoreCase);

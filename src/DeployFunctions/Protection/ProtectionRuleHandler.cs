@@ -2,6 +2,7 @@ using System.Net;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 using DeployFunctions.GitHub;
+using DeployFunctions.Ledger;
 using DeployFunctions.Policy;
 using DeployFunctions.Queues;
 using DeployFunctions.Storage;
@@ -38,6 +39,7 @@ public sealed class ProtectionOptions
 public sealed class ProtectionRuleHandler(
     DeployPolicy policy,
     IEnvironmentLocks environmentLocks,
+    IDeploymentLedger ledger,
     IGitHubClientFactory clients,
     IOptions<ProtectionOptions> protection,
     IOptions<GitHubOptions> gitHub,
@@ -69,7 +71,27 @@ public sealed class ProtectionRuleHandler(
         }
 
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
-        var verdict = await EvaluateAsync(github, repository.FullName, repository.DefaultBranch ?? "main", environment, sha, requester, cancellationToken);
+
+        // A run the app dispatched (github-actions provider) is judged by the command or merge that caused it: its actor is
+        // the app itself, so a lock holder's own deploy would otherwise wait behind their own lock, and an admin's --force
+        // behind the freeze it overrode.
+        var forced = false;
+        if (RunOf(callbackUri) is { } runId)
+        {
+            if (await ledger.FindRunAsync(repository.FullName, runId, cancellationToken) is { } dispatched)
+            {
+                (requester, forced) = (dispatched.RequestedBy, dispatched.Forced || dispatched.Noop);
+                what += $" for deployment {dispatched.DeploymentId} by @{requester}";
+            }
+            else if (string.Equals(requester, await clients.IdentityAsync(cancellationToken), StringComparison.OrdinalIgnoreCase) &&
+                     clock.GetUtcNow() < delivery.Envelope.ReceivedAt + DispatchRecordWait)
+            {
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(protection.Value.PollSeconds),
+                    $"{what} waits: the app dispatched run {runId}; its deployment is being recorded", IsFault: false);
+            }
+        }
+
+        var verdict = await EvaluateAsync(github, repository.FullName, repository.DefaultBranch ?? "main", environment, sha, requester, forced, cancellationToken);
         var deadline = delivery.Envelope.ReceivedAt + TimeSpan.FromMinutes(protection.Value.MaxWaitMinutes);
         if (verdict.Wait && clock.GetUtcNow() < deadline)
         {
@@ -101,9 +123,22 @@ public sealed class ProtectionRuleHandler(
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
 
-    /// <summary>Null reason: approve. Wait: a lock or freeze that may end; else reject.</summary>
+    /// <summary>How long a request for a run the app dispatched waits for the dispatch's answer to be recorded.</summary>
+    public static readonly TimeSpan DispatchRecordWait = TimeSpan.FromMinutes(2);
+
+    /// <summary>The run id in <c>.../actions/runs/{run_id}/deployment_protection_rule</c>.</summary>
+    private static long? RunOf(Uri callback)
+    {
+        var segments = callback.AbsolutePath.TrimEnd('/').Split('/');
+        return segments.Length >= 2 && long.TryParse(segments[^2], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id)
+            ? id
+            : null;
+    }
+
+    /// <summary>Null reason: approve. Wait: a lock or freeze that may end, or statuses still pending; else reject.</summary>
     private async Task<(string? Reason, bool Wait, DateTimeOffset? Until)> EvaluateAsync(
-        IGitHubClient github, string repository, string defaultBranch, string environment, string? sha, string requester, CancellationToken cancellationToken)
+        IGitHubClient github, string repository, string defaultBranch, string environment, string? sha, string requester, bool forced,
+        CancellationToken cancellationToken)
     {
         if (!policy.AllowsRepository(repository))
         {
@@ -128,28 +163,48 @@ public sealed class ProtectionRuleHandler(
             return (locked.Describe(), true, null);
         }
 
-        if (policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        if (!forced && policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
         {
             return (freeze.Describe(), true, freeze.Until);
         }
 
         if (sha is not null)
         {
+            // "Is this commit green" has two halves: commit statuses and check runs (GitHub Actions reports only there).
             var (owner, name) = GitHubNames.Split(repository);
             var combined = await github.Repository.Status.GetCombined(owner, name, sha);
-            var state = combined.State.StringValue;
-            if (state is "failure" or "error")
+            var runs = await new ApiConnection(github.Connection).Get<CheckRunsAnswer>(new Uri(
+                $"repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(name)}/commits/{Uri.EscapeDataString(sha)}/check-runs", UriKind.Relative),
+                new Dictionary<string, string> { ["per_page"] = "100" });
+            var failing = combined.Statuses.Where(s => s.State.StringValue is "failure" or "error").Select(s => s.Context)
+                .Concat((runs?.CheckRuns ?? []).Where(r => r.Status == "completed" && r.Conclusion is not ("success" or "neutral" or "skipped")).Select(r => r.Name))
+                .Where(check => check != ConfigGate.StatusContext)
+                .ToList();
+            if (failing.Count > 0)
             {
-                var failing = combined.Statuses.Where(s => s.State.StringValue is "failure" or "error").Select(s => s.Context);
                 return ($"the commit's checks are failing ({string.Join(", ", failing)})", false, null);
             }
 
-            if (state == "pending" && combined.TotalCount > 0)
+            // A check run still running may be the very job that asks (it waits for this answer): only statuses are waited for.
+            if (combined.State.StringValue == "pending" && combined.TotalCount > 0)
             {
                 return ("the commit's checks are still pending", true, null);
             }
         }
 
         return (null, false, null);
+    }
+
+    /// <summary>The fields of GitHub's check-runs list the rule reads.</summary>
+    private sealed class CheckRunsAnswer
+    {
+        public List<CheckRunItem> CheckRuns { get; set; } = [];
+    }
+
+    private sealed class CheckRunItem
+    {
+        public string Name { get; set; } = "";
+        public string? Status { get; set; }
+        public string? Conclusion { get; set; }
     }
 }

@@ -21,8 +21,11 @@ public sealed record DeploymentJob
 
     public required string DeliveryId { get; init; }
 
-    /// <summary>The branch a dispatched workflow runs from: the merge's base branch, else the default branch.</summary>
-    public required string Branch { get; init; }
+    /// <summary>
+    /// The repository's default branch: a dispatched workflow runs from it (or the operator's <c>WorkflowRef</c>), never from a
+    /// branch a pull request's author chose.
+    /// </summary>
+    public required string DefaultBranch { get; init; }
 
     public required EnvironmentOptions Settings { get; init; }
     public required IGitHubClient GitHub { get; init; }
@@ -45,8 +48,10 @@ public abstract record ProviderResult
     /// <summary>The work could not be done (unreachable, timed out): the deployment's status becomes <c>error</c>.</summary>
     public sealed record Errored(string Description) : ProviderResult;
 
-    /// <summary>Someone else (a workflow) reports the final status.</summary>
-    public sealed record HandedOff(string Description) : ProviderResult;
+    /// <summary>
+    /// A workflow run carries it out; the run's end (its <c>workflow_run</c> event, or the watchdog asking for the run) settles it.
+    /// </summary>
+    public sealed record HandedOff(string Description, long? RunId = null, Uri? LogUrl = null) : ProviderResult;
 
     /// <summary>An asynchronous hook took it (202) and reports later: by a signed callback, or at <paramref name="StatusUrl"/>.</summary>
     public sealed record Accepted(Uri? StatusUrl, Uri? LogUrl) : ProviderResult;
@@ -75,6 +80,35 @@ public interface IPolledProvider
 {
     /// <summary>How the work went, asked at its status URL; null while it is still going (or cannot be asked now).</summary>
     Task<ProviderResult?> PollAsync(DeploymentJob job, Uri statusUrl, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// A provider that can find out what became of a run that started and recorded nothing (the process died, or its call got
+/// no answer), instead of the run being reported interrupted or started twice.
+/// </summary>
+public interface IRecoverableProvider
+{
+    Task<Recovery> RecoverAsync(DeploymentJob job, DateTimeOffset startedAt, CancellationToken cancellationToken);
+}
+
+/// <summary>What became of a run whose outcome was not recorded.</summary>
+public abstract record Recovery
+{
+    private Recovery()
+    {
+    }
+
+    /// <summary>It had started: this is where it stands.</summary>
+    public sealed record Found(ProviderResult Result) : Recovery;
+
+    /// <summary>Nothing started: it may run.</summary>
+    public sealed record NotStarted : Recovery;
+
+    /// <summary>Too early to tell (a run may not be listed yet): ask again after <paramref name="Delay"/>.</summary>
+    public sealed record Wait(TimeSpan Delay, string Reason) : Recovery;
+
+    /// <summary>It cannot be told: reported as interrupted, for a person to redeploy, rather than risk running it twice.</summary>
+    public sealed record Unknown(string Reason) : Recovery;
 }
 
 /// <summary>The provider could not do its work (unreachable, timed out): the deployment's status becomes <c>error</c>.</summary>

@@ -63,7 +63,7 @@ public sealed class EnvironmentOptions
             return $"{prefix}Workflow (e.g. deploy.yml) is required for the github-actions provider.";
         }
 
-        if (SecretSetting.Problem($"{prefix}Secret", settings.Secret) is { } secret)
+        if (SecretSetting.Problem($"{prefix}Secret", settings.Secret, SecretSetting.MinimumWebhookSecretLength) is { } secret)
         {
             return secret;
         }

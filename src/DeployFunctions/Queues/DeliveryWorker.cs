@@ -53,7 +53,8 @@ public sealed partial class DeliveryWorker(
     GitHubRateGate rateGate,
     IOptions<DeliveryRetryOptions> options,
     TimeProvider clock,
-    ILogger<DeliveryWorker> logger)
+    ILogger<DeliveryWorker> logger,
+    IGitHubClientFactory? clients = null)
 {
     /// <summary>host.json <c>extensions.queues.maxDequeueCount</c>; a test keeps the two equal.</summary>
     public const int HostMaxDequeueCount = 5;
@@ -96,6 +97,14 @@ public sealed partial class DeliveryWorker(
             outcome = failure.Transient
                 ? new HandlerOutcome.RetryLater(failure.RetryAfter ?? options.Backoff(envelope.Attempt + 1), failure.Reason, IsFault: true)
                 : new HandlerOutcome.Failed(failure.Reason);
+            if (exception is Octokit.AuthorizationException && envelope.Attempt == 0 && clients is not null)
+            {
+                // A cached installation token (or a repository's installation) can outlive the installation: after an
+                // uninstall and reinstall GitHub answers 401. Drop what is cached and try once more with fresh credentials.
+                clients.Forget(envelope.InstallationId, envelope.Repository);
+                outcome = new HandlerOutcome.RetryLater(options.Backoff(1),
+                    $"{failure.Reason}; the cached credentials were dropped and are looked up again", IsFault: true);
+            }
         }
         catch (Exception exception) when (exception is JsonException or InvalidDataException)
         {

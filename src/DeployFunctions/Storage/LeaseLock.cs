@@ -13,6 +13,9 @@ public interface ILeaseLocks
 {
     /// <summary>The lock named <paramref name="key"/> (see <see cref="LockKeys"/>), or null when another holder has it.</summary>
     Task<ILeaseLock?> TryAcquireAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>True while someone holds the lock named <paramref name="key"/> (its lease is live): its holder is still at work.</summary>
+    Task<bool> IsHeldAsync(string key, CancellationToken cancellationToken);
 }
 
 /// <summary>A held lock. Disposing it releases it and never throws.</summary>
@@ -103,6 +106,20 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
         return new Held(lease, timing, requested + timing.Duration);
     }
 
+    public async Task<bool> IsHeldAsync(string key, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        try
+        {
+            var properties = await blobs.GetBlobContainerClient(names.Value.LockContainer).GetBlobClient(BlobName(key)).GetPropertiesAsync(cancellationToken: cancellationToken);
+            return properties.Value.LeaseState == LeaseState.Leased;
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Keys are made of escaped components; a key too long for a blob name keeps its start and a hash of all of it.</summary>
     internal static string BlobName(string key)
     {
@@ -176,9 +193,18 @@ public sealed class BlobLeaseLocks(BlobServiceClient blobs, IOptions<StorageName
         private async Task<Renewal> TryRenewAsync(CancellationToken cancellationToken)
         {
             var sent = DateTimeOffset.UtcNow;
+            var left = HeldUntil - timing.SafetyMargin - sent;
+            if (left <= TimeSpan.Zero)
+            {
+                return Renewal.Unanswered;
+            }
+
+            // A renewal that hangs must not outlive the lease: it is given up at the point the holder stops counting on it.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(left);
             try
             {
-                await lease.RenewAsync(cancellationToken: cancellationToken);
+                await lease.RenewAsync(cancellationToken: deadline.Token);
                 Interlocked.Exchange(ref heldUntilTicks, (sent + timing.Duration).UtcTicks);
                 return Renewal.Renewed;
             }

@@ -29,7 +29,8 @@ public abstract record DeliveryRoute
     /// <summary>
     /// The routing rules: merged pull requests, created deployments and created deployment statuses are queued, and so
     /// are new pull request comments by people whose first line is a command (<paramref name="commandPrefix"/>; null:
-    /// commands are off); everything else is ignored with a reason.
+    /// commands are off), protection rule requests, and completed runs of dispatched workflows (with the deployments: a run
+    /// the app dispatched settles its deployment); everything else is ignored with a reason.
     /// </summary>
     public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null)
     {
@@ -43,10 +44,13 @@ public abstract record DeliveryRoute
             "deployment" => ForCreated(eventName, payload, DeliveryQueueKind.Deployments),
             "deployment_status" => ForCreated(eventName, payload, DeliveryQueueKind.DeploymentStatuses),
             "issue_comment" => ForComment(payload, commandPrefix),
+            "workflow_run" => payload.Action == "completed" && payload.WorkflowRunEvent == "workflow_dispatch"
+                ? new Queued(DeliveryQueueKind.Deployments)
+                : new Ignored($"workflow_run '{payload.Action}' of a {payload.WorkflowRunEvent ?? "unknown"} run is not handled (only completed runs of workflow_dispatch, which the app starts, are)"),
             "deployment_protection_rule" => payload.Action == "requested"
                 ? new Queued(DeliveryQueueKind.ProtectionRules)
                 : new Ignored($"deployment_protection_rule action '{payload.Action}' is not handled (only 'requested' is)"),
-            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment, deployment_status, issue_comment and deployment_protection_rule are)"),
+            _ => new Ignored($"event '{eventName}' is not handled (only pull_request, deployment, deployment_status, issue_comment, workflow_run and deployment_protection_rule are)"),
         };
     }
 

@@ -37,6 +37,9 @@ public sealed record PayloadSummary
     /// <summary><c>comment.user.login</c>.</summary>
     public string? CommentUserLogin { get; init; }
 
+    /// <summary><c>workflow_run.event</c>: what started a workflow run (<c>workflow_dispatch</c> for the runs the app starts).</summary>
+    public string? WorkflowRunEvent { get; init; }
+
     /// <summary>The longest first line of a comment kept; a command is far shorter.</summary>
     public const int MaxCommentLine = 256;
 
@@ -46,7 +49,7 @@ public sealed record PayloadSummary
     /// </summary>
     public const int MaxDepth = 64;
 
-    private enum Section { None, Installation, Repository, PullRequest, Deployment, Issue, Comment }
+    private enum Section { None, Installation, Repository, PullRequest, Deployment, Issue, Comment, WorkflowRun }
 
     /// <summary>Reads <paramref name="json"/>; throws <see cref="InvalidPayloadException"/> when it is not one JSON object.</summary>
     public static PayloadSummary Read(ReadOnlySpan<byte> json)
@@ -73,7 +76,7 @@ public sealed record PayloadSummary
             }
 
             string? action = null, repository = null;
-            string? environment = null, commentLine = null, commentUserType = null, commentUserLogin = null;
+            string? environment = null, commentLine = null, commentUserType = null, commentUserLogin = null, runEvent = null;
             long? hookId = null, installationId = null, number = null, deploymentId = null, issueNumber = null;
             bool? merged = null;
             var onPullRequest = false;
@@ -123,6 +126,10 @@ public sealed record PayloadSummary
                     {
                         section = Section.Comment;
                     }
+                    else if (reader.ValueTextEquals("workflow_run"u8))
+                    {
+                        section = Section.WorkflowRun;
+                    }
                 }
                 else if (reader.CurrentDepth == 3 && inCommentUser)
                 {
@@ -171,6 +178,9 @@ public sealed record PayloadSummary
                         case Section.Comment when reader.ValueTextEquals("user"u8):
                             inCommentUser = true;
                             break;
+                        case Section.WorkflowRun when reader.ValueTextEquals("event"u8):
+                            runEvent = ReadString(ref reader);
+                            break;
                         default:
                             break;
                     }
@@ -192,6 +202,7 @@ public sealed record PayloadSummary
                 CommentFirstLine = commentLine,
                 CommentUserType = commentUserType,
                 CommentUserLogin = commentUserLogin,
+                WorkflowRunEvent = runEvent,
             };
         }
         catch (JsonException exception)

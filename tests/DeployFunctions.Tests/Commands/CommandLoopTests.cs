@@ -140,6 +140,7 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(() => room.State.ReactionsOn(command.Id).Contains("confused"), "a refusal");
         Assert.Contains("has no approving review", Assert.Single(room.RepliesTo(command, unreviewed)).Body, StringComparison.Ordinal);
 
+        room.State.Permissions[(Repository, "dave")] = "write"; // a reviewer whose review counts (GitHub ignores others')
         room.State.Review(room.Pull, "dave", "CHANGES_REQUESTED");
         var blocked = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
         Assert.Contains("changes are requested by @dave", blocked.Body, StringComparison.Ordinal);

@@ -11,7 +11,7 @@ public sealed class RepositoryConfigTests
 {
     private static DeployPolicy Policy(Action<DeployOptions>? deploy = null, Action<CommandOptions>? commands = null)
     {
-        var options = new DeployOptions { BranchEnvironments = "main=production;release=staging" };
+        var options = new DeployOptions { BranchEnvironments = "main=production;release=staging", Repositories = "*" };
         deploy?.Invoke(options);
         var commandOptions = new CommandOptions();
         commands?.Invoke(commandOptions);
@@ -136,7 +136,7 @@ public sealed class RepositoryConfigTests
         var freezes = new FreezeOptions();
         freezes.Windows.Add(new FreezeWindow { From = now.AddHours(-1), Until = now.AddHours(1), Reason = "release" });
         freezes.Windows.Add(new FreezeWindow { Environment = "staging", From = now.AddHours(-1), Until = now.AddHours(9), Reason = "staging only" });
-        var policy = new DeployPolicy(Options.Create(new DeployOptions()), freezes: Options.Create(freezes));
+        var policy = new DeployPolicy(Options.Create(new DeployOptions { Repositories = "*" }), freezes: Options.Create(freezes));
         var config = Valid($"environments:\n  production:\n    freezes:\n      - from: {now.AddHours(-1):O}\n        until: {now.AddHours(2):O}\n        reason: holidays\n");
 
         var freeze = policy.FreezeOn("production", config, now)!;

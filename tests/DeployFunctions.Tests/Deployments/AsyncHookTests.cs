@@ -92,7 +92,11 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
     public async Task A_report_after_the_watchdog_gave_up_is_late()
     {
         await using var hook = await RecordingServer.StartAsync();
-        var (pipeline, deployment) = await AcceptedAsync(hook, s => s["Environments:production:WatchdogMinutes"] = "0.005");
+        var (pipeline, deployment) = await AcceptedAsync(hook, s =>
+        {
+            s["Environments:production:WatchdogMinutes"] = "0.005"; // 0.3 s: longer than the hook's own wait for its answer
+            s["Environments:production:TimeoutSeconds"] = "0.2";
+        });
         await using var _ = pipeline;
         await Task.Delay(500);
         await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);

@@ -12,7 +12,7 @@ public sealed class DeployPolicyTests
 {
     private static MergeDecision Decide(JsonObject payload, Action<DeployOptions>? configure = null)
     {
-        var options = new DeployOptions();
+        var options = new DeployOptions { Repositories = "*" };
         configure?.Invoke(options);
         return new DeployPolicy(Options.Create(options)).Decide(payload.Deserialize<PullRequestClosedEvent>()!);
     }

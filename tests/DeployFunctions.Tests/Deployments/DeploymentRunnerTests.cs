@@ -27,9 +27,10 @@ public sealed class DeploymentRunnerTests
     private readonly ILeaseLock held = Substitute.For<ILeaseLock>();
     private readonly IDeploymentLedger ledger = Substitute.For<IDeploymentLedger>();
     private readonly IDeploymentProvider provider = Substitute.For<IDeploymentProvider>();
-    private readonly DeployOptions options = new();
+    private readonly DeployOptions options = new() { Repositories = "*" };
     private readonly EnvironmentsOptions environments = new();
     private readonly List<LedgerEntry> writes = [];
+    private readonly List<LedgerEntry> reported = [];
     private IDeploymentStatusClient Statuses => github.Repository.Deployment.Status;
 
     public DeploymentRunnerTests()
@@ -42,7 +43,8 @@ public sealed class DeploymentRunnerTests
         InLedger(Entry());
         ledger.UpdateAsync(default!, default).ReturnsForAnyArgs(call =>
         {
-            writes.Add(call.Arg<LedgerEntry>());
+            // The runner's decisions go to writes; the note that a result's status reached GitHub to reported.
+            (call.Arg<LedgerEntry>().Reported ? reported : writes).Add(call.Arg<LedgerEntry>());
             return call.Arg<LedgerEntry>();
         });
     }
@@ -83,7 +85,11 @@ public sealed class DeploymentRunnerTests
         Assert.InRange(outcome.Delay, TimeSpan.FromSeconds(60), TimeSpan.FromMinutes(2.1)); // until the freeze ends, not a fixed poll
         Assert.Contains("production is frozen until", outcome.Reason, StringComparison.Ordinal);
         await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
-        Assert.Empty(writes);
+        // The only write: the wait it is held in, until the freeze's end, so the watchdog lets it wait.
+        var hold = Assert.Single(writes);
+        Assert.Equal(LedgerState.Created, hold.State);
+        Assert.Contains("production is frozen until", hold.HeldFor, StringComparison.Ordinal);
+        Assert.InRange(hold.HeldUntil!.Value, DateTimeOffset.UtcNow.AddMinutes(1), DateTimeOffset.UtcNow.AddMinutes(2.1));
     }
 
     [Fact]
@@ -114,7 +120,10 @@ public sealed class DeploymentRunnerTests
         Assert.Equal((TimeSpan.FromSeconds(7), false), (outcome.Delay, outcome.IsFault));
         Assert.Contains("production is locked by @bob", outcome.Reason, StringComparison.Ordinal);
         await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
-        Assert.Empty(writes);
+        var hold = Assert.Single(writes);
+        Assert.Equal(LedgerState.Created, hold.State);
+        Assert.Contains("production is locked by @bob", hold.HeldFor, StringComparison.Ordinal);
+        Assert.InRange(hold.HeldUntil!.Value, DateTimeOffset.UtcNow.AddMinutes(29), DateTimeOffset.UtcNow.AddMinutes(30)); // Commands__LockWaitMinutes
     }
 
     [Fact]
@@ -187,10 +196,10 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
-    public async Task A_deployment_whose_merge_is_still_being_recorded_waits_for_the_ledger()
+    public async Task A_deployment_whose_approval_is_still_being_recorded_waits_for_the_ledger()
     {
         InLedger(null);
-        ledger.FindMergeAsync("Codertocat/Hello-World", "production", Sha, Arg.Any<CancellationToken>())
+        ledger.CreatingAsync("Codertocat/Hello-World", "production", Sha, Arg.Any<CancellationToken>())
             .Returns(Entry() with { DeploymentId = null, State = LedgerState.Creating });
 
         var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
@@ -207,7 +216,7 @@ public sealed class DeploymentRunnerTests
         await Runner().HandleAsync(Delivery(p => p["deployment"]!["payload"] = new JsonObject { ["base_branch"] = "attacker-branch" }), default);
 
         await provider.Received(1).DeployAsync(
-            Arg.Is<DeploymentJob>(j => j.Branch == "master" && j.Sha == Sha && j.PayloadJson!.Contains("deployfunctions") &&
+            Arg.Is<DeploymentJob>(j => j.DefaultBranch == "master" && j.Sha == Sha && j.PayloadJson!.Contains("deployfunctions") &&
                                        !j.PayloadJson.Contains("attacker")),
             Arg.Any<CancellationToken>());
     }
@@ -237,18 +246,47 @@ public sealed class DeploymentRunnerTests
     }
 
     [Theory]
-    [InlineData(DeploymentState.Success)]
-    [InlineData(DeploymentState.Failure)]
-    [InlineData(DeploymentState.Error)]
-    [InlineData(DeploymentState.Inactive)]
-    public async Task Deployment_with_a_final_status_is_left_alone(DeploymentState state)
+    [InlineData(LedgerState.Succeeded)]
+    [InlineData(LedgerState.Failed)]
+    [InlineData(LedgerState.Errored)]
+    [InlineData(LedgerState.Superseded)]
+    public async Task A_deployment_whose_final_result_is_recorded_and_reported_is_left_alone(LedgerState state)
     {
-        Statuses.GetAll("Codertocat", "Hello-World", Id).Returns([Status(state)]);
+        InLedger(Entry() with { State = state, Reported = true });
 
         Assert.IsType<HandlerOutcome.Completed>(await Runner().HandleAsync(Delivery(), default));
 
         await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
         await Statuses.DidNotReceiveWithAnyArgs().Create(default!, default!, default, default!);
+        await Statuses.DidNotReceive().GetAll(Arg.Any<string>(), Arg.Any<string>(), Arg.Any<long>());
+    }
+
+    [Fact]
+    public async Task A_recorded_result_whose_status_never_reached_GitHub_is_posted_and_not_run_again()
+    {
+        InLedger(Entry() with { State = LedgerState.Succeeded, ResultDescription = "Deployed", Reported = false });
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.DidNotReceiveWithAnyArgs().DeployAsync(default!, default);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Success));
+        Assert.Empty(writes);
+        Assert.Equal(LedgerState.Succeeded, Assert.Single(reported).State);
+    }
+
+    [Theory]
+    [InlineData(DeploymentState.Success)]
+    [InlineData(DeploymentState.Error)]
+    [InlineData(DeploymentState.Inactive)]
+    public async Task A_final_status_someone_else_posted_on_GitHub_never_stops_the_run(DeploymentState state)
+    {
+        Statuses.GetAll("Codertocat", "Hello-World", Id).Returns([Status(state)]); // anyone with write access can post one
+        Succeeds();
+
+        await Runner().HandleAsync(Delivery(), default);
+
+        await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+        await Statuses.Received(1).Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.Success));
     }
 
     [Fact]
@@ -264,9 +302,10 @@ public sealed class DeploymentRunnerTests
             Statuses.Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s => s.State == DeploymentState.InProgress));
             ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Started), Arg.Any<CancellationToken>());
             provider.DeployAsync(Arg.Any<DeploymentJob>(), Arg.Any<CancellationToken>());
-            ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Succeeded), Arg.Any<CancellationToken>());
+            ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Succeeded && !e.Reported), Arg.Any<CancellationToken>());
             Statuses.Create("Codertocat", "Hello-World", Id, Arg.Is<NewDeploymentStatus>(s =>
                 s.State == DeploymentState.Success && s.EnvironmentUrl == "https://app.example.com/" && s.LogUrl == "https://ci.example.com/run/1"));
+            ledger.UpdateAsync(Arg.Is<LedgerEntry>(e => e.State == LedgerState.Succeeded && e.Reported), Arg.Any<CancellationToken>());
         });
     }
 

@@ -28,13 +28,14 @@ public sealed class MergedPullRequestHandlerTests
     private readonly IDeploymentLedger ledger = Substitute.For<IDeploymentLedger>();
     private readonly INotifier notifier = Substitute.For<INotifier>();
     private readonly FakeTimeProvider clock = new(Received);
-    private readonly DeployOptions options = new() { WaitForChecksMinutes = 60, ChecksRetrySeconds = 60 };
+    private readonly DeployOptions options = new() { WaitForChecksMinutes = 60, ChecksRetrySeconds = 60, Repositories = "*" };
 
     public MergedPullRequestHandlerTests()
     {
         clients.CreateAsync(default, default, default).ReturnsForAnyArgs(github);
         locks.TryAcquireAsync(default!, default).ReturnsForAnyArgs(held);
         ledger.ApproveAsync(default!, default).ReturnsForAnyArgs(call => call.Arg<LedgerEntry>());
+        ledger.UpdateApprovalAsync(default!, default).ReturnsForAnyArgs(call => call.Arg<LedgerEntry>());
         // The existing-deployment lookup goes through github.Connection; NSubstitute's recursive substitute answers
         // with an empty body there, i.e. "no deployment yet". The stand-in tests cover the lookup itself.
     }

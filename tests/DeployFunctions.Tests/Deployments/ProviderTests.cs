@@ -22,7 +22,7 @@ public sealed class ProviderTests
         Task = "deploy",
         PayloadJson = """{"deploy_user":"Codertocat","created_by":"deployfunctions"}""",
         DeliveryId = "d-1",
-        Branch = "main",
+        DefaultBranch = "main",
         Settings = settings,
         GitHub = github ?? Substitute.For<IGitHubClient>(),
     };
@@ -104,12 +104,14 @@ public sealed class ProviderTests
         await using var gitHub = new StandInServer(new StandInOptions());
         await gitHub.StartAsync();
         var client = new GitHubClient(new ProductHeaderValue("test"), gitHub.BaseAddress) { Credentials = new Credentials("t") };
-        var provider = new GitHubActionsProvider();
+        var provider = new GitHubActionsProvider(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new DeployFunctions.GitHub.GitHubOptions()));
         var job = Job(new EnvironmentOptions { Provider = ProviderKinds.GitHubActions, Workflow = "deploy.yml" }, client);
 
         var result = await provider.DeployAsync(job, default);
 
-        Assert.IsType<ProviderResult.HandedOff>(result);
+        var handed = Assert.IsType<ProviderResult.HandedOff>(result);
+        var run = Assert.Single(gitHub.State.WorkflowRuns);
+        Assert.Equal((run.Id, $"https://github.com/octo/app/actions/runs/{run.Id}"), (handed.RunId, handed.LogUrl?.ToString()));
         var dispatch = Assert.Single(gitHub.State.Requests);
         Assert.Equal("/repos/octo/app/actions/workflows/deploy.yml/dispatches", dispatch.Path);
         var body = JsonNode.Parse(dispatch.Body)!;
@@ -117,6 +119,7 @@ public sealed class ProviderTests
         Assert.Equal("1001", (string?)body["inputs"]!["deployment_id"]);
         Assert.Equal("production", (string?)body["inputs"]!["environment"]);
         Assert.Equal("0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c", (string?)body["inputs"]!["ref"]);
+        Assert.True((bool)body["return_run_details"]!);
         Assert.Equal("http://127.0.0.1:" + gitHub.BaseAddress.Port + "/octo/app/actions/workflows/deploy.yml", provider.LogUrlFor(job)?.ToString());
     }
 }

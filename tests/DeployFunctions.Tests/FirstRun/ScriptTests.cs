@@ -225,6 +225,7 @@ public sealed partial class ScriptTests
                 ["AzureWebJobsStorage"] = azurite.ConnectionString,
                 ["Webhook__Secrets__0"] = Deliveries.Secret,
                 ["GitHub__Token"] = "run-local-token",
+                ["Deploy__Repositories"] = "*",
                 ["PullRequestsQueue"] = queue,
             },
         });

@@ -23,6 +23,7 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         ["AzureWebJobsStorage"] = azurite.ConnectionString,
         ["Webhook__Secrets__0"] = Deliveries.Secret,
         ["GitHub__Token"] = "harness-token",
+        ["Deploy__Repositories"] = "*",
         ["GitHub__ApiBaseUrl"] = "http://127.0.0.1:9/",
         ["PullRequestsQueue"] = prefix + "-pull-requests",
         ["DeploymentsQueue"] = prefix + "-deployments",

@@ -23,8 +23,12 @@ public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
             s["Notifications:WebhookUrl"] = notifications.Url.ToString();
         });
         await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
-        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)),
-            "the workflow dispatched (and never reporting)");
+        await HandedOffAsync(pipeline);
+        lock (pipeline.GitHub.State.Gate)
+        {
+            pipeline.GitHub.State.WorkflowRuns.Clear(); // the run is gone (deleted): nothing will ever settle the deployment
+        }
+
         await Task.Delay(500);
 
         var reports = await Task.WhenAll(
@@ -70,7 +74,7 @@ public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
-    public async Task The_watchdog_leaves_a_deployment_its_workflow_reported_and_records_the_result()
+    public async Task The_watchdog_settles_a_deployment_whose_workflow_run_completed_when_the_runs_event_was_lost()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
         {
@@ -79,22 +83,51 @@ public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
             s["Environments:production:WatchdogMinutes"] = "0.005";
         });
         await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
-        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)), "the dispatch");
+        await HandedOffAsync(pipeline);
         var deployment = Assert.Single(pipeline.Deployments());
         lock (pipeline.GitHub.State.Gate)
         {
-            // The workflow reported (its status arrives at GitHub, whatever became of the webhook).
-            deployment.Statuses.Add(new GitHubStandIn.StandInStatus(99, "success", "deployed by the workflow", "production", null, null, DateTimeOffset.UtcNow));
+            // The run ended on GitHub; its workflow_run delivery never arrived.
+            var run = pipeline.GitHub.State.WorkflowRuns.Single();
+            (run.Status, run.Conclusion) = ("completed", "success");
         }
 
-        await Task.Delay(500);
         var report = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
 
         Assert.Equal((0, 1), (report.Settled, report.Reported));
         Assert.Equal(["in_progress", "success"], pipeline.StatesOf(deployment));
+        Assert.Contains("/actions/runs/", deployment.Statuses.Last().LogUrl, StringComparison.Ordinal);
         var entry = await pipeline.Services.GetRequiredService<IDeploymentLedger>().FindDeploymentAsync(
             "Codertocat/Hello-World", "production", deployment.Id, CancellationToken.None);
-        Assert.Equal(LedgerState.Succeeded, entry!.State);
+        Assert.Equal((LedgerState.Succeeded, true), (entry!.State, entry.Reported));
+    }
+
+    [Fact]
+    public async Task The_watchdog_lets_a_workflow_run_that_is_still_running_wait()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
+        {
+            s["Environments:production:Provider"] = "github-actions";
+            s["Environments:production:Workflow"] = "deploy.yml";
+            s["Environments:production:WatchdogMinutes"] = "0.005";
+        });
+        await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
+        await HandedOffAsync(pipeline);
+        await Task.Delay(500); // past the limit, but its run is still queued
+
+        var report = await pipeline.Services.GetRequiredService<DeploymentWatchdog>().RunAsync(CancellationToken.None);
+
+        Assert.Equal((0, 0), (report.Settled, report.Reported));
+        Assert.Equal(["in_progress"], pipeline.StatesOf(Assert.Single(pipeline.Deployments())));
+    }
+
+    /// <summary>Waits until the merge's deployment was handed to its workflow run (recorded in the ledger with the run).</summary>
+    private static async Task HandedOffAsync(Support.Pipeline pipeline)
+    {
+        var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
+        await Eventually.TrueAsync(async () => pipeline.Deployments().Count == 1 &&
+            (await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", pipeline.Deployments()[0].Id, CancellationToken.None)) is { State: LedgerState.HandedOff, RunId: not null },
+            "handed to its workflow run");
     }
 
     [Fact]

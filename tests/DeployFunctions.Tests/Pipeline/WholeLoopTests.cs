@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
+using DeployFunctions.Ledger;
 using DeployFunctions.Tests.Support;
 using GitHubStandIn;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace DeployFunctions.Tests.Pipeline;
 
@@ -40,10 +42,8 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal((string?)merged["pull_request"]!["number"]!.ToString(), (string?)payload["pull_request"]);
         Assert.Equal("deployfunctions", (string?)payload["created_by"]);
         Assert.StartsWith($"Pull request #{merged["pull_request"]!["number"]} merged by Codertocat", (string?)request["description"], StringComparison.Ordinal);
-        var lookup = pipeline.GitHub.State.Requests.First(r => r.Method == "GET" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
-        Assert.Equal("/repos/Codertocat/Hello-World/deployments", lookup.Path);
-        Assert.Contains($"sha={MergeSha}", lookup.Query, StringComparison.Ordinal);
-        Assert.Contains("environment=production", lookup.Query, StringComparison.Ordinal);
+        // The ledger knows nothing was created yet: GitHub's list is asked only after an answer was lost.
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Method == "GET" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
 
         await Eventually.TrueAsync(() => pipeline.HistoryAsync("Codertocat/Hello-World").Result.Count == 2, "two history rows");
         var history = await pipeline.HistoryAsync("Codertocat/Hello-World", "production");
@@ -117,17 +117,26 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
-    public async Task A_deployment_GitHub_already_has_for_the_commit_is_found_and_nothing_new_is_created()
+    public async Task A_deployment_the_app_created_whose_answer_was_lost_is_found_and_nothing_new_is_created()
     {
-        // As if an earlier attempt created it and died before recording it: the redelivered merge finds it.
+        // As if an earlier attempt sent the create, GitHub created it, and the answer never came back: the approval says a
+        // create was sent, and GitHub lists a deployment of the commit made by the app's own credentials.
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
+        var approval = await ledger.ApproveAsync(new LedgerEntry
+        {
+            Repository = "Codertocat/Hello-World", Environment = "production", Sha = MergeSha, Ref = MergeSha, BaseBranch = "master",
+            Source = LedgerSources.Merge, PullRequest = 2, RequestedBy = "Codertocat", Reason = "merged", Order = DateTimeOffset.UtcNow,
+            Payload = "{}", DeliveryId = "d-earlier",
+        }, CancellationToken.None);
+        await ledger.UpdateApprovalAsync(approval with { CreateSentAt = DateTimeOffset.UtcNow }, CancellationToken.None);
         var existing = new StandInDeployment
         {
             Id = pipeline.GitHub.State.NextDeploymentId(),
             Repository = pipeline.GitHub.State.Repository("Codertocat", "Hello-World", "master"),
             Sha = MergeSha, Ref = MergeSha, Task = "deploy", Environment = "production",
             Payload = JsonNode.Parse("""{"nested":{"by":"another tool"},"list":[1,2]}"""),
-            Creator = "someone", CreatedAt = DateTimeOffset.UtcNow, Request = [],
+            Creator = StandInState.AppLogin, CreatedAt = DateTimeOffset.UtcNow, Request = [],
         };
         lock (pipeline.GitHub.State.Gate)
         {
@@ -136,10 +145,10 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
 
-        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Method == "GET"), "the lookup");
-        await Task.Delay(500);
+        await Eventually.TrueAsync(async () => await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", existing.Id, CancellationToken.None) is not null,
+            "the found deployment recorded");
         Assert.Single(pipeline.Deployments());
-        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Method == "POST");
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Method == "POST" && r.Path.EndsWith("/deployments", StringComparison.Ordinal));
         Assert.Empty(pipeline.Pump.Failures);
     }
 
@@ -194,12 +203,14 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
         pipeline.GitHub.State.AddFault(new Fault("GET", "/deployfunctions.yml", 401, """{"message":"Bad credentials"}"""));
+        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployfunctions.yml", 401, """{"message":"Bad credentials"}"""));
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
 
         await Eventually.TrueAsync(() => pipeline.PoisonCountAsync("pull-requests").Result == 1, "the delivery in poison");
         await Task.Delay(1000);
-        Assert.Single(pipeline.GitHub.State.Requests); // the first call (the repository's configuration) said 401: nothing after it
+        // The first call said 401: the cached credentials are dropped and asked once more; a second 401 ends it, no loop.
+        Assert.Equal(2, pipeline.GitHub.State.Requests.Count);
         Assert.Empty(pipeline.Deployments());
     }
 
@@ -383,7 +394,7 @@ public sealed class PipelineProviderTests(Azurite azurite) : IClassFixture<Azuri
         {
             settings["Environments:production:Provider"] = "http";
             settings["Environments:production:Url"] = hook.Url.ToString();
-            settings["Environments:production:Secret"] = "hook-secret";
+            settings["Environments:production:Secret"] = "a-hook-secret-of-some-length";
         });
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
@@ -397,23 +408,59 @@ public sealed class PipelineProviderTests(Azurite azurite) : IClassFixture<Azuri
     }
 
     [Fact]
-    public async Task A_workflow_dispatch_GitHub_answers_502_is_dispatched_again_not_reported_interrupted()
+    public async Task A_workflow_dispatch_GitHub_answers_502_is_looked_for_then_dispatched_again_once()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
+        {
+            settings["Environments:production:Provider"] = "github-actions";
+            settings["Environments:production:Workflow"] = "deploy.yml";
+            settings["GitHub:RequestTimeoutSeconds"] = "2"; // a dispatch GitHub was still working on is listed within this (plus 10 s)
+        });
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/dispatches", 502, """{"message":"Server Error"}"""));
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
+
+        await Eventually.TrueAsync(() => Dispatches(pipeline).Count == 2, "a second dispatch, once no run of the first was listed");
+        await Task.Delay(500);
+        Assert.Equal([502, 200], Dispatches(pipeline).Select(r => r.Status));
+        Assert.Contains(pipeline.GitHub.State.Requests, r => r.Method == "GET" && r.Path.EndsWith("/actions/workflows/deploy.yml/runs", StringComparison.Ordinal));
+        Assert.DoesNotContain("error", pipeline.StatesOf(Assert.Single(pipeline.Deployments())));
+    }
+
+    [Fact]
+    public async Task A_workflow_dispatch_whose_answer_was_lost_is_found_by_its_run_and_never_dispatched_twice()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings =>
         {
             settings["Environments:production:Provider"] = "github-actions";
             settings["Environments:production:Workflow"] = "deploy.yml";
         });
-        pipeline.GitHub.State.AddFault(new Fault("POST", "/dispatches", 502, """{"message":"Server Error"}"""));
+        // GitHub starts the run, but its answer never reaches the app (which gives up after GitHub:RequestTimeoutSeconds).
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/dispatches", 0) { AfterHandling = true, Delay = TimeSpan.FromSeconds(8) });
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", Merged()));
 
-        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Count(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)) == 2,
-            "a second dispatch");
-        await Task.Delay(500);
-        Assert.Equal([502, 204], pipeline.GitHub.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)).Select(r => r.Status));
-        Assert.DoesNotContain("error", pipeline.StatesOf(Assert.Single(pipeline.Deployments())));
+        var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
+        await Eventually.TrueAsync(async () => pipeline.Deployments().Count == 1 &&
+            await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", pipeline.Deployments()[0].Id, CancellationToken.None) is { State: LedgerState.HandedOff, RunId: not null },
+            "the run found and recorded");
+        long runId;
+        lock (pipeline.GitHub.State.Gate)
+        {
+            runId = Assert.Single(pipeline.GitHub.State.WorkflowRuns).Id;
+        }
+
+        pipeline.GitHub.CompleteRun(runId, "failure"); // the workflow crashed before any status of its own
+        await Eventually.TrueAsync(() => pipeline.StatesOf(pipeline.Deployments()[0]).Contains("failure"), "the run's end settles it");
+        Assert.Single(Dispatches(pipeline));
+        lock (pipeline.GitHub.State.Gate)
+        {
+            Assert.EndsWith($"/actions/runs/{runId}", pipeline.Deployments()[0].Statuses.Last().LogUrl, StringComparison.Ordinal);
+        }
     }
+
+    private static List<RecordedRequest> Dispatches(Support.Pipeline pipeline) =>
+        [.. pipeline.GitHub.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal))];
 
     [Fact]
     public async Task GitHub_actions_provider_dispatches_and_leaves_the_final_status_to_the_workflow()

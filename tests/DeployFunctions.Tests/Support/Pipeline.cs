@@ -42,6 +42,7 @@ internal sealed class Pipeline : IAsyncDisposable
         var prefix = "t" + Guid.NewGuid().ToString("N")[..10];
         var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Deliveries.Secret, InstallationId = installationId });
         await gitHub.StartAsync();
+        gitHub.State.Repository("Codertocat", "Hello-World", "master"); // the repository of GitHub's example payloads, as they describe it
         ServiceProvider? services = null;
         var ingress = await IngressServer.StartAsync(() => services!);
         gitHub.WebhookUrl = ingress.WebhookUrl;

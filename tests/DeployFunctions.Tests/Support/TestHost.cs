@@ -13,6 +13,7 @@ internal static class TestHost
         ["Webhook:Secrets:0"] = Deliveries.Secret,
         ["GitHub:Token"] = "test-token",
         ["GitHub:ApiBaseUrl"] = "http://127.0.0.1:9/",
+        ["Deploy:Repositories"] = "*",
     };
 
     public static ServiceProvider Services(

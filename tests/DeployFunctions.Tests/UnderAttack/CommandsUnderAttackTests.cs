@@ -19,9 +19,11 @@ public sealed class CommandsUnderAttackTests(Azurite azurite) : IClassFixture<Az
         room.State.FilesAt[(CommandRoom.Repository, "evil", ConfigPath)] = null; // the author's branch has no file at all
         var evil = room.Open(8, "8888888888888888888888888888888888888888", baseRef: "evil");
 
-        var reply = await room.AnsweredAsync(room.Say("alice", ".deploy to production", evil), "confused", evil);
+        var outsider = await room.AnsweredAsync(room.Say("alice", ".deploy to production", evil), "confused", evil);
+        var listed = await room.AnsweredAsync(room.Say("bob", ".deploy to production", evil), "confused", evil);
 
-        Assert.Contains("is based on `evil`, not the default branch `main`", reply.Body, StringComparison.Ordinal);
+        Assert.Contains("not in this app's list", outsider.Body, StringComparison.Ordinal); // the default branch's file still applies
+        Assert.Contains("is based on `evil`, not the default branch `main`", listed.Body, StringComparison.Ordinal);
         Assert.Empty(room.Deployments());
     }
 

@@ -1,0 +1,196 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using DeployFunctions.Config;
+using DeployFunctions.Deployments;
+using DeployFunctions.GitHub;
+using DeployFunctions.Ledger;
+using DeployFunctions.Policy;
+using Microsoft.Extensions.Options;
+using Octokit;
+
+namespace DeployFunctions.Commands;
+
+/// <summary>
+/// <c>.deploy</c>, <c>.noop</c> and <c>.deploy &lt;stable branch&gt;</c>: the pull request's facts from GitHub, the same policy,
+/// locks and freezes as every deploy path, then a deployment the ledger approved before GitHub was asked. Its result is
+/// replied when the runner reports it (<see cref="CommandFeedback"/>).
+/// </summary>
+public sealed class DeployCommand(
+    DeployPolicy policy,
+    IDeploymentLedger ledger,
+    IEnvironmentLocks environmentLocks,
+    IGitHubClientFactory clients,
+    IOptions<CommandOptions> commandOptions,
+    TimeProvider clock)
+{
+    private readonly CommandOptions options = commandOptions.Value;
+
+    internal async Task<CommandAnswer> DeployAsync(
+        ChatCommand command, string environment, CommandContext context, PullRequestConversation conversation, RepositoryConfig? config,
+        CommandRules rules, CancellationToken cancellationToken)
+    {
+        var noop = command.Verb == CommandVerb.Noop;
+        var verb = noop ? "noop" : "deploy";
+        var github = conversation.GitHub;
+        var stable = string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch;
+        var rollback = command.Branch is not null;
+        if (rollback && !string.Equals(command.Branch, stable, StringComparison.Ordinal))
+        {
+            return CommandAnswer.Refuse($"`{command.Branch}` is not the stable branch `{stable}`: `{options.Prefix}{verb} {stable}` rolls back to it, " +
+                                        $"`{options.Prefix}{verb} to <environment>` deploys this pull request.");
+        }
+
+        if (await PullRequestFacts.ReadAsync(github, context.Repository, context.PullRequest, cancellationToken) is not { } pull)
+        {
+            return CommandAnswer.Refuse($"GitHub has no pull request #{context.PullRequest} in {context.Repository}.");
+        }
+
+        var refusal = policy.RefuseCommand(new CommandFacts
+        {
+            Repository = context.Repository,
+            PullRequest = context.PullRequest,
+            PullRequestOpen = pull.IsOpen,
+            BaseRef = pull.BaseRef,
+            DefaultBranch = context.DefaultBranch,
+            FromFork = pull.FromFork,
+            HeadRepository = pull.HeadRepository,
+            ApprovedBy = pull.ApprovedBy,
+            ChangesRequestedBy = pull.ChangesRequestedBy,
+            ReviewDecision = pull.ReviewDecision,
+            Checks = pull.Checks,
+            RequiredChecks = policy.RequiredContextsFor(environment, config),
+            Rollback = rollback,
+            Noop = noop,
+        }, rules);
+        if (refusal is not null)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
+        }
+
+        if (!noop && await environmentLocks.BlockingAsync(context.Repository, environment, context.Commenter, cancellationToken) is { } locked)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {locked.Describe()}. " +
+                                        $"Ask them, or an admin, to `{options.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {environment}")}`.");
+        }
+
+        var forced = false;
+        if (!noop && policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        {
+            if (ForceRefusal(command, context, environment, config, freeze) is { } notForced)
+            {
+                return notForced;
+            }
+
+            forced = true;
+        }
+
+        var sha = rollback ? (await github.Repository.Branch.Get(conversation.Owner, conversation.Name, stable)).Commit.Sha : pull.HeadSha;
+        var what = rollback ? $"`{stable}` ({Short(sha)})" : $"#{context.PullRequest} ({Short(sha)})";
+        var approval = await ledger.FindCommandAsync(context.Repository, environment, context.CommentId, cancellationToken);
+        if (approval?.DeploymentId is { } recorded)
+        {
+            return CommandAnswer.Deferred($"deployment {recorded} exists already; its result is replied when it finishes");
+        }
+
+        var deployment = NewDeployment(command, context, environment, sha, noop, config);
+        approval ??= await ledger.ApproveAsync(new LedgerEntry
+        {
+            Repository = context.Repository,
+            Environment = environment,
+            Sha = sha,
+            Ref = sha,
+            BaseBranch = rollback ? stable : pull.BaseRef,
+            Source = LedgerSources.Command,
+            CommentId = context.CommentId,
+            CommentUrl = context.CommentUrl,
+            Command = command.Text,
+            Noop = noop,
+            Forced = forced,
+            PullRequest = context.PullRequest,
+            RequestedBy = context.Commenter,
+            Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",
+            Order = context.CommentedAt,
+            Payload = JsonSerializer.Serialize(deployment.Payload),
+            DeliveryId = context.DeliveryId,
+        }, cancellationToken);
+
+        // Only after a create call whose answer never came back can GitHub hold a deployment of ours the ledger lacks.
+        var comment = context.CommentId.ToString(CultureInfo.InvariantCulture);
+        if (approval.CreateSentAt is not null &&
+            await OwnDeployments.FindAsync(github, clients, context.Repository, sha, environment, d => d.CommentId == comment, cancellationToken) is { } existing)
+        {
+            await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
+            return CommandAnswer.Deferred($"deployment {existing} of {what} to {environment} exists already; recorded");
+        }
+
+        approval = await ledger.UpdateApprovalAsync(approval with { CreateSentAt = clock.GetUtcNow() }, cancellationToken);
+        Deployment created;
+        try
+        {
+            created = await github.Repository.Deployment.Create(conversation.Owner, conversation.Name, deployment);
+        }
+        catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
+        {
+            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
+            return CommandAnswer.Refuse($"@{context.Commenter}, GitHub did not create the deployment of {what} to {environment}: " +
+                                        $"{conflict.ApiError?.Message ?? conflict.Message}. Wait for the commit's checks, then comment again.");
+        }
+
+        if (created is null || created.Id == 0)
+        {
+            return CommandAnswer.Refuse($"GitHub created no deployment of {what} to {environment} (it answered 202); comment again.");
+        }
+
+        await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
+        return CommandAnswer.Deferred($"created deployment {created.Id} of {what} to {environment}{(noop ? " (noop)" : "")}");
+    }
+
+    /// <summary>Null when this <c>--force</c> may override the freeze: asked for, allowed here, and by an admin.</summary>
+    private CommandAnswer? ForceRefusal(ChatCommand command, CommandContext context, string environment, RepositoryConfig? config, ActiveFreeze freeze)
+    {
+        if (!command.Force)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}." +
+                                        (policy.AllowsForce(environment, config) ? $" An admin can override it with `{options.Prefix}deploy --force`." : ""));
+        }
+
+        if (!policy.AllowsForce(environment, config))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}, and `--force` is not allowed there " +
+                                        $"(Deploy__AllowForce, allow_force in {RepositoryConfig.Path}).");
+        }
+
+        return PermissionLevels.AtLeast(context.Permission, PermissionLevels.Admin)
+            ? null
+            : CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: {freeze.Describe()}; only an admin can `--force` it.");
+    }
+
+    private NewDeployment NewDeployment(
+        ChatCommand command, CommandContext context, string environment, string sha, bool noop, RepositoryConfig? config)
+    {
+        var deployment = new NewDeployment(sha)
+        {
+            Task = noop ? "deploy:noop" : "deploy",
+            AutoMerge = false,
+            Environment = environment,
+            Description = DeploymentMarker.Describe($"{command.Text} by {context.Commenter} on #{context.PullRequest}"),
+            Payload = new Dictionary<string, string>
+            {
+                ["environment"] = environment,
+                ["deploy_user"] = context.Commenter,
+                ["pull_request"] = context.PullRequest.ToString(CultureInfo.InvariantCulture),
+                ["command"] = command.Text,
+                ["comment_id"] = context.CommentId.ToString(CultureInfo.InvariantCulture),
+                ["comment_url"] = context.CommentUrl,
+                ["noop"] = noop ? "true" : "false",
+                ["delivery"] = context.DeliveryId,
+                [DeploymentMarker.Key] = DeploymentMarker.Value,
+            },
+        };
+        policy.Narrow(deployment, environment, config);
+        return deployment;
+    }
+
+    private static string Short(string sha) => sha[..Math.Min(7, sha.Length)];
+}

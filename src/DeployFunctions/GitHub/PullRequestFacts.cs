@@ -1,0 +1,154 @@
+using System.Text.Json;
+using Octokit;
+
+namespace DeployFunctions.GitHub;
+
+/// <summary>One check of a commit: a check run (GitHub Actions reports only these) or a commit status, as GitHub rolls them up.</summary>
+/// <param name="Name">The check run's name or the status's context.</param>
+/// <param name="State"><c>success</c>, <c>pending</c> or <c>failure</c>.</param>
+/// <param name="Required">The base branch's protection or rulesets require it.</param>
+/// <param name="Url">Where a person can see it.</param>
+public sealed record CommitCheck(string Name, string State, bool Required, string? Url)
+{
+    public const string Success = "success";
+    public const string Pending = "pending";
+    public const string Failure = "failure";
+}
+
+/// <summary>
+/// What GitHub knows about a pull request that decides a command, read in one GraphQL query: its state, head and base, whether
+/// its head is in another repository, GitHub's own verdict on its reviews for the base branch (<c>reviewDecision</c>: required
+/// review counts, code owners and dismissed stale reviews applied), each writer's latest opinionated review (reviews by people
+/// without write access never count), and every check of its head commit (check runs and commit statuses together).
+/// </summary>
+public sealed record PullRequestFacts
+{
+    public required long Number { get; init; }
+
+    /// <summary><c>OPEN</c>, <c>CLOSED</c> or <c>MERGED</c>.</summary>
+    public required string State { get; init; }
+
+    public required bool Draft { get; init; }
+    public required string HeadSha { get; init; }
+    public required string HeadRef { get; init; }
+    public required string BaseRef { get; init; }
+
+    /// <summary>The head is in another repository, or its repository was deleted.</summary>
+    public required bool FromFork { get; init; }
+
+    /// <summary><c>owner/name</c> of the head's repository; null when it was deleted.</summary>
+    public string? HeadRepository { get; init; }
+
+    /// <summary><c>APPROVED</c>, <c>CHANGES_REQUESTED</c>, <c>REVIEW_REQUIRED</c>, or null when the base branch requires no review.</summary>
+    public string? ReviewDecision { get; init; }
+
+    /// <summary>People with write access whose latest review approves the head commit itself.</summary>
+    public required IReadOnlyList<string> ApprovedBy { get; init; }
+
+    /// <summary>People with write access whose latest review requests changes.</summary>
+    public required IReadOnlyList<string> ChangesRequestedBy { get; init; }
+
+    /// <summary>The head commit's checks; empty when it has none.</summary>
+    public required IReadOnlyList<CommitCheck> Checks { get; init; }
+
+    public bool IsOpen => State == "OPEN";
+
+    private const string Query = """
+        query($owner: String!, $name: String!, $number: Int!) {
+          repository(owner: $owner, name: $name) {
+            pullRequest(number: $number) {
+              number state isDraft headRefOid headRefName baseRefName isCrossRepository
+              headRepository { nameWithOwner }
+              reviewDecision
+              latestOpinionatedReviews(first: 100, writersOnly: true) { nodes { state author { login } commit { oid } } }
+              commits(last: 1) { nodes { commit { oid statusCheckRollup { contexts(first: 100) { nodes {
+                __typename
+                ... on CheckRun { name status conclusion detailsUrl isRequired(pullRequestNumber: $number) }
+                ... on StatusContext { context state targetUrl isRequired(pullRequestNumber: $number) }
+              } } } } } }
+            }
+          }
+        }
+        """;
+
+    /// <summary>The pull request's facts, or null when GitHub has no such pull request.</summary>
+    public static async Task<PullRequestFacts?> ReadAsync(IGitHubClient github, string repository, long number, CancellationToken cancellationToken)
+    {
+        var (owner, name) = GitHubNames.Split(repository);
+        var data = await GitHubGraphQL.QueryAsync(github, Query,
+            new Dictionary<string, object> { ["owner"] = owner, ["name"] = name, ["number"] = number }, cancellationToken);
+        return data.GetProperty("repository") is { ValueKind: JsonValueKind.Object } repo &&
+               repo.GetProperty("pullRequest") is { ValueKind: JsonValueKind.Object } pull
+            ? Read(pull)
+            : null;
+    }
+
+    private static PullRequestFacts Read(JsonElement pull)
+    {
+        var head = pull.GetProperty("headRefOid").GetString()!;
+        var reviews = Nodes(pull.GetProperty("latestOpinionatedReviews"))
+            .Select(r => (State: r.GetProperty("state").GetString(), Login: Login(r), Commit: Text(r, "commit", "oid")))
+            .Where(r => r.Login is not null)
+            .ToList();
+        var commit = Nodes(pull.GetProperty("commits")).Select(c => c.GetProperty("commit")).FirstOrDefault();
+        var contexts = commit.ValueKind == JsonValueKind.Object && commit.GetProperty("statusCheckRollup") is { ValueKind: JsonValueKind.Object } rollup
+            ? Nodes(rollup.GetProperty("contexts"))
+            : [];
+        return new PullRequestFacts
+        {
+            Number = pull.GetProperty("number").GetInt64(),
+            State = pull.GetProperty("state").GetString()!,
+            Draft = pull.GetProperty("isDraft").GetBoolean(),
+            HeadSha = head,
+            HeadRef = pull.GetProperty("headRefName").GetString()!,
+            BaseRef = pull.GetProperty("baseRefName").GetString()!,
+            FromFork = pull.GetProperty("isCrossRepository").GetBoolean() || pull.GetProperty("headRepository").ValueKind == JsonValueKind.Null,
+            HeadRepository = Text(pull, "headRepository", "nameWithOwner"),
+            ReviewDecision = pull.GetProperty("reviewDecision").ValueKind == JsonValueKind.String ? pull.GetProperty("reviewDecision").GetString() : null,
+            ApprovedBy = [.. reviews.Where(r => r.State == "APPROVED" && string.Equals(r.Commit, head, StringComparison.OrdinalIgnoreCase)).Select(r => r.Login!)],
+            ChangesRequestedBy = [.. reviews.Where(r => r.State == "CHANGES_REQUESTED").Select(r => r.Login!)],
+            Checks = [.. contexts.Select(Check)],
+        };
+    }
+
+    /// <summary>A check run or commit status, its state folded into success / pending / failure as GitHub's rollup folds it.</summary>
+    private static CommitCheck Check(JsonElement node)
+    {
+        var required = node.TryGetProperty("isRequired", out var isRequired) && isRequired.ValueKind == JsonValueKind.True;
+        if (node.GetProperty("__typename").GetString() == "CheckRun")
+        {
+            var state = node.GetProperty("status").GetString() != "COMPLETED"
+                ? CommitCheck.Pending
+                : Text(node, "conclusion") is "SUCCESS" or "NEUTRAL" or "SKIPPED" ? CommitCheck.Success : CommitCheck.Failure;
+            return new CommitCheck(node.GetProperty("name").GetString()!, state, required, Text(node, "detailsUrl"));
+        }
+
+        return new CommitCheck(node.GetProperty("context").GetString()!, Text(node, "state") switch
+        {
+            "SUCCESS" => CommitCheck.Success,
+            "PENDING" or "EXPECTED" => CommitCheck.Pending,
+            _ => CommitCheck.Failure,
+        }, required, Text(node, "targetUrl"));
+    }
+
+    private static IEnumerable<JsonElement> Nodes(JsonElement connection) =>
+        connection.ValueKind == JsonValueKind.Object && connection.TryGetProperty("nodes", out var nodes) && nodes.ValueKind == JsonValueKind.Array
+            ? nodes.EnumerateArray().Where(n => n.ValueKind == JsonValueKind.Object)
+            : [];
+
+    private static string? Login(JsonElement review) => Text(review, "author", "login");
+
+    /// <summary>A string at a path of properties, or null where any step is missing or null.</summary>
+    private static string? Text(JsonElement element, params string[] path)
+    {
+        foreach (var step in path)
+        {
+            if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty(step, out element))
+            {
+                return null;
+            }
+        }
+
+        return element.ValueKind == JsonValueKind.String ? element.GetString() : null;
+    }
+}
