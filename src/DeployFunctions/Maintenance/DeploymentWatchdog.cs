@@ -37,7 +37,10 @@ public sealed partial class DeploymentWatchdog(
     /// <summary>How many stuck deployments one run settles; the rest wait for the next run.</summary>
     public const int MaxPerRun = 50;
 
-    /// <summary>How long a recorded result may wait for its status before the watchdog posts it (the runner normally does at once).</summary>
+    /// <summary>
+    /// How long a recorded result may wait for its status before the watchdog posts it (the runner and the report endpoint
+    /// post at once, and retry): a minute, or the environment's watchdog limit when that is shorter.
+    /// </summary>
     public static readonly TimeSpan ReportGrace = TimeSpan.FromMinutes(1);
 
     /// <summary>The bot a workflow's <c>GITHUB_TOKEN</c> posts as: believed only for hand-offs recorded before runs were tracked.</summary>
@@ -58,7 +61,8 @@ public sealed partial class DeploymentWatchdog(
 
         await foreach (var entry in ledger.UnreportedAsync(cancellationToken))
         {
-            if (clock.GetUtcNow() - (entry.LastChanged ?? clock.GetUtcNow()) >= ReportGrace)
+            var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment) ?? new EnvironmentOptions()).WatchdogMinutes);
+            if (clock.GetUtcNow() - (entry.LastChanged ?? clock.GetUtcNow()) >= (limit < ReportGrace ? limit : ReportGrace))
             {
                 await IsolatedAsync(entry, report, async () =>
                 {

@@ -88,7 +88,54 @@ public sealed class CompositionTests
         { "GitHub:Token", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=github-token)", "GitHub__Token" },
         { "Notifications:WebhookUrl", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=notification-webhook-url)", "Notifications__WebhookUrl" },
         { "Environments:production:Secret", "@Microsoft.KeyVault(VaultName=kvabc123;SecretName=hook)", "Environments__production__Secret" },
+        // Judged after trimming: a reference with a leading space or newline is still a reference; a short secret padded out
+        // with a trailing newline is still short.
+        { "Webhook:Secrets:0", " @Microsoft.KeyVault(VaultName=kvabc123;SecretName=webhook-secret)", "Webhook__Secrets__0" },
+        { "GitHub:Token", "\n@Microsoft.KeyVault(VaultName=kvabc123;SecretName=github-token)", "GitHub__Token" },
+        { "Webhook:Secrets:0", "fifteen-chars!!\n", "Webhook__Secrets__0" },
+        { "Webhook:Secrets:0", "  fifteen-chars!!  ", "Webhook__Secrets__0" },
     };
+
+    [Fact]
+    public void A_deploy_hook_secret_shorter_than_a_webhook_secret_stops_start_up()
+    {
+        var message = StartUpFailure(settings =>
+        {
+            settings["Environments:production:Provider"] = "http";
+            settings["Environments:production:Url"] = "https://hooks.example.com/deploy";
+            settings["Environments:production:Secret"] = "hook-secret";
+        });
+
+        Assert.Contains("Environments__production__Secret is shorter than 16 characters", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hook-secret", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nothing_deploys_until_the_operator_names_the_repositories_that_may()
+    {
+        var message = StartUpFailure(settings => settings.Remove("Deploy:Repositories"));
+
+        Assert.Contains("Deploy__Repositories is empty", message, StringComparison.Ordinal);
+        Assert.Contains("* for every repository", message, StringComparison.Ordinal);
+        Assert.Contains("Deploy__Repositories entry 'octo/a*'", StartUpFailure(settings => settings["Deploy:Repositories"] = "octo/a*"), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("300", "4", "WatchdogMinutes (4) must be longer than the provider's own wait (300 s)")]
+    [InlineData("3000", "120", "TimeoutSeconds (3000 s) plus a minute is longer than host.json's functionTimeout (00:10:00)")]
+    public void Settings_that_contradict_each_other_stop_start_up(string timeoutSeconds, string watchdogMinutes, string why)
+    {
+        var message = StartUpFailure(settings =>
+        {
+            settings["Environments:production:Provider"] = "http";
+            settings["Environments:production:Url"] = "https://hooks.example.com/deploy";
+            settings["Environments:production:Secret"] = "a-hook-secret-of-some-length";
+            settings["Environments:production:TimeoutSeconds"] = timeoutSeconds;
+            settings["Environments:production:WatchdogMinutes"] = watchdogMinutes;
+        });
+
+        Assert.Contains("Environments__production__" + why, message, StringComparison.Ordinal);
+    }
 
     [Theory]
     [MemberData(nameof(SecretsThatCannotBeReal))]
