@@ -171,10 +171,11 @@ public sealed partial class StandInServer : IAsyncDisposable
             context.Response.ContentType = "application/json; charset=utf-8";
             await context.Response.WriteAsync(fault.Body, context.RequestAborted);
         }
-        else if (!context.Request.Headers.Authorization.Any(a => a is not null && (a.StartsWith("token ", StringComparison.OrdinalIgnoreCase) || a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))))
+        else if (!context.Request.Headers.Authorization.Any(a => a is not null && (a.StartsWith("token ", StringComparison.OrdinalIgnoreCase) || a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))) ||
+                 State.IsRevoked(Token(context)))
         {
             context.Response.StatusCode = 401;
-            await context.Response.WriteAsJsonAsync(new { message = "Requires authentication", documentation_url = "https://docs.github.com/rest" });
+            await context.Response.WriteAsJsonAsync(new { message = State.IsRevoked(Token(context)) ? "Bad credentials" : "Requires authentication", documentation_url = "https://docs.github.com/rest" });
         }
         else
         {
@@ -260,12 +261,15 @@ public sealed partial class StandInServer : IAsyncDisposable
         Results.Text(body.ToJsonString(), "application/json; charset=utf-8", Encoding.UTF8, status);
 
     /// <summary>Who a request acts as: the person behind a token in <see cref="StandInState.TokenLogins"/>, else the app's bot.</summary>
-    private string Actor(HttpContext context)
+    private string Actor(HttpContext context) =>
+        State.TokenLogins.TryGetValue(Token(context), out var login) ? login : StandInState.AppLogin;
+
+    /// <summary>The token of the request's <c>Authorization</c> header (after <c>token</c> or <c>Bearer</c>).</summary>
+    private static string Token(HttpContext context)
     {
         var authorization = context.Request.Headers.Authorization.FirstOrDefault() ?? "";
         var space = authorization.IndexOf(' ', StringComparison.Ordinal);
-        var token = space < 0 ? authorization : authorization[(space + 1)..];
-        return State.TokenLogins.TryGetValue(token, out var login) ? login : StandInState.AppLogin;
+        return space < 0 ? authorization : authorization[(space + 1)..];
     }
 
     private static bool IsAppJwt(HttpContext context) =>

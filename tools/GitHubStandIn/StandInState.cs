@@ -343,6 +343,29 @@ public sealed class StandInState
 
     public long? InstallationOn(string repository) => repositoryInstallations.TryGetValue(repository, out var id) ? id : null;
 
+    private readonly ConcurrentDictionary<long, bool> uninstalled = new();
+
+    /// <summary>
+    /// The App is uninstalled from installation <paramref name="installationId"/>: its tokens stop working (401) and no new
+    /// one is issued (404), as GitHub does; repositories it covered have no installation until <see cref="InstallApp"/>.
+    /// </summary>
+    public void Uninstall(long installationId)
+    {
+        uninstalled[installationId] = true;
+        foreach (var (repository, id) in repositoryInstallations)
+        {
+            if (id == installationId)
+            {
+                repositoryInstallations.TryRemove(repository, out _);
+            }
+        }
+    }
+
+    public bool IsUninstalled(long installationId) => uninstalled.ContainsKey(installationId);
+
+    /// <summary>True when <paramref name="token"/> belongs to an installation the App was removed from.</summary>
+    public bool IsRevoked(string token) => installationTokens.TryGetValue(token, out var id) && uninstalled.ContainsKey(id);
+
     public string IssueInstallationToken(long installationId)
     {
         var token = "ghs_standin" + Guid.NewGuid().ToString("N");

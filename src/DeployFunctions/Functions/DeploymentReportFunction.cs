@@ -48,6 +48,6 @@ public sealed class DeploymentReportFunction(DeploymentReports reports)
             filled += read;
         }
 
-        return filled > limit ? null : buffer.AsMemory(0, filled);
+        return filled > limit ? (ReadOnlyMemory<byte>?)null : buffer.AsMemory(0, filled);
     }
 }

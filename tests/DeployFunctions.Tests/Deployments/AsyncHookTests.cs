@@ -14,7 +14,8 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
 {
     private const string Secret = "the-production-hook-secret";
 
-    private async Task<(Support.Pipeline Pipeline, StandInDeploymentView Deployment)> AcceptedAsync(RecordingServer hook, Action<Dictionary<string, string?>>? configure = null)
+    private async Task<(Support.Pipeline Pipeline, StandInDeploymentView Deployment)> AcceptedAsync(
+        RecordingServer hook, Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
         hook.Status = 202;
         var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
@@ -23,7 +24,7 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
             s["Environments:production:Url"] = hook.Url.ToString();
             s["Environments:production:Secret"] = Secret;
             configure?.Invoke(s);
-        });
+        }, logs: logs);
         await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest());
         await Eventually.TrueAsync(async () => pipeline.Deployments().Count == 1 && await StateAsync(pipeline) == LedgerState.AwaitingReport,
             "the hook accepted it");
@@ -123,6 +124,20 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal(["in_progress", "success"], deployment.States);
         Assert.Equal("https://ci.example.com/9", pipeline.Deployments()[0].Statuses.Last().LogUrl);
         Assert.All(hook.Received.Skip(1), r => Assert.True(r.Headers.ContainsKey(HttpDeployHookProvider.SignatureHeader)));
+    }
+
+    [Fact]
+    public async Task A_status_urls_query_which_may_carry_a_token_is_never_logged()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        hook.Answer = new JsonObject { ["status_url"] = new Uri(hook.Url, "/hook/status/1?token=s3cr3t-status-token").ToString() }.ToJsonString();
+        var logs = new CapturedLogs();
+        var (pipeline, _) = await AcceptedAsync(hook, logs: logs);
+        await using var __ = pipeline;
+        await Eventually.TrueAsync(() => hook.Received.Count >= 3, "polled twice");
+
+        Assert.Contains(logs.Lines, line => line.Contains("/hook/status/1", StringComparison.Ordinal)); // it is logged, without its query
+        Assert.DoesNotContain(logs.Lines, line => line.Contains("s3cr3t-status-token", StringComparison.Ordinal));
     }
 
     [Fact]

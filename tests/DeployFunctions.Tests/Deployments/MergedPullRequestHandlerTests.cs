@@ -198,4 +198,25 @@ public sealed class MergedPullRequestHandlerTests
         Assert.Contains("still not green after 60 minutes", outcome.Reason, StringComparison.Ordinal);
         await notifier.Received(1).NotifyAsync(Arg.Is<string>(t => t.Contains("gave up")), Arg.Any<CancellationToken>());
     }
+
+    [Fact]
+    public async Task A_lock_wait_notice_is_posted_before_it_is_marked_so_a_crash_between_the_two_loses_nothing()
+    {
+        var environmentLocks = Substitute.For<DeployFunctions.Commands.IEnvironmentLocks>();
+        environmentLocks.BlockingAsync(default!, default!, default!, default).ReturnsForAnyArgs(new DeployFunctions.Commands.EnvironmentLock
+        {
+            Repository = "Codertocat/Hello-World", Environment = "production", Holder = "bob", Since = Received,
+        });
+        github.Issue.Comment.GetAllForIssue(default!, default!, default(long), default(IssueCommentRequest)!, default(ApiOptions)!).ReturnsForAnyArgs([]);
+        var handler = new MergedPullRequestHandler(new DeployPolicy(Options.Create(options)), ledger, clients, locks, notifier, Options.Create(options), clock,
+            environmentLocks, Options.Create(new DeployFunctions.Commands.CommandOptions()), marks: new DeployFunctions.Commands.CommentMarks(Deliveries.Options()));
+
+        Assert.IsType<HandlerOutcome.RetryLater>(await handler.HandleAsync(Delivery(), default));
+
+        NSubstitute.Received.InOrder(() =>
+        {
+            github.Issue.Comment.Create("Codertocat", "Hello-World", Arg.Any<long>(), Arg.Is<string>(text => text.Contains("waits: production is locked by @bob", StringComparison.Ordinal)));
+            environmentLocks.TryMarkOnceAsync("Codertocat/Hello-World", Arg.Any<string>(), Arg.Any<CancellationToken>());
+        });
+    }
 }

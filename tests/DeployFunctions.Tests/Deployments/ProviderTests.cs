@@ -99,6 +99,22 @@ public sealed class ProviderTests
     }
 
     [Fact]
+    public async Task A_hook_that_redirects_is_not_followed_so_the_signed_request_never_reaches_another_host()
+    {
+        await using var elsewhere = await RecordingServer.StartAsync();
+        await using var hook = await RecordingServer.StartAsync();
+        (hook.Status, hook.AnswerHeaders["Location"]) = (307, elsewhere.Url.ToString());
+        using var services = TestHost.Services("UseDevelopmentStorage=true");
+        var provider = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<HttpDeployHookProvider>(services);
+
+        var result = await provider.DeployAsync(Job(new EnvironmentOptions { Url = hook.Url, Secret = "a-hook-secret-of-some-length" }), default);
+
+        Assert.Equal("Deploy hook answered 307", Assert.IsType<ProviderResult.Failed>(result).Description);
+        Assert.Single(hook.Received);
+        Assert.Empty(elsewhere.Received);
+    }
+
+    [Fact]
     public async Task GitHub_actions_provider_dispatches_the_workflow_with_the_deployment_as_inputs()
     {
         await using var gitHub = new StandInServer(new StandInOptions());

@@ -7,6 +7,7 @@ using GitHubStandIn;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
+using Octokit;
 
 namespace DeployFunctions.Tests.GitHub;
 
@@ -95,6 +96,46 @@ public sealed class GitHubAppTests
         var failure = await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, "octo/app", CancellationToken.None));
         Assert.Contains("not installed on octo/app", failure.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<GitHubPermanentException>(() => factory.CreateAsync(null, null, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task After_the_App_is_reinstalled_the_repositorys_installation_is_looked_up_again()
+    {
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var gitHub = new StandInServer(new StandInOptions { Clock = clock });
+        await gitHub.StartAsync();
+        gitHub.State.InstallApp("octo/app", 4242);
+        using var factory = Factory(gitHub, clock);
+        await (await factory.CreateAsync(null, "octo/app", CancellationToken.None)).Repository.Deployment.GetAll("octo", "app");
+
+        // Uninstalled and installed again: a new installation; the old one's tokens are refused and no new one is issued.
+        gitHub.State.Uninstall(4242);
+        gitHub.State.InstallApp("octo/app", 5151);
+        clock.Advance(TimeSpan.FromMinutes(56)); // the cached token is due for renewal
+        var renewed = await factory.CreateAsync(null, "octo/app", CancellationToken.None);
+        await renewed.Repository.Deployment.GetAll("octo", "app");
+
+        Assert.Equal(2, gitHub.State.Requests.Count(r => r.Path == "/repos/octo/app/installation"));
+        Assert.Single(gitHub.State.Requests, r => r.Path == "/app/installations/5151/access_tokens" && r.Status == 201);
+    }
+
+    [Fact]
+    public async Task A_token_refused_after_a_reinstall_is_dropped_and_the_next_call_uses_the_new_installation()
+    {
+        await using var gitHub = new StandInServer(new StandInOptions());
+        await gitHub.StartAsync();
+        gitHub.State.InstallApp("octo/app", 4242);
+        using var factory = Factory(gitHub, TimeProvider.System);
+        await (await factory.CreateAsync(null, "octo/app", CancellationToken.None)).Repository.Deployment.GetAll("octo", "app");
+        gitHub.State.Uninstall(4242);
+        gitHub.State.InstallApp("octo/app", 5151);
+        var stale = await factory.CreateAsync(null, "octo/app", CancellationToken.None);
+        await Assert.ThrowsAsync<AuthorizationException>(() => stale.Repository.Deployment.GetAll("octo", "app"));
+
+        factory.Forget(null, "octo/app"); // what the worker does on a 401
+        await (await factory.CreateAsync(null, "octo/app", CancellationToken.None)).Repository.Deployment.GetAll("octo", "app");
+
+        Assert.Single(gitHub.State.Requests, r => r.Path == "/app/installations/5151/access_tokens");
     }
 
     private static GitHubClientFactory Factory(StandInServer gitHub, TimeProvider clock) => new(

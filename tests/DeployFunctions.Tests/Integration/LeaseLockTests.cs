@@ -70,6 +70,21 @@ public sealed class LeaseLockTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_renewal_that_hangs_is_given_up_at_the_deadline_not_when_the_hung_call_returns()
+    {
+        var faults = new StorageFaults { Hang = TimeSpan.FromSeconds(40) }; // far longer than the lease
+        await using var held = await Locks(faults).TryAcquireAsync(LockKeys.Environment("octo/app", "production"), default);
+        Assert.NotNull(held);
+        var acquired = DateTimeOffset.UtcNow;
+
+        faults.FailWhile = StorageFaults.IsRenewal;
+        await Eventually.TrueAsync(() => held.Lost.IsCancellationRequested, "the holder gave the lock up", TimeSpan.FromSeconds(25));
+
+        Assert.True(DateTimeOffset.UtcNow - acquired < Fast.Duration, $"given up {DateTimeOffset.UtcNow - acquired} after it was taken, past its lease");
+        Assert.False(await held.ConfirmAsync(default));
+    }
+
+    [Fact]
     public async Task Releasing_a_lock_never_throws_even_when_storage_refuses_everything()
     {
         var faults = new StorageFaults();

@@ -38,6 +38,22 @@ public sealed class ProtectionRuleTests(Azurite azurite) : IClassFixture<Azurite
     }
 
     [Fact]
+    public async Task A_failing_check_run_is_rejected_like_a_failing_status_and_a_running_one_is_not_waited_for()
+    {
+        await using var pipeline = await StartAsync();
+        pipeline.GitHub.State.CombinedStatuses[Sha] = ("success", "ci/lint");
+        pipeline.GitHub.State.AddCheckRun(Sha, "deploy / production", "in_progress", null); // the very job that asks
+        pipeline.GitHub.State.AddCheckRun(Sha, "build", "completed", "failure"); // GitHub Actions reports only as check runs
+
+        await RequestAsync(pipeline, 504);
+
+        await Eventually.TrueAsync(() => !pipeline.GitHub.State.ProtectionAnswers.IsEmpty, "the answer");
+        var answer = Assert.Single(pipeline.GitHub.State.ProtectionAnswers);
+        Assert.Equal("rejected", answer.State);
+        Assert.Contains("checks are failing (build)", answer.Comment, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Failing_checks_and_an_unusable_configuration_are_rejected_with_the_reason()
     {
         await using var pipeline = await StartAsync();

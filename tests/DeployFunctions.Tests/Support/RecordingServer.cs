@@ -20,6 +20,9 @@ internal sealed class RecordingServer : IAsyncDisposable
     public string Answer { get; set; } = "{}";
     public TimeSpan Delay { get; set; }
 
+    /// <summary>Headers sent with every answer (a <c>Location</c> for a redirect).</summary>
+    public Dictionary<string, string> AnswerHeaders { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public static async Task<RecordingServer> StartAsync()
     {
         var server = new RecordingServer();
@@ -49,6 +52,11 @@ internal sealed class RecordingServer : IAsyncDisposable
         }
 
         context.Response.StatusCode = Status;
+        foreach (var (name, value) in AnswerHeaders)
+        {
+            context.Response.Headers[name] = value;
+        }
+
         context.Response.ContentType = "application/json";
         await context.Response.WriteAsync(Answer);
     }

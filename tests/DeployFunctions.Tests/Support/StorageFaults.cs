@@ -19,6 +19,9 @@ internal sealed class StorageFaults : HttpPipelinePolicy
 
     public int Failed { get; private set; }
 
+    /// <summary>How long a faulted request hangs before it fails (a storage call that does not answer); zero: it fails at once.</summary>
+    public TimeSpan Hang { get; set; }
+
     public BlobServiceClient Blobs(Azurite azurite)
     {
         var options = new BlobClientOptions();
@@ -39,6 +42,11 @@ internal sealed class StorageFaults : HttpPipelinePolicy
         if (FailWhile(message))
         {
             Failed++;
+            if (Hang > TimeSpan.Zero)
+            {
+                await Task.Delay(Hang, message.CancellationToken);
+            }
+
             throw Fault();
         }
 

@@ -28,6 +28,11 @@ public sealed partial class StandInServer
                 return Json(401, new JsonObject { ["message"] = "A JSON web token could not be decoded" });
             }
 
+            if (State.IsUninstalled(id))
+            {
+                return NotFound();
+            }
+
             return Json(201, new JsonObject
             {
                 ["token"] = State.IssueInstallationToken(id),
