@@ -1,8 +1,10 @@
 using System.Net;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Threading.Channels;
+using GitHubStandIn.OpenApi;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 
@@ -109,6 +111,17 @@ public sealed partial class StandInServer : IAsyncDisposable
         var path = context.Request.Path.Value ?? "/";
         try
         {
+            if (Refusal(context, path, body) is { } refusal)
+            {
+                // What GitHub would refuse (a field it does not take, a missing one, a value outside its enum, a route it lacks)
+                // is refused here too, and remembered: a test fails on any request GitHub's description does not allow.
+                State.SchemaRefusals.Enqueue((context.Request.Method, path + context.Request.QueryString, refusal.Errors));
+                context.Response.StatusCode = refusal.Status;
+                context.Response.ContentType = "application/json; charset=utf-8";
+                await context.Response.WriteAsync(refusal.Body.ToJsonString(), context.RequestAborted);
+                return;
+            }
+
             await AnswerAsync(context, path, next);
         }
         finally
@@ -124,6 +137,62 @@ public sealed partial class StandInServer : IAsyncDisposable
                 context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, status));
         }
     }
+
+    /// <summary>
+    /// GitHub's answer to a request its REST description does not allow (<see cref="OpenApiDescription.CheckRequest"/>): 404
+    /// for a route it lacks, 400 for a body that is not JSON, 422 with <c>message</c>, <c>errors</c> and
+    /// <c>documentation_url</c> otherwise; null when it would take it. GraphQL queries are checked against its schema instead.
+    /// </summary>
+    private static (int Status, JsonObject Body, List<string> Errors)? Refusal(HttpContext context, string path, string body)
+    {
+        if (path is "/graphql" or "/api/graphql" || RestDescription.Value is not { } description)
+        {
+            return null;
+        }
+
+        JsonNode? json = null;
+        if (body.Length > 0)
+        {
+            try
+            {
+                json = JsonNode.Parse(body);
+            }
+            catch (JsonException)
+            {
+                return (400, new JsonObject { ["message"] = "Problems parsing JSON", ["documentation_url"] = "https://docs.github.com/rest" }, ["the body is not JSON"]);
+            }
+        }
+
+        var query = context.Request.Query.SelectMany(q => q.Value.Select(v => KeyValuePair.Create(q.Key, v ?? "")));
+        var errors = description.CheckRequest(context.Request.Method, path, query, json);
+        if (errors.Count == 0)
+        {
+            return null;
+        }
+
+        return description.Template(path) is null || errors[0].StartsWith("GitHub has no ", StringComparison.Ordinal)
+            ? (404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest", ["status"] = "404" }, errors)
+            : (422, new JsonObject
+            {
+                ["message"] = "Validation Failed: " + string.Join("; ", errors),
+                ["errors"] = new JsonArray([.. errors.Select(e => (JsonNode)new JsonObject { ["code"] = "invalid", ["message"] = e })]),
+                ["documentation_url"] = "https://docs.github.com/rest",
+                ["status"] = "422",
+            }, errors);
+    }
+
+    /// <summary>GitHub's REST description, when <c>node_modules/@octokit/openapi</c> is there (the tests and <c>npm ci</c> put it there).</summary>
+    private static readonly Lazy<OpenApiDescription?> RestDescription = new(() =>
+    {
+        try
+        {
+            return OpenApiDescription.Rest;
+        }
+        catch (InvalidOperationException)
+        {
+            return null; // without it, requests are answered unchecked
+        }
+    });
 
     private async Task AnswerAsync(HttpContext context, string path, RequestDelegate next)
     {

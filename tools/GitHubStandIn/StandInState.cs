@@ -152,6 +152,9 @@ public sealed class StandInState
     /// <summary>A file at one ref (branch name or commit), over <see cref="Files"/>; a null text: the file is missing there.</summary>
     public ConcurrentDictionary<(string Repository, string Ref, string Path), string?> FilesAt { get; } = new(IgnoreCase.RefPaths);
 
+    /// <summary>REST requests refused for breaking GitHub's description (route, query or body), with the reasons.</summary>
+    public ConcurrentQueue<(string Method, string Path, List<string> Errors)> SchemaRefusals { get; } = new();
+
     /// <summary>GraphQL queries refused for breaking GitHub's schema, with the reasons (a test fails on any).</summary>
     public ConcurrentQueue<(string Query, List<string> Errors)> GraphQLRefusals { get; } = new();
 

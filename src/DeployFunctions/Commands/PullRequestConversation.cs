@@ -28,8 +28,11 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
     /// <summary>Our comment with this key posted since <paramref name="since"/>, if there is one.</summary>
     public async Task<IssueComment?> FindAsync(string key, DateTimeOffset since)
     {
-        var comments = await github.Issue.Comment.GetAllForIssue(owner, name, number,
-            new IssueCommentRequest { Since = since.AddMinutes(-1) }, new ApiOptions { PageSize = 100 });
+        // Only 'since' (Octokit's IssueCommentRequest adds 'sort' and 'direction', which this endpoint does not take).
+        var comments = await new ApiConnection(github.Connection).GetAll<IssueComment>(
+            new Uri($"repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(name)}/issues/{number.ToString(CultureInfo.InvariantCulture)}/comments", UriKind.Relative),
+            new Dictionary<string, string> { ["since"] = since.AddMinutes(-1).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture) },
+            new ApiOptions { PageSize = 100 });
         return comments.FirstOrDefault(c => c.Body is { } body && marks.IsOurs(body, key));
     }
 

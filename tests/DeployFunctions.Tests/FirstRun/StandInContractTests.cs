@@ -104,4 +104,70 @@ public sealed class StandInContractTests : IAsyncLifetime
         Assert.StartsWith("Validation Failed", (string?)invalid["message"], StringComparison.Ordinal);
         Assert.Equal(401, (int)anonymous.StatusCode);
     }
+
+    private async Task<(int Status, JsonObject? Body)> SendAsync(HttpMethod method, string path, string? body = null)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(GitHub.BaseAddress, path));
+        request.Headers.Add("Authorization", "token t");
+        if (body is not null)
+        {
+            request.Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json");
+        }
+
+        using var response = await http.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        return ((int)response.StatusCode, text.Length == 0 ? null : JsonNode.Parse(text)?.AsObject());
+    }
+
+    [Theory]
+    [InlineData("POST", "repos/octo/app/deployments", """{"ref":"main","required_context":[]}""", "'required_context' is not a field GitHub takes here")]
+    [InlineData("POST", "repos/octo/app/deployments", """{"environment":"production"}""", "lacks required 'ref'")]
+    [InlineData("POST", "repos/octo/app/deployments", """{"ref":"main","auto_merge":"no"}""", "$.auto_merge: is String, schema wants boolean")]
+    [InlineData("POST", "repos/octo/app/issues/comments/1/reactions", """{"content":"party"}""", "is not one of")]
+    [InlineData("POST", "repos/octo/app/actions/runs/9/deployment_protection_rule", """{"state":"approved","comment":"ok"}""", "lacks required 'environment_name'")]
+    [InlineData("GET", "repos/octo/app/deployments?per_page=many", null, "query parameter 'per_page': 'many' is not a integer")]
+    [InlineData("GET", "repos/octo/app/deployments?environmnet=production", null, "query parameter 'environmnet' is not one GET /repos/{owner}/{repo}/deployments takes")]
+    public async Task A_request_GitHubs_description_does_not_allow_is_refused_with_422_and_remembered(string method, string path, string? body, string why)
+    {
+        var (status, answer) = await SendAsync(new HttpMethod(method), path, body);
+
+        Assert.Equal(422, status);
+        Assert.Contains(why, (string?)answer!["message"], StringComparison.Ordinal);
+        Assert.NotEmpty(answer["errors"]!.AsArray());
+        Assert.NotNull(answer["documentation_url"]);
+        Assert.Contains(GitHub.State.SchemaRefusals, r => r.Errors.Any(e => e.Contains(why, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_route_GitHub_does_not_have_is_404_and_what_GitHub_refuses_by_rule_is_refused_too()
+    {
+        var (unknown, notFound) = await SendAsync(HttpMethod.Get, "repos/octo/app/deploymentz");
+        var (noDeployment, _) = await SendAsync(HttpMethod.Post, "repos/octo/app/deployments/424242/statuses", """{"state":"success"}""");
+        var (noComment, _) = await SendAsync(HttpMethod.Post, "repos/octo/app/issues/comments/424242/reactions", """{"content":"eyes"}""");
+        var (first, _) = await SendAsync(HttpMethod.Post, "repos/octo/app/actions/runs/9/deployment_protection_rule", """{"environment_name":"production","state":"approved"}""");
+        var (second, again) = await SendAsync(HttpMethod.Post, "repos/octo/app/actions/runs/9/deployment_protection_rule", """{"environment_name":"production","state":"approved"}""");
+
+        Assert.Equal((404, "Not Found"), (unknown, (string?)notFound!["message"]));
+        Assert.Equal((404, 404), (noDeployment, noComment));
+        Assert.Equal((204, 422), (first, second));
+        Assert.Contains("No pending deployment protection rule", (string?)again!["message"], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_pipeline_fails_its_test_when_the_app_sent_GitHub_a_request_it_would_refuse()
+    {
+        await using var azurite = new Azurite();
+        await azurite.InitializeAsync();
+        {
+            var pipeline = await Support.Pipeline.StartAsync(azurite);
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(pipeline.GitHub.BaseAddress, "repos/octo/app/deployments"));
+            request.Headers.Add("Authorization", "token t");
+            request.Content = new StringContent("""{"ref":"main","enviroment":"production"}""", System.Text.Encoding.UTF8, "application/json");
+            using var _ = await http.SendAsync(request);
+
+            var failure = await Assert.ThrowsAsync<InvalidOperationException>(async () => await pipeline.DisposeAsync());
+
+            Assert.Contains("'enviroment' is not a field GitHub takes here", failure.Message, StringComparison.Ordinal);
+        }
+    }
 }

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using DeployFunctions.Tests.Support;
+using GitHubStandIn.OpenApi;
 using GitHubStandIn;
 
 namespace DeployFunctions.Tests.FirstRun;

@@ -113,6 +113,13 @@ internal sealed class Pipeline : IAsyncDisposable
         return await poison.ExistsAsync() ? (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount : 0;
     }
 
+    /// <summary>Set by a test that sends GitHub requests its description does not allow on purpose.</summary>
+    public bool ExpectRefusals { get; set; }
+
+    /// <summary>
+    /// Stops everything, then fails the test if the app sent the stand-in any request GitHub's REST description or GraphQL
+    /// schema does not allow: GitHub would have refused it.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         await Pump.DisposeAsync();
@@ -120,5 +127,12 @@ internal sealed class Pipeline : IAsyncDisposable
         await GitHub.DisposeAsync();
         await Services.DisposeAsync();
         http.Dispose();
+        var refused = GitHub.State.SchemaRefusals.Select(r => $"{r.Method} {r.Path}: {string.Join("; ", r.Errors)}")
+            .Concat(GitHub.State.GraphQLRefusals.Select(r => $"GraphQL: {string.Join("; ", r.Errors)}"))
+            .ToList();
+        if (refused.Count > 0 && !ExpectRefusals)
+        {
+            throw new InvalidOperationException($"The app sent requests GitHub would refuse:\n{string.Join("\n", refused.Take(10))}");
+        }
     }
 }
