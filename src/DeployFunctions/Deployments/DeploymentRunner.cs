@@ -77,8 +77,13 @@ public sealed class DeploymentRunner(
                     $"{what} waits: the approval of this commit is still being recorded", IsFault: false);
             }
 
-            return new HandlerOutcome.Skipped(
-                $"{what} is not in DeployFunctions' ledger: the app did not create it, so it is not run and no status is posted");
+            // The approval may have left 'creating' between the two reads: its deployment row was written in the same transaction.
+            entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken);
+            if (entry is null)
+            {
+                return new HandlerOutcome.Skipped(
+                    $"{what} is not in DeployFunctions' ledger: the app did not create it, so it is not run and no status is posted");
+            }
         }
 
         if (!string.Equals(entry.Sha, deployment.Sha, StringComparison.OrdinalIgnoreCase))

@@ -9,15 +9,16 @@ namespace DeployFunctions.Tests.Config;
 
 public sealed class RepositoryConfigTests
 {
-    private static DeployPolicy Policy(Action<DeployOptions>? deploy = null, Action<CommandOptions>? commands = null)
+    private static DeployPolicy Policy(Action<DeployOptions>? deploy = null, Action<CommandOptions>? commands = null, Action<EnvironmentsOptions>? environments = null)
     {
         var options = new DeployOptions { BranchEnvironments = "main=production;release=staging", Repositories = "*" };
         deploy?.Invoke(options);
         var commandOptions = new CommandOptions();
         commands?.Invoke(commandOptions);
-        var environments = new EnvironmentsOptions();
-        environments.Environments["staging"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated };
-        return new DeployPolicy(Options.Create(options), Options.Create(environments), Options.Create(commandOptions));
+        var settings = new EnvironmentsOptions();
+        settings.Environments["staging"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated };
+        environments?.Invoke(settings);
+        return new DeployPolicy(Options.Create(options), Options.Create(settings), Options.Create(commandOptions));
     }
 
     private static RepositoryConfig Valid(string yaml) =>
@@ -144,5 +145,28 @@ public sealed class RepositoryConfigTests
         Assert.Equal(("holidays", true), (freeze.Reason, freeze.FromRepository));
         Assert.Equal("release", policy.FreezeOn("production", null, now)!.Reason);
         Assert.Null(policy.FreezeOn("production", null, now.AddHours(3)));
+    }
+
+    [Fact]
+    public void The_files_provider_must_match_the_environments_own_provider_not_the_default()
+    {
+        var policy = Policy(deploy => deploy.DefaultProvider = ProviderKinds.Simulated, environments: e =>
+            e.Environments["staging"] = new EnvironmentOptions { Provider = ProviderKinds.Http, Url = new Uri("https://hooks.example.com/"), Secret = "a-hook-secret-of-some-length" });
+
+        var simulated = policy.Widens(Valid("environments:\n  staging:\n    provider: simulated\n"), "main");
+        var http = policy.Widens(Valid("environments:\n  staging:\n    provider: http\n"), "main");
+
+        Assert.Contains("environments.staging.provider: 'simulated' is not the provider the app's settings give staging ('http')", simulated);
+        Assert.Empty(http);
+    }
+
+    [Fact]
+    public void Required_contexts_all_in_the_file_wins_over_the_operators_list()
+    {
+        var policy = Policy(deploy => deploy.RequiredContexts = "ci/build");
+        var config = Valid("environments:\n  production:\n    required_contexts: all\n");
+
+        Assert.Null(policy.RequiredContextsFor("production", config)); // every context, as GitHub checks when none is named
+        Assert.Equal(["ci/build"], policy.RequiredContextsFor("production", null)!);
     }
 }

@@ -71,6 +71,46 @@ public sealed class AsyncHookTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_report_with_no_signature_at_all_is_refused()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        var (pipeline, deployment) = await AcceptedAsync(hook);
+        await using var _ = pipeline;
+        var body = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["deployment_id"] = pipeline.Deployments()[0].Id, ["repository"] = "Codertocat/Hello-World", ["environment"] = "production", ["state"] = "success",
+        }.ToJsonString());
+
+        var unsigned = await pipeline.Services.GetRequiredService<DeploymentReports>().ApplyAsync(body, null, CancellationToken.None);
+
+        Assert.Equal(401, unsigned.Status);
+        Assert.Equal(["in_progress"], deployment.States);
+    }
+
+    [Fact]
+    public async Task A_report_signed_in_the_documented_header_is_applied_through_the_http_function()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        var (pipeline, deployment) = await AcceptedAsync(hook);
+        await using var _ = pipeline;
+        var body = Encoding.UTF8.GetBytes(new JsonObject
+        {
+            ["deployment_id"] = pipeline.Deployments()[0].Id, ["repository"] = "Codertocat/Hello-World", ["environment"] = "production", ["state"] = "success",
+        }.ToJsonString());
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Request.Method = "POST";
+        context.Request.Body = new MemoryStream(body);
+        context.Request.ContentLength = body.Length;
+        context.Request.Headers["X-DeployFunctions-Signature-256"] = HttpDeployHookProvider.Sign(body, Secret);
+
+        var answer = Assert.IsType<DeployFunctions.Functions.SnakeCaseAnswer>(
+            await pipeline.Services.GetRequiredService<DeployFunctions.Functions.DeploymentReportFunction>().Run(context.Request, CancellationToken.None));
+
+        Assert.Equal(200, answer.StatusCode);
+        Assert.Equal(["in_progress", "success"], deployment.States);
+    }
+
+    [Fact]
     public async Task The_next_deployment_to_the_environment_waits_until_the_hook_reports_the_one_before()
     {
         await using var hook = await RecordingServer.StartAsync();

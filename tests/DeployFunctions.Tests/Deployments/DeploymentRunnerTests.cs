@@ -209,6 +209,20 @@ public sealed class DeploymentRunnerTests
     }
 
     [Fact]
+    public async Task A_deployment_recorded_between_the_runners_two_ledger_reads_is_run_not_skipped()
+    {
+        // Read 1: no deployment row yet. Read 2: the approval is no longer 'creating' (the row and the approval were written
+        // in one transaction just then). The deployment is the app's, and runs.
+        ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", Id, Arg.Any<CancellationToken>()).Returns(null, Entry(), Entry());
+        ledger.CreatingAsync("Codertocat/Hello-World", "production", Sha, Arg.Any<CancellationToken>()).Returns((LedgerEntry?)null);
+        Succeeds();
+
+        Assert.IsType<HandlerOutcome.Completed>(await Runner().HandleAsync(Delivery(), default));
+
+        await provider.ReceivedWithAnyArgs(1).DeployAsync(default!, default);
+    }
+
+    [Fact]
     public async Task What_runs_comes_from_the_ledger_not_from_the_events_payload()
     {
         Succeeds();

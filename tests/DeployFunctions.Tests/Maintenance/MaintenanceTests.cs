@@ -188,4 +188,36 @@ public sealed class MaintenanceTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Single(gitHub.State.DeliveryLog(), d => d.Event == "ping"); // delivered: never asked again
         Assert.Single(down.Received);
     }
+
+    [Fact]
+    public async Task The_sweepers_three_day_window_counts_from_a_deliverys_first_failed_attempt_not_its_last()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s => s["Sweeper:Hooks"] = "Codertocat/Hello-World#424242");
+        var state = pipeline.GitHub.State;
+        var payload = WebhookExamples.DerivedMergedPullRequest();
+        // First attempt four days ago, a redelivery an hour ago: both failed. GitHub no longer redelivers it.
+        state.RecordDelivery(new GitHubStandIn.StandInDelivery(state.NextId(), "old-guid", "pull_request", "closed", 503, DateTimeOffset.UtcNow.AddDays(-4), false, payload));
+        state.RecordDelivery(new GitHubStandIn.StandInDelivery(state.NextId(), "old-guid", "pull_request", "closed", 503, DateTimeOffset.UtcNow.AddHours(-1), true, payload));
+
+        var report = await pipeline.Services.GetRequiredService<DeliverySweeper>().RunAsync(CancellationToken.None);
+
+        Assert.Equal((1, 0), (report.FailedSeen, report.Redelivered));
+        Assert.Equal(0, state.Redeliveries);
+    }
+
+    [Theory]
+    [InlineData(DeliveryQueueKind.Commands)]
+    [InlineData(DeliveryQueueKind.ProtectionRules)]
+    [InlineData(DeliveryQueueKind.DeploymentStatuses)]
+    public async Task The_poison_watch_reads_every_queues_poison_queue(DeliveryQueueKind queue)
+    {
+        await using var notifications = await RecordingServer.StartAsync();
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s => s["Notifications:WebhookUrl"] = notifications.Url.ToString());
+        var envelope = new WebhookEnvelope { DeliveryId = "poisoned-" + queue, Event = "issue_comment", Action = "created", ReceivedAt = DateTimeOffset.UtcNow, Repository = "octo/app" };
+        await pipeline.Services.GetRequiredService<IDeliveryRetries>().PoisonAsync(queue, new QueuedDelivery(envelope, "{}"u8.ToArray()), CancellationToken.None, "gave up");
+
+        Assert.Equal(1, await pipeline.Services.GetRequiredService<PoisonWatch>().RunAsync(CancellationToken.None));
+
+        await Eventually.TrueAsync(() => notifications.Received.Any(n => n.Body.Contains("poisoned-" + queue, StringComparison.Ordinal)), "the notification");
+    }
 }

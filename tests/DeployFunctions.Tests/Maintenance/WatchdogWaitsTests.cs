@@ -120,6 +120,25 @@ public sealed class WatchdogWaitsTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the merge deployed from the redelivery");
     }
 
+    [Fact]
+    public async Task A_deployment_still_queued_gets_the_lock_wait_on_top_of_its_limit_before_it_is_called_stuck()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s =>
+        {
+            s["Environments:production:WatchdogMinutes"] = "0.005"; // 0.3 s
+            s["Commands:LockWaitMinutes"] = "120"; // it may be waiting for a lock the runner has not recorded yet
+        });
+        var started = await StartedAsync(pipeline, DateTimeOffset.UtcNow.AddMinutes(-1));
+        var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
+        var queued = await ledger.UpdateAsync(started with { State = LedgerState.Created, StartedAt = null }, CancellationToken.None);
+        await Task.Delay(500);
+
+        Assert.Equal(0, (await WatchAsync(pipeline)).Settled);
+
+        await ledger.UpdateAsync(queued with { State = LedgerState.Started, StartedAt = DateTimeOffset.UtcNow.AddMinutes(-1) }, CancellationToken.None);
+        Assert.Equal(1, (await WatchAsync(pipeline)).Settled); // a started one gets no lock wait: its limit is its limit
+    }
+
     /// <summary>A ledger deployment of <paramref name="repository"/> (created on the stand-in) that started at <paramref name="at"/>.</summary>
     private static async Task<LedgerEntry> StartedAsync(Support.Pipeline pipeline, DateTimeOffset at, string repository = Repository)
     {

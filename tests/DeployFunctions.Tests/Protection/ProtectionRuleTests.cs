@@ -143,4 +143,35 @@ public sealed class ProtectionRuleTests(Azurite azurite) : IClassFixture<Azurite
         await Eventually.TrueAsync(async () => await pipeline.PoisonCountAsync("protection-rules") == 1, "the request refused");
         Assert.Empty(pipeline.GitHub.State.ProtectionAnswers);
     }
+
+    [Fact]
+    public async Task A_commit_status_error_rejects_like_a_failure()
+    {
+        await using var pipeline = await StartAsync();
+        pipeline.GitHub.State.CombinedStatuses[Sha] = ("error", "ci/test");
+
+        await RequestAsync(pipeline, 505);
+
+        await Eventually.TrueAsync(() => !pipeline.GitHub.State.ProtectionAnswers.IsEmpty, "the answer");
+        var answer = Assert.Single(pipeline.GitHub.State.ProtectionAnswers);
+        Assert.Equal("rejected", answer.State);
+        Assert.Contains("checks are failing (ci/test)", answer.Comment, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("repos/octo/other/actions/runs/506/deployment_protection_rule")] // another repository's run on the same API host
+    [InlineData("repos/octo/app/actions/runs/506/approve")] // this repository's run, but not the protection rule endpoint
+    public async Task The_answer_goes_only_to_this_repositorys_own_run_endpoint_on_the_API(string path)
+    {
+        await using var pipeline = await StartAsync();
+        pipeline.GitHub.State.CombinedStatuses[Sha] = ("success", "ci/build");
+        var request = pipeline.GitHub.ProtectionRuleRequested(pipeline.GitHub.State.Repository("octo", "app"), "production", Sha, 506, "alice", 42);
+        request["deployment_callback_url"] = new Uri(pipeline.GitHub.BaseAddress, path).ToString();
+
+        await pipeline.DeliverAsync("deployment_protection_rule", request);
+
+        await Eventually.TrueAsync(async () => await pipeline.PoisonCountAsync("protection-rules") == 1, "the request refused into poison");
+        Assert.DoesNotContain(pipeline.GitHub.State.Requests, r => r.Method == "POST" && r.Path.Contains("/actions/runs/", StringComparison.Ordinal));
+        Assert.Empty(pipeline.GitHub.State.ProtectionAnswers);
+    }
 }
