@@ -263,6 +263,7 @@ module function 'app/function.bicep' = {
       Commands__AllowedUsers: commandsAllowedUsers
       Commands__RequireApproval: 'true'
       Commands__AllowForks: 'false'
+      Commands__NoopSkipsReview: 'false'
       Commands__StableBranch: ''
       Commands__LockWaitMinutes: '120'
       Commands__LockPollSeconds: '15'

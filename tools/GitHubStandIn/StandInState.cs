@@ -95,6 +95,15 @@ public sealed class StandInPullRequest
 
     /// <summary>The checks (check run names and status contexts) the base branch's protection or rulesets require.</summary>
     public HashSet<string> RequiredChecks { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Who GitHub names as the head commit's git author (a login); null: the pull request's author.</summary>
+    public string? HeadCommitAuthor { get; set; }
+
+    /// <summary>
+    /// The pull request's commits as GitHub lists them: by date, oldest first, so a commit dated in the past can be listed after
+    /// the head. Null: the head alone.
+    /// </summary>
+    public List<string>? ListedCommits { get; set; }
 }
 
 public sealed record StandInReview(long Id, string User, string State, string CommitId, DateTimeOffset SubmittedAt);
@@ -173,6 +182,12 @@ public sealed class StandInState
 
     /// <summary>The <c>run-name</c> the README's example workflow sets.</summary>
     public const string DefaultRunName = "deployfunctions deployment {deployment_id}";
+
+    /// <summary>
+    /// False: workflow dispatches are answered 204 without the run's details even when asked for them, as a GitHub that
+    /// predates <c>return_run_details</c> answers.
+    /// </summary>
+    public bool DispatchRunDetails { get; set; } = true;
 
     public void AddCheckRun(string sha, string name, string status, string? conclusion)
     {

@@ -51,6 +51,17 @@ public sealed record ChatCommand
         ["help"] = CommandVerb.Help,
     };
 
+    /// <summary>
+    /// Someone's text as a Markdown code span, for a reply to repeat: in a code span an <c>@mention</c> notifies nobody and a
+    /// link is not a link. Backticks (which would end the span) become quotes; at most <paramref name="max"/> characters.
+    /// </summary>
+    public static string Quote(string text, int max = 100)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var plain = text.Replace('`', '\'').ReplaceLineEndings(" ").Trim();
+        return $"`{(plain.Length <= max ? plain : plain[..(max - 1)] + "…")}`";
+    }
+
     /// <summary>The first line of a comment, trimmed.</summary>
     public static string FirstLine(string body)
     {
@@ -85,7 +96,7 @@ public sealed record ChatCommand
         problem = null;
         if (VerbOf(firstLine, prefix) is not { } verb)
         {
-            problem = $"'{firstLine}' is not a command";
+            problem = $"{Quote(firstLine)} is not a command";
             return null;
         }
 
@@ -127,7 +138,7 @@ public sealed record ChatCommand
         }
 
         return i < words.Length
-            ? Fail($"unexpected '{string.Join(' ', words[i..])}': write '{VerbName(command.Verb)} [<stable branch>] [to <environment>]'", out problem)
+            ? Fail($"unexpected {Quote(string.Join(' ', words[i..]))}: write '{VerbName(command.Verb)} [<stable branch>] [to <environment>]'", out problem)
             : command;
     }
 
@@ -157,7 +168,7 @@ public sealed record ChatCommand
             }
             else if (word.StartsWith("--", StringComparison.Ordinal))
             {
-                return Fail($"unknown option '{word}'", out problem);
+                return Fail($"unknown option {Quote(word)}", out problem);
             }
             else if (command.Environment is null)
             {
@@ -165,7 +176,7 @@ public sealed record ChatCommand
             }
             else
             {
-                return Fail($"unexpected '{word}': one environment at most", out problem);
+                return Fail($"unexpected {Quote(word)}: one environment at most", out problem);
             }
         }
 

@@ -68,6 +68,17 @@ public sealed class CommandHandler(
 
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, context.Repository, cancellationToken);
         var conversation = new PullRequestConversation(github, context.Repository, context.PullRequest, marks);
+
+        // Who asks comes first: anyone can comment on a public repository, and someone without the permission commands need gets
+        // one reaction and no reply, so strangers can neither make the app write what they like nor spend its limits on replies.
+        context = context with { Permission = await Commenters.PermissionAsync(github, context.Repository, context.Commenter) };
+        if (!PermissionLevels.AtLeast(context.Permission, options.MinimumPermission))
+        {
+            await conversation.ReactAsync(context.CommentId, ReactionType.Confused);
+            return new HandlerOutcome.Skipped(
+                $"{what}: @{context.Commenter} has {context.Permission ?? "no"} permission; commands need {options.MinimumPermission} (reacted, no reply)");
+        }
+
         var replyKey = PullRequestConversation.ReplyKey(context.CommentId);
         if (await conversation.FindAsync(replyKey, context.CommentedAt) is not null)
         {
@@ -77,7 +88,7 @@ public sealed class CommandHandler(
         await conversation.ReactAsync(context.CommentId, ReactionType.Eyes);
 
         var answer = command is null
-            ? CommandAnswer.Refuse($"I could not read `{line}`: {problem}. {Help.Short(options.Prefix)}")
+            ? CommandAnswer.Refuse($"I could not read {ChatCommand.Quote(line)}: {problem}. {Help.Short(options.Prefix)}")
             : await AnswerAsync(command, context, conversation, cancellationToken);
 
         if (answer.Reply is { } reply)
@@ -112,7 +123,6 @@ public sealed class CommandHandler(
         }
 
         var rules = policy.CommandRulesFor(config);
-        context = context with { Permission = await Commenters.PermissionAsync(conversation.GitHub, context.Repository, context.Commenter) };
         if (await WhyNotAllowedAsync(conversation.GitHub, context, rules) is { } notAllowed)
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
@@ -124,7 +134,7 @@ public sealed class CommandHandler(
             environment = policy.KnownEnvironment(named);
             if (environment is null)
             {
-                return CommandAnswer.Refuse($"`{named}` is not an environment this app deploys to. Environments: {string.Join(", ", policy.Environments.Select(e => $"`{e}`"))}.");
+                return CommandAnswer.Refuse($"{ChatCommand.Quote(named)} is not an environment this app deploys to. Environments: {string.Join(", ", policy.Environments.Select(e => $"`{e}`"))}.");
             }
         }
 

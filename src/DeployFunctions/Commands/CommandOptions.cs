@@ -29,6 +29,13 @@ public sealed class CommandOptions
     /// <summary>A branch deploy needs an approving review and no requested changes. App setting <c>Commands__RequireApproval</c>.</summary>
     public bool RequireApproval { get; set; } = true;
 
+    /// <summary>
+    /// <c>.noop</c> skips the review rules, as branch-deploy's noop does. Off by default: a noop runs the head's code in the
+    /// environment (a workflow's plan step, with that environment's secrets), so it is reviewed like a deploy.
+    /// App setting <c>Commands__NoopSkipsReview</c>.
+    /// </summary>
+    public bool NoopSkipsReview { get; set; }
+
     /// <summary>Allow deploying a pull request whose head is in a fork. App setting <c>Commands__AllowForks</c>.</summary>
     public bool AllowForks { get; set; }
 

@@ -37,7 +37,7 @@ public sealed class DeployCommand(
         var rollback = command.Branch is not null;
         if (rollback && !string.Equals(command.Branch, stable, StringComparison.Ordinal))
         {
-            return CommandAnswer.Refuse($"`{command.Branch}` is not the stable branch `{stable}`: `{options.Prefix}{verb} {stable}` rolls back to it, " +
+            return CommandAnswer.Refuse($"{ChatCommand.Quote(command.Branch!)} is not the stable branch `{stable}`: `{options.Prefix}{verb} {stable}` rolls back to it, " +
                                         $"`{options.Prefix}{verb} to <environment>` deploys this pull request.");
         }
 
@@ -50,12 +50,15 @@ public sealed class DeployCommand(
         {
             Repository = context.Repository,
             PullRequest = context.PullRequest,
+            Environment = environment,
+            Commenter = context.Commenter,
             PullRequestOpen = pull.IsOpen,
             BaseRef = pull.BaseRef,
             DefaultBranch = context.DefaultBranch,
             FromFork = pull.FromFork,
             HeadRepository = pull.HeadRepository,
             ApprovedBy = pull.ApprovedBy,
+            HeadAuthors = pull.HeadAuthors,
             ChangesRequestedBy = pull.ChangesRequestedBy,
             ReviewDecision = pull.ReviewDecision,
             Checks = pull.Checks,
@@ -139,6 +142,7 @@ public sealed class DeployCommand(
 
         if (created is null || created.Id == 0)
         {
+            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
             return CommandAnswer.Refuse($"GitHub created no deployment of {what} to {environment} (it answered 202); comment again.");
         }
 

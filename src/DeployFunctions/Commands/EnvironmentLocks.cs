@@ -37,7 +37,7 @@ public sealed record EnvironmentLock
     /// <summary>One line for replies and comments: who, what, since when, why, where.</summary>
     public string Describe() =>
         $"{Scope} is locked by @{Holder} since {Since:yyyy-MM-dd HH:mm} UTC" +
-        (Reason is { Length: > 0 } ? $" (reason: {Reason})" : "") +
+        (Reason is { Length: > 0 } ? $" (reason: {ChatCommand.Quote(Reason, 300)})" : "") +
         (CommentUrl is { } url ? $", [taken here]({url})" : "");
 }
 

@@ -43,7 +43,7 @@ public sealed class LockCommands(
         return attempt switch
         {
             LockAttempt.Taken t => CommandAnswer.Done($"locked {t.Lock.Scope}",
-                $"🔒 Locked {t.Lock.Scope} for @{context.Commenter}{(command.Reason is { } r ? $" (reason: {r})" : "")}. " +
+                $"🔒 Locked {t.Lock.Scope} for @{context.Commenter}{(command.Reason is { } r ? $" (reason: {ChatCommand.Quote(r, 300)})" : "")}. " +
                 $"Until {unlock}, nobody else can deploy there, and merges wait. {Help.LockTip(options.Prefix)}"),
             LockAttempt.AlreadyYours mine => CommandAnswer.Done($"{mine.Lock.Scope} was locked by the commenter already",
                 $"🔒 You hold this lock already: {mine.Lock.Describe()}."),

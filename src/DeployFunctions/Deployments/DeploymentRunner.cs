@@ -70,8 +70,10 @@ public sealed class DeploymentRunner(
         {
             // The event can outrun the ledger: GitHub sends it as soon as the deployment exists, before its answer reaches the
             // app (or when that answer was lost). An approval of this commit still being created may be this deployment's.
+            // Only a deployment the app itself created can be that approval's: anyone else's is not waited for.
             if (clock.GetUtcNow() < delivery.Envelope.ReceivedAt + LedgerWait &&
-                await ledger.CreatingAsync(repository.FullName, environment, deployment.Sha, cancellationToken) is not null)
+                await ledger.CreatingAsync(repository.FullName, environment, deployment.Sha, cancellationToken) is not null &&
+                string.Equals(deployment.Creator?.Login, await clients.IdentityAsync(cancellationToken), StringComparison.OrdinalIgnoreCase))
             {
                 return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
                     $"{what} waits: the approval of this commit is still being recorded", IsFault: false);

@@ -138,6 +138,7 @@ public sealed class MergedPullRequestHandler(
         {
             // 202 "Auto-merged ... ": GitHub merged the default branch into the ref and created nothing. We send
             // auto_merge=false, so this is unexpected; try again rather than lose the deployment.
+            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken);
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.ChecksRetrySeconds),
                 $"GitHub created no deployment for {what} (202)", IsFault: true);
         }

@@ -51,9 +51,26 @@ public sealed record PullRequestFacts
     /// <summary>The head commit's checks; empty when it has none.</summary>
     public required IReadOnlyList<CommitCheck> Checks { get; init; }
 
+    /// <summary>The GitHub users GitHub names as the head commit's author and committer.</summary>
+    public IReadOnlyList<string> HeadAuthors { get; init; } = [];
+
     public bool IsOpen => State == "OPEN";
 
-    private const string Query = """
+    /// <summary>How many pages of checks are read (100 each); a head with more is not deployed.</summary>
+    public const int MaxCheckPages = 10;
+
+    private const string CheckFields = """
+        pageInfo { hasNextPage endCursor }
+        nodes {
+          __typename
+          ... on CheckRun { name status conclusion detailsUrl isRequired(pullRequestNumber: $number) }
+          ... on StatusContext { context state targetUrl isRequired(pullRequestNumber: $number) }
+        }
+        """;
+
+    private const string CommitFields = "oid author { user { login } } committer { user { login } }";
+
+    private const string Query = $$"""
         query($owner: String!, $name: String!, $number: Int!) {
           repository(owner: $owner, name: $name) {
             pullRequest(number: $number) {
@@ -61,12 +78,17 @@ public sealed record PullRequestFacts
               headRepository { nameWithOwner }
               reviewDecision
               latestOpinionatedReviews(first: 100, writersOnly: true) { nodes { state author { login } commit { oid } } }
-              commits(last: 1) { nodes { commit { oid statusCheckRollup { contexts(first: 100) { nodes {
-                __typename
-                ... on CheckRun { name status conclusion detailsUrl isRequired(pullRequestNumber: $number) }
-                ... on StatusContext { context state targetUrl isRequired(pullRequestNumber: $number) }
-              } } } } } }
+              commits(last: 1) { nodes { commit { {{CommitFields}} statusCheckRollup { contexts(first: 100) { {{CheckFields}} } } } } }
             }
+          }
+        }
+        """;
+
+    /// <summary>The head commit by its id, and a page of its checks: when the pull request's last listed commit is not its head, or it has more than 100 checks.</summary>
+    private const string HeadQuery = $$"""
+        query($owner: String!, $name: String!, $number: Int!, $oid: GitObjectID!, $after: String) {
+          repository(owner: $owner, name: $name) {
+            object(oid: $oid) { ... on Commit { {{CommitFields}} statusCheckRollup { contexts(first: 100, after: $after) { {{CheckFields}} } } } }
           }
         }
         """;
@@ -77,23 +99,65 @@ public sealed record PullRequestFacts
         var (owner, name) = GitHubNames.Split(repository);
         var data = await GitHubGraphQL.QueryAsync(github, Query,
             new Dictionary<string, object> { ["owner"] = owner, ["name"] = name, ["number"] = number }, cancellationToken);
-        return data.GetProperty("repository") is { ValueKind: JsonValueKind.Object } repo &&
-               repo.GetProperty("pullRequest") is { ValueKind: JsonValueKind.Object } pull
-            ? Read(pull)
-            : null;
+        if (data.GetProperty("repository") is not { ValueKind: JsonValueKind.Object } repo ||
+            repo.GetProperty("pullRequest") is not { ValueKind: JsonValueKind.Object } pull)
+        {
+            return null;
+        }
+
+        var facts = Read(pull);
+        var head = facts.HeadSha;
+        var listed = Nodes(pull.GetProperty("commits")).Select(c => c.GetProperty("commit")).FirstOrDefault();
+        var (checks, cursor) = Checks(listed);
+
+        if (string.Equals(Text(listed, "oid"), head, StringComparison.OrdinalIgnoreCase) && cursor is null)
+        {
+            return facts with { Checks = checks, HeadAuthors = Authors(listed) };
+        }
+
+        // GitHub lists a pull request's commits by date (at most 250): the last one listed need not be the head. The head's
+        // checks are read by its id then, and every page of them.
+        var first = 1;
+        if (!string.Equals(Text(listed, "oid"), head, StringComparison.OrdinalIgnoreCase))
+        {
+            (checks, cursor, first) = ([], null, 0);
+        }
+
+        var authors = (IReadOnlyList<string>)[];
+        for (var page = first; page == 0 || cursor is not null; page++)
+        {
+            if (page == MaxCheckPages)
+            {
+                checks.Add(new CommitCheck($"more than {MaxCheckPages * 100} checks", CommitCheck.Failure, true, null));
+                break;
+            }
+
+            var variables = new Dictionary<string, object> { ["owner"] = owner, ["name"] = name, ["number"] = number, ["oid"] = head };
+            if (cursor is not null)
+            {
+                variables["after"] = cursor;
+            }
+
+            var commit = (await GitHubGraphQL.QueryAsync(github, HeadQuery, variables, cancellationToken)).GetProperty("repository").GetProperty("object");
+            if (page == 0)
+            {
+                authors = Authors(commit);
+            }
+
+            (var read, cursor) = Checks(commit);
+            checks.AddRange(read);
+        }
+
+        return facts with { Checks = checks, HeadAuthors = authors.Count > 0 ? authors : Authors(listed) };
     }
 
-    private static PullRequestFacts Read(JsonElement pull)
+    internal static PullRequestFacts Read(JsonElement pull)
     {
         var head = pull.GetProperty("headRefOid").GetString()!;
         var reviews = Nodes(pull.GetProperty("latestOpinionatedReviews"))
             .Select(r => (State: r.GetProperty("state").GetString(), Login: Login(r), Commit: Text(r, "commit", "oid")))
             .Where(r => r.Login is not null)
             .ToList();
-        var commit = Nodes(pull.GetProperty("commits")).Select(c => c.GetProperty("commit")).FirstOrDefault();
-        var contexts = commit.ValueKind == JsonValueKind.Object && commit.GetProperty("statusCheckRollup") is { ValueKind: JsonValueKind.Object } rollup
-            ? Nodes(rollup.GetProperty("contexts"))
-            : [];
         return new PullRequestFacts
         {
             Number = pull.GetProperty("number").GetInt64(),
@@ -107,9 +171,37 @@ public sealed record PullRequestFacts
             ReviewDecision = pull.GetProperty("reviewDecision").ValueKind == JsonValueKind.String ? pull.GetProperty("reviewDecision").GetString() : null,
             ApprovedBy = [.. reviews.Where(r => r.State == "APPROVED" && string.Equals(r.Commit, head, StringComparison.OrdinalIgnoreCase)).Select(r => r.Login!)],
             ChangesRequestedBy = [.. reviews.Where(r => r.State == "CHANGES_REQUESTED").Select(r => r.Login!)],
-            Checks = [.. contexts.Select(Check)],
+            Checks = [],
         };
     }
+
+    /// <summary>A commit's checks as read, and where the next page starts (null: there is none).</summary>
+    private static (List<CommitCheck> Checks, string? Cursor) Checks(JsonElement commit)
+    {
+        if (commit.ValueKind != JsonValueKind.Object || commit.GetProperty("statusCheckRollup") is not { ValueKind: JsonValueKind.Object } rollup)
+        {
+            return ([], null);
+        }
+
+        var contexts = rollup.GetProperty("contexts");
+        List<CommitCheck> checks = [.. Nodes(contexts).Select(Check)];
+        if (!contexts.TryGetProperty("pageInfo", out var info) || !info.GetProperty("hasNextPage").GetBoolean())
+        {
+            return (checks, null);
+        }
+
+        if (Text(info, "endCursor") is { } cursor)
+        {
+            return (checks, cursor);
+        }
+
+        checks.Add(new CommitCheck("more checks than GitHub paged", CommitCheck.Failure, true, null)); // never deploy on a partial list
+        return (checks, null);
+    }
+
+    /// <summary>The GitHub users behind the commit's git author and committer, where GitHub knows them.</summary>
+    private static IReadOnlyList<string> Authors(JsonElement commit) =>
+        [.. new[] { Text(commit, "author", "user", "login"), Text(commit, "committer", "user", "login") }.OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)];
 
     /// <summary>A check run or commit status, its state folded into success / pending / failure as GitHub's rollup folds it.</summary>
     private static CommitCheck Check(JsonElement node)

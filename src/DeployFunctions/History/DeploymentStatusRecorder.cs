@@ -75,7 +75,8 @@ public sealed partial class DeploymentStatusRecorder(
         await notifier.NotifyAsync(
             $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
             $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
-            $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}",
+            $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}" +
+            $" (status by @{creator ?? "unknown"})", // anyone with write access can post one: say who did
             cancellationToken);
 
         await history.MarkNotifiedAsync(record, cancellationToken);

@@ -43,9 +43,6 @@ public sealed partial class DeploymentWatchdog(
     /// </summary>
     public static readonly TimeSpan ReportGrace = TimeSpan.FromMinutes(1);
 
-    /// <summary>The bot a workflow's <c>GITHUB_TOKEN</c> posts as: believed only for hand-offs recorded before runs were tracked.</summary>
-    private const string ActionsBot = "github-actions[bot]";
-
     public async Task<WatchdogReport> RunAsync(CancellationToken cancellationToken)
     {
         var report = new WatchdogReport();
@@ -127,11 +124,6 @@ public sealed partial class DeploymentWatchdog(
 
                 break; // the run is gone (deleted): nothing will settle it
 
-            case LedgerState.HandedOff when now - since >= limit && await LegacyWorkflowResultAsync(entry, id) is { } learned:
-                await ledger.UpdateAsync(learned, cancellationToken);
-                report.Reported++;
-                return;
-
             case LedgerState.Started when await leases.IsHeldAsync(LockKeys.Environment(entry.Repository, entry.Environment), cancellationToken):
                 return; // its runner holds the environment's lease: still at work, within its provider's timeout
 
@@ -196,24 +188,6 @@ public sealed partial class DeploymentWatchdog(
         {
             return null;
         }
-    }
-
-    /// <summary>
-    /// A hand-off recorded before workflow runs were tracked (no run id): the final status its workflow posted with its
-    /// <c>GITHUB_TOKEN</c>, as the README's workflow does. Nothing else a status says is believed.
-    /// </summary>
-    private async Task<LedgerEntry?> LegacyWorkflowResultAsync(LedgerEntry entry, long id)
-    {
-        var github = await clients.CreateAsync(null, entry.Repository, CancellationToken.None);
-        var (owner, name) = GitHubNames.Split(entry.Repository);
-        var final = (await github.Repository.Deployment.Status.GetAll(owner, name, id))
-            .FirstOrDefault(s => GitHubNames.IsFinalDeploymentState(s.State.StringValue) && s.Creator?.Login == ActionsBot);
-        return final is null ? null : entry with
-        {
-            State = final.State.StringValue switch { "success" => LedgerState.Succeeded, "failure" => LedgerState.Failed, "inactive" => LedgerState.Superseded, _ => LedgerState.Errored },
-            ResultDescription = final.Description,
-            Reported = true,
-        };
     }
 
     /// <summary>The fields of GitHub's <c>workflow-run</c> the watchdog reads.</summary>

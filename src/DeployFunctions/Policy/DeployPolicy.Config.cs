@@ -12,7 +12,8 @@ public sealed class FreezeOptions
 }
 
 /// <summary>Who may run commands in one repository: the app's rules narrowed by its file.</summary>
-public sealed record CommandRules(string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks);
+public sealed record CommandRules(
+    string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks, bool NoopSkipsReview = false);
 
 /// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
 public sealed partial class DeployPolicy
@@ -151,6 +152,6 @@ public sealed partial class DeployPolicy
             ? raised
             : commands.MinimumPermission;
         return new CommandRules(minimum, lists, commands.RequireApproval || config?.Commands?.RequireApproval == true,
-            commands.AllowForks && config?.Commands?.AllowForks != false);
+            commands.AllowForks && config?.Commands?.AllowForks != false, commands.NoopSkipsReview);
     }
 }

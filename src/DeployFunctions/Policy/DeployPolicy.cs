@@ -36,6 +36,12 @@ public sealed record CommandFacts
     public required string Repository { get; init; }
     public required long PullRequest { get; init; }
 
+    /// <summary>Where the command deploys: named, or where the default branch deploys.</summary>
+    public required string Environment { get; init; }
+
+    /// <summary>Who commented: their own approval never counts for their own command.</summary>
+    public required string Commenter { get; init; }
+
     public required bool PullRequestOpen { get; init; }
 
     /// <summary>The branch the pull request would merge into: its author chose it.</summary>
@@ -51,6 +57,9 @@ public sealed record CommandFacts
 
     /// <summary>People with write access whose latest review approves the head commit.</summary>
     public required IReadOnlyList<string> ApprovedBy { get; init; }
+
+    /// <summary>Who GitHub says wrote and committed the head commit: their approval does not count either.</summary>
+    public IReadOnlyList<string> HeadAuthors { get; init; } = [];
 
     /// <summary>People with write access whose latest review requests changes.</summary>
     public required IReadOnlyList<string> ChangesRequestedBy { get; init; }
@@ -126,6 +135,23 @@ public sealed partial class DeployPolicy(
     public bool AllowsRepository(string fullName) => repositories.Any(allowed => Matches(allowed, fullName));
 
     /// <summary>
+    /// True when a merge into <paramref name="branch"/> deploys to <paramref name="environment"/>: the operator's branch map
+    /// (else the default branch to the default environment), narrowed by the file's <c>branches</c> for that environment.
+    /// </summary>
+    public bool DeploysFrom(string branch, string defaultBranch, string environment, RepositoryConfig? config)
+    {
+        var mapped = branches.Count > 0
+            ? branches.GetValueOrDefault(branch)
+            : string.Equals(branch, defaultBranch, StringComparison.Ordinal) ? options.DefaultEnvironment : null;
+        if (!string.Equals(mapped, environment, StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+
+        return config?.For(environment)?.Branches is not { } listed || listed.Contains(branch, StringComparer.Ordinal);
+    }
+
+    /// <summary>
     /// True when commands may deploy a pull request into <paramref name="baseRef"/>: the default branch, or a branch the
     /// operator maps to an environment (<c>Deploy__BranchEnvironments</c>). Any other base is one the pull request's author chose.
     /// </summary>
@@ -163,27 +189,43 @@ public sealed partial class DeployPolicy(
             return null; // the stable branch's head: already merged, reviewed where it landed
         }
 
+        // A pull request into another mapped branch was reviewed by that branch's rules: it deploys only where that branch deploys.
+        if (!string.Equals(facts.BaseRef, facts.DefaultBranch, StringComparison.Ordinal) &&
+            !string.Equals(branches.GetValueOrDefault(facts.BaseRef), facts.Environment, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"pull request #{facts.PullRequest} is based on `{facts.BaseRef}`, which deploys to {branches.GetValueOrDefault(facts.BaseRef)}, " +
+                   $"not {facts.Environment}; a pull request deploys to another environment only from the default branch `{facts.DefaultBranch}`";
+        }
+
         if (facts.FromFork && !rules.AllowForks)
         {
             return $"the head of pull request #{facts.PullRequest} is in a fork ({facts.HeadRepository ?? "a deleted repository"}); fork commits are not deployed (Commands__AllowForks)";
         }
 
-        if (!facts.Noop && facts.ReviewDecision is "CHANGES_REQUESTED" or "REVIEW_REQUIRED")
+        // A noop runs the head's code in the environment too (a workflow's plan step, a hook's dry run): reviewed like a deploy
+        // unless the operator opts into branch-deploy's unreviewed noops (Commands__NoopSkipsReview).
+        var reviewed = !facts.Noop || !rules.NoopSkipsReview;
+        if (reviewed && facts.ReviewDecision is "CHANGES_REQUESTED" or "REVIEW_REQUIRED")
         {
             return $"GitHub's review rules for `{facts.BaseRef}` are not met ({facts.ReviewDecision}): the pull request could not be merged on its reviews " +
                    "(required approvals, code owners, dismissed stale reviews)";
         }
 
-        if (rules.RequireApproval && !facts.Noop)
+        if (rules.RequireApproval && reviewed)
         {
             if (facts.ChangesRequestedBy.Count > 0)
             {
                 return $"changes are requested by {string.Join(", ", facts.ChangesRequestedBy.Select(login => "@" + login))}";
             }
 
-            if (facts.ApprovedBy.Count == 0)
+            // Someone approving what they ask to deploy, or what they wrote, is not a second pair of eyes.
+            if (!facts.ApprovedBy.Any(login => !string.Equals(login, facts.Commenter, StringComparison.OrdinalIgnoreCase) &&
+                                               !facts.HeadAuthors.Contains(login, StringComparer.OrdinalIgnoreCase)))
             {
-                return $"pull request #{facts.PullRequest} has no approving review of its head commit by someone with write access (Commands__RequireApproval)";
+                return facts.ApprovedBy.Count == 0
+                    ? $"pull request #{facts.PullRequest} has no approving review of its head commit by someone with write access (Commands__RequireApproval)"
+                    : $"pull request #{facts.PullRequest} is approved only by {string.Join(", ", facts.ApprovedBy.Select(login => "@" + login))}: " +
+                      "an approval by the commenter or by the head commit's author does not count (Commands__RequireApproval)";
             }
         }
 

@@ -76,12 +76,23 @@ public sealed class ProtectionRuleHandler(
         // the app itself, so a lock holder's own deploy would otherwise wait behind their own lock, and an admin's --force
         // behind the freeze it overrode.
         var forced = false;
+        string? refusal = null;
+        LedgerEntry? dispatched = null;
         if (RunOf(callbackUri) is { } runId)
         {
-            if (await ledger.FindRunAsync(repository.FullName, runId, cancellationToken) is { } dispatched)
+            dispatched = await ledger.FindRunAsync(repository.FullName, runId, cancellationToken);
+            if (dispatched is not null)
             {
                 (requester, forced) = (dispatched.RequestedBy, dispatched.Forced || dispatched.Noop);
                 what += $" for deployment {dispatched.DeploymentId} by @{requester}";
+
+                // A run keeps its id when someone re-runs it: weeks later, that would deploy an old commit as its original
+                // requester (with their --force). Only the run's first pass belongs to its deployment.
+                if (dispatched.IsFinal)
+                {
+                    refusal = $"run {runId} belongs to deployment {dispatched.DeploymentId}, which already ended ({dispatched.State}); " +
+                              "re-running it is not a deployment: ask for a new one";
+                }
             }
             else if (string.Equals(requester, await clients.IdentityAsync(cancellationToken), StringComparison.OrdinalIgnoreCase) &&
                      clock.GetUtcNow() < delivery.Envelope.ReceivedAt + DispatchRecordWait)
@@ -91,7 +102,11 @@ public sealed class ProtectionRuleHandler(
             }
         }
 
-        var verdict = await EvaluateAsync(github, repository.FullName, repository.DefaultBranch ?? "main", environment, sha, requester, forced, cancellationToken);
+        var defaultBranch = repository.DefaultBranch ?? "main";
+        var verdict = refusal is not null
+            ? ((string?)refusal, false, (DateTimeOffset?)null)
+            : await EvaluateAsync(github, repository.FullName, defaultBranch, environment, sha,
+                dispatched is null ? Branch(requested.Deployment?.Ref) ?? "" : null, requester, forced, cancellationToken);
         var deadline = delivery.Envelope.ReceivedAt + TimeSpan.FromMinutes(protection.Value.MaxWaitMinutes);
         if (verdict.Wait && clock.GetUtcNow() < deadline)
         {
@@ -135,9 +150,19 @@ public sealed class ProtectionRuleHandler(
             : null;
     }
 
-    /// <summary>Null reason: approve. Wait: a lock or freeze that may end, or statuses still pending; else reject.</summary>
+    /// <summary>The branch a deployment's ref names (<c>main</c> or <c>refs/heads/main</c>); null for a tag or another ref.</summary>
+    private static string? Branch(string? reference) =>
+        reference is null || (reference.StartsWith("refs/", StringComparison.Ordinal) && !reference.StartsWith("refs/heads/", StringComparison.Ordinal))
+            ? null
+            : reference.StartsWith("refs/heads/", StringComparison.Ordinal) ? reference["refs/heads/".Length..] : reference;
+
+    /// <summary>
+    /// Null reason: approve. Wait: a lock or freeze that may end, or statuses still pending; else reject. A job the app did not
+    /// dispatch (<paramref name="jobBranch"/> set) runs its branch's code in the environment: only a branch whose merges deploy
+    /// there may, as a merge would.
+    /// </summary>
     private async Task<(string? Reason, bool Wait, DateTimeOffset? Until)> EvaluateAsync(
-        IGitHubClient github, string repository, string defaultBranch, string environment, string? sha, string requester, bool forced,
+        IGitHubClient github, string repository, string defaultBranch, string environment, string? sha, string? jobBranch, string requester, bool forced,
         CancellationToken cancellationToken)
     {
         if (!policy.AllowsRepository(repository))
@@ -156,6 +181,12 @@ public sealed class ProtectionRuleHandler(
                     config = usable.Config;
                     break;
             }
+        }
+
+        if (jobBranch is not null && !policy.DeploysFrom(jobBranch, defaultBranch, environment, config))
+        {
+            return ($"the job runs `{(jobBranch.Length > 0 ? jobBranch : "a ref that is not a branch")}`, and merges into it do not deploy to {environment} " +
+                    $"(Deploy__BranchEnvironments, Deploy__DefaultEnvironment, branches in {RepositoryConfig.Path}); only a branch that deploys there may run a job in it", false, null);
         }
 
         if (await environmentLocks.BlockingAsync(repository, environment, requester, cancellationToken) is { } locked)

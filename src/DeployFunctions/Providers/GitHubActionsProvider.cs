@@ -13,7 +13,8 @@ namespace DeployFunctions.Providers;
 /// the run's end settles the deployment. A dispatch whose answer was lost is never repeated blindly: the workflow's runs
 /// are searched for it first (its <c>run-name</c> carries the deployment id).
 /// </summary>
-public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<GitHubOptions> gitHub) : IDeploymentProvider, IRecoverableProvider
+public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<GitHubOptions> gitHub, IGitHubClientFactory clients)
+    : IDeploymentProvider, IRecoverableProvider
 {
     /// <summary>
     /// How long after a dispatch without an answer a run it started would be listed: GitHub creates the run before it answers,
@@ -50,31 +51,45 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
 
         var answer = await new ApiConnection(job.GitHub.Connection).Post<DispatchAnswer>(Workflow(job, "dispatches"), new Dictionary<string, object>
         {
-            ["ref"] = job.Settings.WorkflowRef ?? job.DefaultBranch,
+            ["ref"] = DispatchRef(job),
             ["inputs"] = inputs,
             ["return_run_details"] = true,
         }, cancellationToken);
-        return answer is { WorkflowRunId: > 0 } run
-            ? Handed(job, run.WorkflowRunId, run.HtmlUrl)
-            : new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; its run settles the deployment"); // 204: no run details
+        if (answer is { WorkflowRunId: > 0 } run)
+        {
+            return Handed(job, run.WorkflowRunId, run.HtmlUrl);
+        }
+
+        // 204, no run details (a GitHub that predates return_run_details): the run exists by now; find it by its title, branch
+        // and actor. A run not found cannot be told from anyone else's, so nothing it reports is believed.
+        return await RecoverAsync(job, clock.GetUtcNow(), cancellationToken) is Recovery.Found found
+            ? found.Result
+            : new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; its run could not be identified (give it the README's run-name)");
     }
 
     /// <summary>
     /// The run a dispatch started, found among the workflow's dispatched runs since the attempt by its title
-    /// (<c>run-name: deployfunctions deployment ${{ inputs.deployment_id }}</c>). None listed once the dispatch's own timeout and a margin have passed:
-    /// nothing started. Runs whose titles carry no deployment id: the workflow has no such <c>run-name</c>, and nothing can tell.
+    /// (<c>run-name: deployfunctions deployment ${{ inputs.deployment_id }}</c>), its branch (the dispatch's ref) and its actor
+    /// (the app itself: anyone with write access can dispatch the same workflow with the same input). None listed once the
+    /// dispatch's own timeout and a margin have passed: nothing started. Runs of the app whose titles carry no deployment id:
+    /// the workflow has no such <c>run-name</c>, and nothing can tell.
     /// </summary>
     public async Task<Recovery> RecoverAsync(DeploymentJob job, DateTimeOffset startedAt, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(job);
         var since = (startedAt - TimeSpan.FromMinutes(1)).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+        var branch = DispatchRef(job);
         var listed = await new ApiConnection(job.GitHub.Connection).Get<RunsAnswer>(Workflow(job, "runs"), new Dictionary<string, string>
         {
             ["event"] = "workflow_dispatch",
+            ["branch"] = branch,
             ["created"] = ">=" + since,
             ["per_page"] = "100",
         });
-        var runs = listed?.WorkflowRuns ?? [];
+        var me = await clients.IdentityAsync(cancellationToken);
+        var runs = (listed?.WorkflowRuns ?? [])
+            .Where(r => string.Equals(r.HeadBranch, branch, StringComparison.Ordinal) && string.Equals(r.Actor?.Login, me, StringComparison.OrdinalIgnoreCase))
+            .ToList();
         var mine = runs.Where(r => Title(r.DisplayTitle) == job.DeploymentId).OrderBy(r => r.Id).FirstOrDefault();
         if (mine is not null)
         {
@@ -93,6 +108,9 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
                 $"looking for the run of {job.Settings.Workflow} a dispatch without an answer may have started")
             : new Recovery.NotStarted();
     }
+
+    /// <summary>The branch the workflow is dispatched from: the operator's <c>WorkflowRef</c>, else the default branch.</summary>
+    private static string DispatchRef(DeploymentJob job) => job.Settings.WorkflowRef ?? job.DefaultBranch;
 
     private static ProviderResult.HandedOff Handed(DeploymentJob job, long runId, string? htmlUrl) =>
         new($"Workflow {job.Settings.Workflow} run {runId} carries it out", runId,
@@ -135,5 +153,12 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
         public long Id { get; set; }
         public string? DisplayTitle { get; set; }
         public string? HtmlUrl { get; set; }
+        public string? HeadBranch { get; set; }
+        public ListedActor? Actor { get; set; }
+    }
+
+    private sealed class ListedActor
+    {
+        public string? Login { get; set; }
     }
 }

@@ -35,10 +35,10 @@ public sealed class ChatCommandTests
 
     [Theory]
     [InlineData(".deploy to", "'to' needs an environment")]
-    [InlineData(".deploy main to staging now", "unexpected 'now'")]
+    [InlineData(".deploy main to staging now", "unexpected `now`")]
     [InlineData(".lock --global production", "--global applies to every environment")]
     [InlineData(".lock --reason", "--reason needs a text")]
-    [InlineData(".unlock --force", "unknown option '--force'")]
+    [InlineData(".unlock --force", "unknown option `--force`")]
     [InlineData(".wcid please", ".wcid takes no arguments")]
     public void A_malformed_command_says_what_is_wrong(string line, string expected)
     {

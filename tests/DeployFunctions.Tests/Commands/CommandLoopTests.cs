@@ -258,7 +258,7 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await using var room = await OpenAsync();
 
         var locked = await room.AnsweredAsync(room.Say("bob", ".lock production --reason release freeze"), "rocket");
-        Assert.Contains("Locked production for @bob (reason: release freeze)", locked.Body, StringComparison.Ordinal);
+        Assert.Contains("Locked production for @bob (reason: `release freeze`)", locked.Body, StringComparison.Ordinal);
 
         var refused = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
         Assert.Contains("production is locked by @bob", refused.Body, StringComparison.Ordinal);

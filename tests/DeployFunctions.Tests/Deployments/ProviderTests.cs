@@ -120,7 +120,7 @@ public sealed class ProviderTests
         await using var gitHub = new StandInServer(new StandInOptions());
         await gitHub.StartAsync();
         var client = new GitHubClient(new ProductHeaderValue("test"), gitHub.BaseAddress) { Credentials = new Credentials("t") };
-        var provider = new GitHubActionsProvider(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new DeployFunctions.GitHub.GitHubOptions()));
+        var provider = new GitHubActionsProvider(TimeProvider.System, Microsoft.Extensions.Options.Options.Create(new DeployFunctions.GitHub.GitHubOptions()), NSubstitute.Substitute.For<DeployFunctions.GitHub.IGitHubClientFactory>());
         var job = Job(new EnvironmentOptions { Provider = ProviderKinds.GitHubActions, Workflow = "deploy.yml" }, client);
 
         var result = await provider.DeployAsync(job, default);

@@ -1,5 +1,3 @@
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using DeployFunctions.Ledger;
 using DeployFunctions.Maintenance;
@@ -14,25 +12,13 @@ namespace DeployFunctions.Tests.UnderAttack;
 /// can): the app adopts only deployments it created itself, believes only its own outcomes, and judges a workflow it
 /// dispatched by the command that caused it.
 /// </summary>
-public sealed class DeploymentsUnderAttackTests(Azurite azurite) : IClassFixture<Azurite>, IDisposable
+public sealed class DeploymentsUnderAttackTests(Azurite azurite) : IClassFixture<Azurite>
 {
     private const string MergeSha = "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c";
-    private const string Mallory = "mallory-token";
-    private readonly HttpClient http = new();
-
-    public void Dispose() => http.Dispose();
 
     /// <summary>A request to the stand-in's REST API with mallory's own token (she has write access).</summary>
-    private async Task<JsonNode?> AsMalloryAsync(Support.Pipeline pipeline, HttpMethod method, string path, string body)
-    {
-        pipeline.GitHub.State.TokenLogins[Mallory] = "mallory";
-        using var request = new HttpRequestMessage(method, new Uri(pipeline.GitHub.BaseAddress, path.TrimStart('/')));
-        request.Headers.Authorization = new AuthenticationHeaderValue("token", Mallory);
-        request.Content = new StringContent(body, Encoding.UTF8, "application/json");
-        using var response = await http.SendAsync(request);
-        response.EnsureSuccessStatusCode();
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync());
-    }
+    private static Task<JsonNode?> AsMalloryAsync(Support.Pipeline pipeline, HttpMethod method, string path, string body) =>
+        Collaborator.CallAsync(pipeline.GitHub, "mallory", method, path, body);
 
     private static List<string> StatesOf(Support.Pipeline pipeline, long id) =>
         pipeline.StatesOf(pipeline.Deployments().Single(d => d.Id == id));
@@ -48,9 +34,20 @@ public sealed class DeploymentsUnderAttackTests(Azurite azurite) : IClassFixture
 
         await Eventually.TrueAsync(() => pipeline.Deployments().Any(d => d.Creator == StandInState.AppLogin && pipeline.StatesOf(d).Contains("success")),
             "the app's own deployment of the merge, carried out");
-        Assert.Empty(StatesOf(pipeline, (long)forged!["id"]!));
+
+        // And after: the merge's approval (with its deployment) is in the ledger now; hers still is not that deployment.
+        var after = await AsMalloryAsync(pipeline, HttpMethod.Post, "/repos/Codertocat/Hello-World/deployments",
+            $$$"""{"ref":"{{{MergeSha}}}","environment":"production","required_contexts":[],"auto_merge":false,"payload":{"created_by":"deployfunctions"}}""");
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.DeliveryLog().Any(d => d.Event == "deployment" && (long?)d.Payload["deployment"]?["id"] == (long)after!["id"]!),
+            "her second deployment's event delivered");
+        await Task.Delay(1500);
+
         var ledger = pipeline.Services.GetRequiredService<IDeploymentLedger>();
-        Assert.Null(await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", (long)forged["id"]!, CancellationToken.None));
+        foreach (var id in new[] { (long)forged!["id"]!, (long)after!["id"]! })
+        {
+            Assert.Empty(StatesOf(pipeline, id));
+            Assert.Null(await ledger.FindDeploymentAsync("Codertocat/Hello-World", "production", id, CancellationToken.None));
+        }
     }
 
     [Fact]

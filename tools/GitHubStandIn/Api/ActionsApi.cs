@@ -8,13 +8,14 @@ public sealed partial class StandInServer
     private void MapActions(WebApplication web)
     {
         web.MapPost("/repos/{owner}/{repo}/actions/workflows/{workflow}/dispatches", DispatchAsync);
-        web.MapGet("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", (string owner, string repo, string workflow, string? @event) =>
+        web.MapGet("/repos/{owner}/{repo}/actions/workflows/{workflow}/runs", (string owner, string repo, string workflow, string? @event, string? branch) =>
         {
             lock (State.Gate)
             {
                 var runs = State.WorkflowRuns
                     .Where(r => string.Equals(r.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase) && r.Workflow == workflow)
                     .Where(r => @event is null || @event == "workflow_dispatch")
+                    .Where(r => branch is null || r.Ref == branch)
                     .OrderByDescending(r => r.Id)
                     .Select(r => (JsonNode)GitHubShapes.WorkflowRun(BaseAddress, r))
                     .ToList();
@@ -55,12 +56,13 @@ public sealed partial class StandInServer
     /// webhook-deployment-protection-rule-requested): a workflow job's deployment to <paramref name="environment"/> asks
     /// the app's protection rule; the answer goes to the callback for run <paramref name="runId"/>.
     /// </summary>
-    public JsonObject ProtectionRuleRequested(StandInRepository repository, string environment, string sha, long runId, string requester, long installationId)
+    public JsonObject ProtectionRuleRequested(
+        StandInRepository repository, string environment, string sha, long runId, string requester, long installationId, string? reference = null)
     {
         ArgumentNullException.ThrowIfNull(repository);
         var deployment = new StandInDeployment
         {
-            Id = State.NextDeploymentId(), Repository = repository, Sha = sha, Ref = repository.DefaultBranch, Task = "deploy",
+            Id = State.NextDeploymentId(), Repository = repository, Sha = sha, Ref = reference ?? repository.DefaultBranch, Task = "deploy",
             Environment = environment, Creator = requester, CreatedAt = options.Clock.GetUtcNow(), Request = new JsonObject(),
         };
         return new JsonObject
@@ -105,7 +107,7 @@ public sealed partial class StandInServer
             State.WorkflowRuns.Add(run);
         }
 
-        return (bool?)body["return_run_details"] == true
+        return (bool?)body["return_run_details"] == true && State.DispatchRunDetails
             ? Json(200, new JsonObject
             {
                 ["workflow_run_id"] = run.Id,
