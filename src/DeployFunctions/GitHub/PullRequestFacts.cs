@@ -108,7 +108,7 @@ public sealed record PullRequestFacts
         var facts = Read(pull);
         var head = facts.HeadSha;
         var listed = Nodes(pull.GetProperty("commits")).Select(c => c.GetProperty("commit")).FirstOrDefault();
-        var (checks, cursor) = Checks(listed);
+        var (checks, cursor) = ChecksOf(listed);
 
         if (string.Equals(Text(listed, "oid"), head, StringComparison.OrdinalIgnoreCase) && cursor is null)
         {
@@ -144,7 +144,7 @@ public sealed record PullRequestFacts
                 authors = Authors(commit);
             }
 
-            (var read, cursor) = Checks(commit);
+            (var read, cursor) = ChecksOf(commit);
             checks.AddRange(read);
         }
 
@@ -176,7 +176,7 @@ public sealed record PullRequestFacts
     }
 
     /// <summary>A commit's checks as read, and where the next page starts (null: there is none).</summary>
-    private static (List<CommitCheck> Checks, string? Cursor) Checks(JsonElement commit)
+    private static (List<CommitCheck> Checks, string? Cursor) ChecksOf(JsonElement commit)
     {
         if (commit.ValueKind != JsonValueKind.Object || commit.GetProperty("statusCheckRollup") is not { ValueKind: JsonValueKind.Object } rollup)
         {

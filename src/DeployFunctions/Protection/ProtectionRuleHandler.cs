@@ -104,7 +104,7 @@ public sealed class ProtectionRuleHandler(
 
         var defaultBranch = repository.DefaultBranch ?? "main";
         var verdict = refusal is not null
-            ? ((string?)refusal, false, (DateTimeOffset?)null)
+            ? (Reason: (string?)refusal, Wait: false, Until: (DateTimeOffset?)null)
             : await EvaluateAsync(github, repository.FullName, defaultBranch, environment, sha,
                 dispatched is null ? Branch(requested.Deployment?.Ref) ?? "" : null, requester, forced, cancellationToken);
         var deadline = delivery.Envelope.ReceivedAt + TimeSpan.FromMinutes(protection.Value.MaxWaitMinutes);

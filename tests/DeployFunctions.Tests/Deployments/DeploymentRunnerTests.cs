@@ -201,6 +201,7 @@ public sealed class DeploymentRunnerTests
         InLedger(null);
         ledger.CreatingAsync("Codertocat/Hello-World", "production", Sha, Arg.Any<CancellationToken>())
             .Returns(Entry() with { DeploymentId = null, State = LedgerState.Creating });
+        clients.IdentityAsync(default).ReturnsForAnyArgs("Codertocat"); // the app's own login created it (the example's creator)
 
         var outcome = Assert.IsType<HandlerOutcome.RetryLater>(await Runner().HandleAsync(Delivery(), default));
 
