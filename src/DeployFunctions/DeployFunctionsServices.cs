@@ -90,6 +90,7 @@ public static class DeployFunctionsServices
         services.AddSingleton<IDeliveryRetries, DeliveryRetries>();
         services.AddSingleton<ILeaseLocks, BlobLeaseLocks>();
         services.AddSingleton<IGitHubClientFactory, GitHubClientFactory>();
+        services.AddSingleton<IRateBudgetStore, TableRateBudgetStore>();
         services.AddSingleton<GitHubRateGate>();
         services.AddSingleton<DeliveryWorker>();
         services.AddSingleton<DeployPolicy>();

@@ -31,6 +31,21 @@ public sealed record StandInOptions
 
     /// <summary>The stand-in's clock (token expiry, timestamps); tests share theirs.</summary>
     public TimeProvider Clock { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// GitHub's primary rate limit, scaled down: this many requests per credentials and limit (REST <c>core</c>, <c>graphql</c>)
+    /// per <see cref="RateLimitWindow"/>; past it GitHub's 403. Null: the stand-in's budget never runs out (its answers
+    /// still carry <c>x-ratelimit-*</c>, from 5,000 an hour).
+    /// </summary>
+    public int? RateLimit { get; init; }
+
+    public TimeSpan RateLimitWindow { get; init; } = TimeSpan.FromHours(1);
+
+    /// <summary>GitHub's secondary limit on concurrent requests per credentials (GitHub's is 100); null: none.</summary>
+    public int? MaxConcurrentRequests { get; init; }
+
+    /// <summary>The <c>retry-after</c> of a secondary-limit 403 (GitHub says 60 s).</summary>
+    public int SecondaryRetryAfterSeconds { get; init; } = 60;
 }
 
 /// <summary>
@@ -122,7 +137,22 @@ public sealed partial class StandInServer : IAsyncDisposable
                 return;
             }
 
-            await AnswerAsync(context, path, next);
+            if (Limit(context, path) is { } limited)
+            {
+                context.Response.StatusCode = 403;
+                context.Response.ContentType = "application/json; charset=utf-8";
+                await context.Response.WriteAsync(limited.ToJsonString(), context.RequestAborted);
+                return;
+            }
+
+            try
+            {
+                await AnswerAsync(context, path, next);
+            }
+            finally
+            {
+                Leave(context);
+            }
         }
         finally
         {

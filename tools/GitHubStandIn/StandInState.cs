@@ -241,6 +241,19 @@ public sealed class StandInState
     /// <summary>Requests counted against the primary rate limit: every answer but a 304 (GitHub does not count those).</summary>
     public int RateLimitUsed => Volatile.Read(ref rateLimitUsed);
 
+    /// <summary>Requests that came with credentials GitHub had refused for a rate limit, before that limit's reset.</summary>
+    public int RequestsBeforeReset => Volatile.Read(ref requestsBeforeReset);
+
+    /// <summary>How many requests were refused for a rate limit (403).</summary>
+    public int RateLimitRefusals => Volatile.Read(ref rateLimitRefusals);
+
+    private int requestsBeforeReset;
+    private int rateLimitRefusals;
+
+    public void CountRequestBeforeReset() => Interlocked.Increment(ref requestsBeforeReset);
+
+    public void CountRateLimitRefusal() => Interlocked.Increment(ref rateLimitRefusals);
+
     public void CountAgainstRateLimit() => Interlocked.Increment(ref rateLimitUsed);
 
     /// <summary>Files by <c>owner/name</c> and path (the same at every ref); remove one to make it missing.</summary>

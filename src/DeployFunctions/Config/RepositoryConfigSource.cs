@@ -10,19 +10,56 @@ public interface IRepositoryConfigSource
 }
 
 /// <summary>
-/// GitHub's Contents API (<c>GET /repos/{owner}/{repo}/contents/.github/deployfunctions.yml?ref=</c>). The client's
-/// <see cref="GitHub.ContentsResponseCache"/> makes repeated reads conditional (304, free of the rate limit); a file
-/// already parsed is found again by its blob SHA, so the schema runs once per version of the file.
+/// Two conditional requests, usually one and free. First the branch's last commit that touched the file
+/// (<c>GET /repos/{owner}/{repo}/commits?sha=&amp;path=.github/deployfunctions.yml&amp;per_page=1</c>): while no commit did, GitHub
+/// answers 304 to the ETag the client's <see cref="GitHub.ContentsResponseCache"/> sends, which does not count against the
+/// rate limit, for a repository without the file as for one with it. Only when that commit changed is the file read
+/// (Contents API, conditional too), and a version already parsed is found again by its blob SHA, so the schema runs once
+/// per version of the file.
 /// </summary>
 public sealed class GitHubRepositoryConfigSource : IRepositoryConfigSource
 {
+    /// <summary>How many repositories' last reads are kept; past it they are forgotten and read again.</summary>
+    public const int Capacity = 5000;
+
     private readonly ConcurrentDictionary<string, ConfigRead> parsed = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Commit, ConfigRead Read)> lastChange = new(StringComparer.OrdinalIgnoreCase);
 
     public async Task<ConfigRead> ReadAsync(IGitHubClient github, string repository, string reference, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(github);
         ArgumentNullException.ThrowIfNull(repository);
         var (owner, name) = GitHub.GitHubNames.Split(repository);
+        string commit;
+        try
+        {
+            var commits = await github.Repository.Commit.GetAll(owner, name, new CommitRequest { Sha = reference, Path = RepositoryConfig.Path },
+                new ApiOptions { PageSize = 1, PageCount = 1, StartPage = 1 });
+            commit = commits.Count == 0 ? "" : commits[0].Sha;
+        }
+        catch (ApiException empty) when (empty.StatusCode == System.Net.HttpStatusCode.Conflict)
+        {
+            commit = ""; // "Git Repository is empty"
+        }
+
+        var key = $"{repository}@{reference}";
+        if (lastChange.TryGetValue(key, out var known) && known.Commit == commit)
+        {
+            return known.Read;
+        }
+
+        var read = commit.Length == 0 ? new ConfigRead.Missing() : await ReadFileAsync(github, owner, name, reference);
+        if (lastChange.Count >= Capacity)
+        {
+            lastChange.Clear();
+        }
+
+        lastChange[key] = (commit, read);
+        return read;
+    }
+
+    private async Task<ConfigRead> ReadFileAsync(IGitHubClient github, string owner, string name, string reference)
+    {
         IReadOnlyList<RepositoryContent> found;
         try
         {

@@ -50,14 +50,16 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
     private readonly ConcurrentDictionary<long, Lazy<Task<AccessToken>>> installationTokens = new();
     private readonly ConcurrentDictionary<string, long> repositoryInstallations = new(StringComparer.OrdinalIgnoreCase);
     private readonly ContentsResponseCache contents = new();
+    private readonly GitHubRateGate? gate;
     private Lazy<Task<string>>? identity;
 
-    public GitHubClientFactory(IOptions<GitHubOptions> options, TimeProvider clock, ILogger<GitHubClientFactory> logger)
+    public GitHubClientFactory(IOptions<GitHubOptions> options, TimeProvider clock, ILogger<GitHubClientFactory> logger, GitHubRateGate? gate = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         this.options = options.Value;
         this.clock = clock;
         this.logger = logger;
+        this.gate = gate;
         http = new HttpClientAdapter(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         // Once, before any request: the adapter's HttpClient is shared by every connection made below.
         http.SetRequestTimeout(TimeSpan.FromSeconds(this.options.RequestTimeoutSeconds));
@@ -68,7 +70,7 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         }
         else
         {
-            tokenClient = Client(new Credentials(this.options.Token));
+            tokenClient = Client(new Credentials(this.options.Token), gated: true, installation: null);
         }
     }
 
@@ -92,7 +94,7 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
             token = await InstallationTokenAsync(await RepositoryInstallationAsync(repository));
         }
 
-        return Client(new Credentials(token.Token));
+        return Client(new Credentials(token.Token), gated: true, installation);
     }
 
     public async Task<string> IdentityAsync(CancellationToken cancellationToken)
@@ -204,10 +206,15 @@ public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposa
         return token;
     }
 
-    private GitHubClient Client(Credentials credentials)
+    /// <summary>
+    /// A client over the shared connection pool; an installation's or the token's goes through the <see cref="GitHubRateGate"/>
+    /// (the App's own JWT calls have a budget of their own and are few).
+    /// </summary>
+    private GitHubClient Client(Credentials credentials, bool gated = false, long? installation = null)
     {
+        IHttpClient client = gated && gate is not null ? new RateGatedHttpClient(http, gate, installation) : http;
         var connection = new Connection(
-            Product, options.ApiBaseUrl, new InMemoryCredentialStore(credentials), http, new SimpleJsonSerializer());
+            Product, options.ApiBaseUrl, new InMemoryCredentialStore(credentials), client, new SimpleJsonSerializer());
         return new GitHubClient(connection) { ResponseCache = contents };
     }
 

@@ -42,6 +42,9 @@ public sealed record GitHubFailure(bool Transient, TimeSpan? RetryAfter, string 
         ArgumentNullException.ThrowIfNull(exception);
         switch (exception)
         {
+            case GitHubRateLimitedException held:
+                return new(true, held.Wait, held.Message, RateLimited: true);
+
             case RateLimitExceededException limit:
                 var untilReset = limit.Reset - now;
                 return new(true, untilReset > TimeSpan.Zero ? untilReset + TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(1),

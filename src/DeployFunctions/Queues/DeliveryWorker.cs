@@ -94,8 +94,10 @@ public sealed partial class DeliveryWorker(
                 rateGate.Block(envelope.InstallationId, clock.GetUtcNow() + limitedFor);
             }
 
+            // A rate limit is a wait, not a fault: it never uses up a delivery's attempts (the gate holds calls back until the
+            // reset GitHub gave, so waiting ends).
             outcome = failure.Transient
-                ? new HandlerOutcome.RetryLater(failure.RetryAfter ?? options.Backoff(envelope.Attempt + 1), failure.Reason, IsFault: true)
+                ? new HandlerOutcome.RetryLater(failure.RetryAfter ?? options.Backoff(envelope.Attempt + 1), failure.Reason, IsFault: !failure.RateLimited)
                 : new HandlerOutcome.Failed(failure.Reason);
             if (exception is Octokit.AuthorizationException && envelope.Attempt == 0 && clients is not null)
             {

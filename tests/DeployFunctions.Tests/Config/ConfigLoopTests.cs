@@ -83,11 +83,15 @@ public sealed class ConfigLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 && pipeline.Deployments().All(d => pipeline.StatesOf(d).Contains("success")),
             "both merges deployed");
 
-        // At the default branch only (by each merge, and by the runner before each run): once in full, then free 304s.
+        // At the default branch only (by each merge, and by the runner before each run): which commit last changed the file,
+        // in full once and then as free 304s; the file itself once, since it never changed.
+        var changes = pipeline.GitHub.State.Requests.Where(r => r.Path == "/repos/Codertocat/Hello-World/commits").ToList();
+        Assert.All(changes, r => Assert.Contains("sha=master", r.Query, StringComparison.Ordinal));
+        Assert.All(changes, r => Assert.Contains("deployfunctions.yml", r.Query, StringComparison.Ordinal));
+        Assert.Equal(1, changes.Count(r => r.Status == 200));
+        Assert.True(changes.Count(r => r.Status == 304) >= 3, $"304s: {changes.Count(r => r.Status == 304)}");
         var reads = pipeline.GitHub.State.Requests.Where(r => r.Path.EndsWith("/contents/.github/deployfunctions.yml", StringComparison.Ordinal)).ToList();
-        Assert.All(reads, r => Assert.Equal("?ref=master", r.Query));
-        Assert.Equal(1, reads.Count(r => r.Status == 200));
-        Assert.True(reads.Count(r => r.Status == 304) >= 3, $"304s: {reads.Count(r => r.Status == 304)}");
+        Assert.Equal("?ref=master", Assert.Single(reads).Query);
         // Every answer but a 304 costs one request of the rate limit.
         Assert.Equal(pipeline.GitHub.State.Requests.Count(r => r.Status != 304), pipeline.GitHub.State.RateLimitUsed);
         Assert.All(pipeline.Deployments(), d => Assert.Equal(["ci/build"], d.Request["required_contexts"]!.AsArray().Select(c => (string?)c)));

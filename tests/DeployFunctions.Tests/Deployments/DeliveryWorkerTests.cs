@@ -26,7 +26,7 @@ public sealed class DeliveryWorkerTests
         handler.CallsGitHub.Returns(true);
     }
 
-    private readonly GitHubRateGate gate = new();
+    private readonly GitHubRateGate gate = new(TimeProvider.System);
     private readonly PayloadBlobs payloads = new(Substitute.For<BlobServiceClient>(), Options.Create(new StorageNamesOptions()));
 
     private DeliveryWorker Worker() => new(
@@ -99,6 +99,18 @@ public sealed class DeliveryWorkerTests
 
         // Third retry: 10 s * 2^2.
         await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(40), 3, Arg.Any<CancellationToken>());
+    }
+
+    [Fact]
+    public async Task A_rate_limit_on_the_last_attempt_waits_and_never_uses_an_attempt()
+    {
+        handler.CallsGitHub.Returns(true);
+        handler.HandleAsync(default!, default).ThrowsAsyncForAnyArgs(new GitHubRateLimitedException(TimeSpan.FromSeconds(30), "held back"));
+
+        await Worker().ProcessAsync(handler, Message(attempt: 3), 1, default);
+
+        await retries.Received(1).RescheduleAsync(DeliveryQueueKind.PullRequests, Arg.Any<QueuedDelivery>(), TimeSpan.FromSeconds(30), 3, Arg.Any<CancellationToken>());
+        await retries.DidNotReceiveWithAnyArgs().PoisonAsync(default, default!, default, default);
     }
 
     [Fact]

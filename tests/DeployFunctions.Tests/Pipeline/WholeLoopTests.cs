@@ -202,8 +202,8 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     public async Task Unauthorized_is_not_retried_in_a_loop_and_ends_in_poison()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
-        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployfunctions.yml", 401, """{"message":"Bad credentials"}"""));
-        pipeline.GitHub.State.AddFault(new Fault("GET", "/deployfunctions.yml", 401, """{"message":"Bad credentials"}"""));
+        pipeline.GitHub.State.AddFault(new Fault("GET", "/commits", 401, """{"message":"Bad credentials"}"""));
+        pipeline.GitHub.State.AddFault(new Fault("GET", "/commits", 401, """{"message":"Bad credentials"}"""));
 
         Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
 

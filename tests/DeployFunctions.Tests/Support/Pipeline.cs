@@ -37,10 +37,12 @@ internal sealed class Pipeline : IAsyncDisposable
     public string Prefix { get; }
 
     public static async Task<Pipeline> StartAsync(
-        Azurite azurite, Action<Dictionary<string, string?>>? configure = null, long? installationId = null, ILoggerProvider? logs = null)
+        Azurite azurite, Action<Dictionary<string, string?>>? configure = null, long? installationId = null, ILoggerProvider? logs = null,
+        Func<StandInOptions, StandInOptions>? gitHubOptions = null)
     {
         var prefix = "t" + Guid.NewGuid().ToString("N")[..10];
-        var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Deliveries.Secret, InstallationId = installationId });
+        var standIn = new StandInOptions { WebhookSecret = Deliveries.Secret, InstallationId = installationId };
+        var gitHub = new StandInServer(gitHubOptions?.Invoke(standIn) ?? standIn);
         await gitHub.StartAsync();
         gitHub.State.Repository("Codertocat", "Hello-World", "master"); // the repository of GitHub's example payloads, as they describe it
         ServiceProvider? services = null;

@@ -39,6 +39,21 @@ public sealed partial class StandInServer
                 ? Results.StatusCode(304)
                 : Json(200, GitHubShapes.ContentFile(BaseAddress, State.Repository(owner, repo), path, bytes, blob));
         });
+        web.MapGet("/repos/{owner}/{repo}/commits", (string owner, string repo, string? sha, string? path, HttpContext context) =>
+        {
+            // The commits of a branch that touched a path, newest first: the file's last change, or none while it never existed.
+            // The stand-in keeps one version per file and ref, so its last change is named after its content.
+            var repository = State.Repository(owner, repo);
+            var text = path is null ? null : State.FileAt(repository.FullName, sha ?? repository.DefaultBranch, path);
+#pragma warning disable CA5350 // a made-up commit id derived from the content, as stable as git's for the same change
+            var last = text is null ? null : Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"commit {repository.FullName} {sha} {path}\0{text}")));
+            var etag = $"W/\"{last ?? Convert.ToHexStringLower(SHA1.HashData(Encoding.UTF8.GetBytes($"none {repository.FullName} {sha} {path}")))}\"";
+#pragma warning restore CA5350
+            context.Response.Headers.ETag = etag;
+            return context.Request.Headers.IfNoneMatch.Contains(etag)
+                ? Results.StatusCode(304)
+                : Json(200, last is null ? new JsonArray() : new JsonArray(GitHubShapes.Commit(BaseAddress, repository, last, $"Change {path}")));
+        });
         web.MapPost("/repos/{owner}/{repo}/statuses/{sha}", async (string owner, string repo, string sha, HttpContext context) =>
         {
             var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;

@@ -113,36 +113,43 @@ public static partial class GitHubShapes
     public static JsonObject Branch(Uri api, StandInRepository repository, string branch, string sha)
     {
         var repo = new Uri(api, $"repos/{repository.FullName}").ToString();
-        var author = User(api, repository.Owner, repository.Id + 1);
-        var signature = new JsonObject { ["name"] = repository.Owner, ["email"] = $"{repository.Owner}@users.noreply.github.com", ["date"] = "2026-01-01T00:00:00Z" };
         return new JsonObject
         {
             ["name"] = branch,
-            ["commit"] = new JsonObject
-            {
-                ["url"] = $"{repo}/commits/{sha}",
-                ["sha"] = sha,
-                ["node_id"] = NodeId("C", repository.Id),
-                ["html_url"] = $"https://github.com/{repository.FullName}/commit/{sha}",
-                ["comments_url"] = $"{repo}/commits/{sha}/comments",
-                ["commit"] = new JsonObject
-                {
-                    ["url"] = $"{repo}/git/commits/{sha}",
-                    ["author"] = signature,
-                    ["committer"] = signature.DeepClone(),
-                    ["message"] = $"Head of {branch}",
-                    ["comment_count"] = 0,
-                    ["tree"] = new JsonObject { ["sha"] = new string('t', 40), ["url"] = $"{repo}/git/trees/{new string('t', 40)}" },
-                    ["verification"] = new JsonObject { ["verified"] = false, ["reason"] = "unsigned", ["payload"] = null, ["signature"] = null, ["verified_at"] = null },
-                },
-                ["author"] = author,
-                ["committer"] = author.DeepClone(),
-                ["parents"] = new JsonArray(),
-            },
+            ["commit"] = Commit(api, repository, sha, $"Head of {branch}"),
             ["_links"] = new JsonObject { ["html"] = $"https://github.com/{repository.FullName}/tree/{branch}", ["self"] = $"{repo}/branches/{branch}" },
             ["protected"] = false,
             ["protection"] = new JsonObject { ["enabled"] = false },
             ["protection_url"] = $"{repo}/branches/{branch}/protection",
+        };
+    }
+
+    /// <summary>GitHub's <c>commit</c>, as a branch and the commit list carry it.</summary>
+    public static JsonObject Commit(Uri api, StandInRepository repository, string sha, string message)
+    {
+        var repo = new Uri(api, $"repos/{repository.FullName}").ToString();
+        var author = User(api, repository.Owner, repository.Id + 1);
+        var signature = new JsonObject { ["name"] = repository.Owner, ["email"] = $"{repository.Owner}@users.noreply.github.com", ["date"] = "2026-01-01T00:00:00Z" };
+        return new JsonObject
+        {
+            ["url"] = $"{repo}/commits/{sha}",
+            ["sha"] = sha,
+            ["node_id"] = NodeId("C", repository.Id),
+            ["html_url"] = $"https://github.com/{repository.FullName}/commit/{sha}",
+            ["comments_url"] = $"{repo}/commits/{sha}/comments",
+            ["commit"] = new JsonObject
+            {
+                ["url"] = $"{repo}/git/commits/{sha}",
+                ["author"] = signature,
+                ["committer"] = signature.DeepClone(),
+                ["message"] = message,
+                ["comment_count"] = 0,
+                ["tree"] = new JsonObject { ["sha"] = new string('t', 40), ["url"] = $"{repo}/git/trees/{new string('t', 40)}" },
+                ["verification"] = new JsonObject { ["verified"] = false, ["reason"] = "unsigned", ["payload"] = null, ["signature"] = null, ["verified_at"] = null },
+            },
+            ["author"] = author,
+            ["committer"] = author.DeepClone(),
+            ["parents"] = new JsonArray(),
         };
     }
 
