@@ -7,6 +7,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using FunctionsHostHarness;
 using GitHubStandIn;
+using HostBench;
+using static HostBench.Kit;
 
 // Cold start and end-to-end latency of the real worker under the host harness, on a real Azurite and the GitHub stand-in.
 //   cold start: a fresh worker process to the first answered signed webhook, median of --starts fresh starts, for the app
@@ -16,8 +18,11 @@ using GitHubStandIn;
 //   e2e: --merges merged pull requests, one repository each, accepted (202) -> deployment created -> success with the
 //        simulated provider at 0 s, through the WebJobs queue listener with the app's host.json; and GitHub calls per
 //        deployment, counted at the stand-in.
-// Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100] [--commands 40]
-const string Secret = "host-benchmark-webhook-secret";
+//   calls: GitHub calls per deployment and per .deploy command once warm, all and those that count against the rate limit;
+//   --org: an organization's load instead (see OrgLoad): --repositories 100, --org-merges 500, --org-commands 200 over
+//          --over 60 s, with one worker process and then two (--processes 1,2), the primary limit scaled to --rate-limit
+//          calls per --rate-window seconds; exits 1 when an invariant breaks.
+// Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100] [--commands 40] [--org ...]
 var root = FindRoot();
 var starts = (int)Option("--starts", 10);
 var merges = (int)Option("--merges", 100);
@@ -26,6 +31,14 @@ var variants = Value("--variants").Split(',').Select(v => v.Split('=', 2)).ToDic
 var payload = File.ReadAllBytes(Path.Combine(root, "tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"));
 
 await using var azurite = await AzuriteProcess.StartAsync(Path.Combine(root, "node_modules", ".bin", "azurite"), AzuriteProcess.TestFlags);
+var calls = await CallCount.MeasureAsync(variants["app"], azurite, payload, merges: 10, commands: 5);
+Console.WriteLine($"calls once warm: {calls.PerDeployment} per deployment ({calls.RateLimitedPerDeployment} counted against the rate limit), " +
+                  $"{calls.PerCommand} per .deploy ({calls.RateLimitedPerCommand} counted)");
+if (args.Contains("--org"))
+{
+    return await OrgAsync();
+}
+
 var cold = new Dictionary<string, double>();
 var samples = variants.Keys.ToDictionary(k => k, _ => new List<double>());
 for (var round = 0; round < starts; round++)
@@ -43,7 +56,7 @@ foreach (var (name, values) in samples)
 }
 
 var (p50, p99, callsPerDeployment) = await EndToEndAsync(variants["app"]);
-Console.WriteLine($"e2e over {merges} merges: p50 {p50:F0} ms, p99 {p99:F0} ms; GitHub calls per deployment {callsPerDeployment:F2}");
+Console.WriteLine($"e2e over {merges} merges (each a repository's first): p50 {p50:F0} ms, p99 {p99:F0} ms; GitHub calls per deployment {callsPerDeployment:F2}");
 
 var (eyesP50, eyesP99, replyP50, replyP99) = await CommandsAsync(variants["app"]);
 Console.WriteLine($"commands over {commands} comments at idle polling: accepted -> eyes p50 {eyesP50:F0} ms, p99 {eyesP99:F0} ms; -> reply p50 {replyP50:F0} ms, p99 {replyP99:F0} ms");
@@ -58,13 +71,52 @@ Console.WriteLine(JsonSerializer.Serialize(new
     cold_start = cold.ToDictionary(c => c.Key, c => Math.Round(c.Value)),
     e2e_p50_ms = Math.Round(p50),
     e2e_p99_ms = Math.Round(p99),
-    github_calls_per_deployment = Math.Round(callsPerDeployment, 2),
+    github_calls_per_deployment = calls.PerDeployment,
+    github_rate_limited_calls_per_deployment = calls.RateLimitedPerDeployment,
+    command_github_calls = calls.PerCommand,
+    command_rate_limited_github_calls = calls.RateLimitedPerCommand,
+    e2e_github_calls_per_deployment_first_merge = Math.Round(callsPerDeployment, 2),
     command_eyes_p50_ms = Math.Round(eyesP50),
     command_eyes_p99_ms = Math.Round(eyesP99),
     command_reply_p50_ms = Math.Round(replyP50),
     command_reply_p99_ms = Math.Round(replyP99),
 }));
 return 0;
+
+async Task<int> OrgAsync()
+{
+    var runs = new List<(int Processes, OrgLoadResult Result)>();
+    foreach (var processes in Value("--processes", "1,2").Split(',').Select(p => int.Parse(p, CultureInfo.InvariantCulture)))
+    {
+        var result = await OrgLoad.RunAsync(variants["app"], azurite, payload, new OrgLoadOptions(
+            Repositories: (int)Option("--repositories", 100), Merges: (int)Option("--org-merges", 500), Commands: (int)Option("--org-commands", 200),
+            Over: TimeSpan.FromSeconds(Option("--over", 60)), Processes: processes, RateLimit: (int)Option("--rate-limit", 1000),
+            RateWindow: TimeSpan.FromSeconds(Option("--rate-window", 20)), Deadline: TimeSpan.FromMinutes(10)));
+        Console.WriteLine($"org with {processes} worker process(es): " + string.Join(", ", result.Figures.Select(f => $"{f.Key} {f.Value}")));
+        foreach (var broken in result.Broken)
+        {
+            Console.WriteLine($"BROKEN with {processes} process(es): {broken}");
+        }
+
+        runs.Add((processes, result));
+    }
+
+    var figures = new Dictionary<string, object>(runs[0].Result.Figures)
+    {
+        ["github_calls_per_deployment"] = calls.PerDeployment,
+        ["github_rate_limited_calls_per_deployment"] = calls.RateLimitedPerDeployment,
+        ["command_github_calls"] = calls.PerCommand,
+        ["command_rate_limited_github_calls"] = calls.RateLimitedPerCommand,
+        ["org_processes"] = runs[0].Processes,
+    };
+    foreach (var (processes, result) in runs.Skip(1))
+    {
+        figures[$"org_{processes}_processes"] = result.Figures;
+    }
+
+    Console.WriteLine(JsonSerializer.Serialize(figures));
+    return runs.Any(r => r.Result.Broken.Count > 0) ? 1 : 0;
+}
 
 async Task<double> ColdStartAsync(string directory)
 {
@@ -183,78 +235,11 @@ async Task<(double EyesP50, double EyesP99, double ReplyP50, double ReplyP99)> C
     return (Percentile(toEyes, 0.50), Percentile(toEyes, 0.99), Percentile(toReply, 0.50), Percentile(toReply, 0.99));
 }
 
-static Dictionary<long, DateTimeOffset> Replies(StandInServer gitHub)
-{
-    var replies = new Dictionary<long, DateTimeOffset>();
-    lock (gitHub.State.Gate)
-    {
-        foreach (var comment in gitHub.State.Comments.Where(c => c.UserType == "Bot"))
-        {
-            var marker = System.Text.RegularExpressions.Regex.Match(comment.Body, "deployfunctions:reply:(\\d+)");
-            if (marker.Success)
-            {
-                replies[long.Parse(marker.Groups[1].Value, CultureInfo.InvariantCulture)] = comment.CreatedAt;
-            }
-        }
-    }
-
-    return replies;
-}
-
-static List<(string Repository, DateTimeOffset At)> Succeeded(StandInServer gitHub)
-{
-    lock (gitHub.State.Gate)
-    {
-        return [.. gitHub.State.Deployments.SelectMany(d => d.Statuses.Where(s => s.State == "success").Select(s => (d.Repository.FullName, s.CreatedAt)))];
-    }
-}
-
-static Dictionary<string, string> Settings(string storage, string prefix, Uri? gitHub) => new()
-{
-    ["AzureWebJobsStorage"] = storage,
-    ["Webhook__Secrets__0"] = Secret,
-    ["GitHub__Token"] = "host-benchmark-token",
-    ["Deploy__Repositories"] = "*",
-    ["GitHub__ApiBaseUrl"] = gitHub?.ToString() ?? "http://127.0.0.1:9/",
-    ["PullRequestsQueue"] = prefix + "-pull-requests",
-    ["DeploymentsQueue"] = prefix + "-deployments",
-    ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
-    ["CommandsQueue"] = prefix + "-commands",
-    ["ProtectionRulesQueue"] = prefix + "-protection-rules",
-    ["WatchdogSchedule"] = "0 */5 * * * *",
-    ["PoisonWatchSchedule"] = "30 */5 * * * *",
-    ["SweeperSchedule"] = "0 */10 * * * *",
-    ["PayloadContainer"] = prefix + "-payloads",
-    ["LockContainer"] = prefix + "-locks",
-    ["HistoryTable"] = prefix + "History",
-    ["LedgerTable"] = prefix + "Ledger",
-    ["LockTable"] = prefix + "Locks",
-    ["Environments__production__Provider"] = "simulated",
-    ["Environments__production__DelaySeconds"] = "0",
-};
-
-static async Task<HttpStatusCode> DeliverAsync(FunctionsHost host, string eventName, byte[] body)
-{
-    using var http = new HttpClient();
-    using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"));
-    request.Content = new ByteArrayContent(body);
-    request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-    request.Headers.Add("X-GitHub-Event", eventName);
-    request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
-    request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)));
-    using var response = await http.SendAsync(request);
-    return response.StatusCode;
-}
-
-static double Median(List<double> values) => Percentile([.. values.Order()], 0.5);
-
-static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
-
 double Option(string name, double fallback) =>
     Array.IndexOf(args, name) is var at and >= 0 ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 
-string Value(string name) =>
-    Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : throw new ArgumentException($"{name} is required");
+string Value(string name, string? fallback = null) =>
+    Array.IndexOf(args, name) is var at and >= 0 ? args[at + 1] : fallback ?? throw new ArgumentException($"{name} is required");
 
 static string FindRoot()
 {

@@ -1,0 +1,94 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
+using FunctionsHostHarness;
+using GitHubStandIn;
+
+namespace HostBench;
+
+/// <summary>What the benchmark's parts share: the app's settings, a signed delivery, replies and successes read from the stand-in.</summary>
+internal static class Kit
+{
+    public const string Secret = "host-benchmark-webhook-secret";
+
+    public static Dictionary<long, DateTimeOffset> Replies(StandInServer gitHub) => Replies(gitHub.State);
+
+    public static Dictionary<long, DateTimeOffset> Replies(StandInState state)
+    {
+        var replies = new Dictionary<long, DateTimeOffset>();
+        lock (state.Gate)
+        {
+            foreach (var comment in state.Comments.Where(c => c.UserType == "Bot"))
+            {
+                var marker = System.Text.RegularExpressions.Regex.Match(comment.Body, "deployfunctions:reply:(\\d+)");
+                if (marker.Success)
+                {
+                    replies[long.Parse(marker.Groups[1].Value, CultureInfo.InvariantCulture)] = comment.CreatedAt;
+                }
+            }
+        }
+
+        return replies;
+    }
+
+    public static List<(string Repository, DateTimeOffset At)> Succeeded(StandInServer gitHub)
+    {
+        lock (gitHub.State.Gate)
+        {
+            return [.. gitHub.State.Deployments.SelectMany(d => d.Statuses.Where(s => s.State == "success").Select(s => (d.Repository.FullName, s.CreatedAt)))];
+        }
+    }
+
+    public static Dictionary<string, string> Settings(string storage, string prefix, Uri? gitHub) => new()
+    {
+        ["AzureWebJobsStorage"] = storage,
+        ["Webhook__Secrets__0"] = Secret,
+        ["GitHub__Token"] = "host-benchmark-token",
+        ["Deploy__Repositories"] = "*",
+        ["GitHub__ApiBaseUrl"] = gitHub?.ToString() ?? "http://127.0.0.1:9/",
+        ["PullRequestsQueue"] = prefix + "-pull-requests",
+        ["DeploymentsQueue"] = prefix + "-deployments",
+        ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
+        ["CommandsQueue"] = prefix + "-commands",
+        ["ProtectionRulesQueue"] = prefix + "-protection-rules",
+        ["WatchdogSchedule"] = "0 */5 * * * *",
+        ["PoisonWatchSchedule"] = "30 */5 * * * *",
+        ["SweeperSchedule"] = "0 */10 * * * *",
+        ["PayloadContainer"] = prefix + "-payloads",
+        ["LockContainer"] = prefix + "-locks",
+        ["HistoryTable"] = prefix + "History",
+        ["LedgerTable"] = prefix + "Ledger",
+        ["LockTable"] = prefix + "Locks",
+        ["Environments__production__Provider"] = "simulated",
+        ["Environments__production__DelaySeconds"] = "0",
+    };
+
+    public static async Task<HttpStatusCode> DeliverAsync(FunctionsHost host, string eventName, byte[] body)
+    {
+        using var http = new HttpClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(host.BaseAddress, "api/github/webhooks"));
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add("X-GitHub-Event", eventName);
+        request.Headers.Add("X-GitHub-Delivery", Guid.NewGuid().ToString());
+        request.Headers.Add("X-Hub-Signature-256", "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(Secret), body)));
+        using var response = await http.SendAsync(request);
+        return response.StatusCode;
+    }
+
+    public static double Median(List<double> values) => Percentile([.. values.Order()], 0.5);
+
+    public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];
+
+    public static async Task AcceptAsync(FunctionsHost host, string eventName, JsonNode payload)
+    {
+        var status = await DeliverAsync(host, eventName, Encoding.UTF8.GetBytes(payload.ToJsonString()));
+        if (status != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"{eventName} answered {status}:\n{host.WorkerOutput}");
+        }
+    }
+
+}
