@@ -47,6 +47,8 @@ internal static class CallCount
 
         var pull = state.OpenPullRequest(repository, 9000, new string('c', 40), author: "alice", baseRef: "master");
         state.Permissions[(repository.FullName, "alice")] = "write";
+        state.Permissions[(repository.FullName, "carol")] = "write";
+        state.Review(pull, "carol", "APPROVED"); // Commands__RequireApproval is on by default
         var commanded = new List<(int All, int Counted)>();
         for (var i = 0; i <= commands; i++)
         {

@@ -74,6 +74,8 @@ internal static class OrgLoad
             var repository = state.Repository(Owner, Name(r), "master"); // the example payload merges into master
             pulls[r] = state.OpenPullRequest(repository, 100_000 + r, Sha($"command-head-{r}"), author: "alice", baseRef: "master");
             state.Permissions[(repository.FullName, "alice")] = "write";
+            state.Permissions[(repository.FullName, "carol")] = "write";
+            state.Review(pulls[r], "carol", "APPROVED"); // Commands__RequireApproval is on by default
         }
 
         // The arrivals: merges round-robin over the repositories (so one repository's merges are seconds apart: GitHub's
@@ -100,6 +102,7 @@ internal static class OrgLoad
         var started = DateTimeOffset.UtcNow;
         var gap = options.Over / Math.Max(1, shuffled.Count);
         var sent = 0;
+        var redelivered = 0;
         foreach (var (repository, merge, command) in shuffled)
         {
             var host = hosts[sent % hosts.Count];
@@ -124,7 +127,7 @@ internal static class OrgLoad
                 var mergedAt = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture);
                 merged["pull_request"]!["merged_at"] = mergedAt;
                 merged["pull_request"]!["closed_at"] = mergedAt;
-                await AcceptAsync(host, "pull_request", merged);
+                redelivered += await AcceptAsync(host, "pull_request", merged);
                 newest[$"{Owner}/{name}"] = sha;
                 mergeAccepted[sha] = DateTimeOffset.UtcNow;
             }
@@ -132,7 +135,7 @@ internal static class OrgLoad
             {
                 var pull = pulls[repository];
                 var comment = state.AddComment(pull.Repository, pull.Number, "alice", "User", command, DateTimeOffset.UtcNow);
-                await AcceptAsync(host, "issue_comment", gitHub.CommentPayload(pull, comment));
+                redelivered += await AcceptAsync(host, "issue_comment", gitHub.CommentPayload(pull, comment));
                 commandAccepted[comment.Id] = DateTimeOffset.UtcNow;
             }
         }
@@ -154,12 +157,13 @@ internal static class OrgLoad
         await Task.Delay(2000); // anything late (a doubled deployment, a second run) would show
         await stop.CancelAsync();
         var peakQueue = await peak;
-        return Measure(state, requestsBefore, started, sentIn, settledIn, newest, mergeAccepted, commandAccepted, merges, peakQueue);
+        return Measure(state, requestsBefore, started, sentIn, settledIn, newest, mergeAccepted, commandAccepted, merges, peakQueue, redelivered);
     }
 
     private static OrgLoadResult Measure(
         StandInState state, int requestsBefore, DateTimeOffset started, TimeSpan sentIn, TimeSpan settledIn, Dictionary<string, string> newest,
-        Dictionary<string, DateTimeOffset> mergeAccepted, Dictionary<long, DateTimeOffset> commandAccepted, int merges, int peakQueue)
+        Dictionary<string, DateTimeOffset> mergeAccepted, Dictionary<long, DateTimeOffset> commandAccepted, int merges, int peakQueue,
+        int redelivered)
     {
         List<StandInDeployment> deployments;
         lock (state.Gate)
@@ -183,9 +187,18 @@ internal static class OrgLoad
         var doubled = production.GroupBy(d => (d.Repository.FullName, d.Sha)).Sum(g => g.Count() - 1) +
                       deployments.Where(d => d.Environment == "staging").GroupBy(d => (d.Repository.FullName, (string?)d.Request["payload"]?["comment_id"])).Sum(g => g.Count() - 1);
         // Not newest: a repository whose production did not end at its newest merge.
-        var notNewest = newest.Count(n =>
-            production.Where(d => d.Repository.FullName == n.Key && statuses[d.Id].Any(s => s.State == "success"))
-                .MaxBy(d => statuses[d.Id].First(s => s.State == "success").CreatedAt)?.Sha != n.Value);
+        var details = new List<string>();
+        var notNewest = 0;
+        foreach (var (repository, sha) in newest)
+        {
+            var mine = production.Where(d => d.Repository.FullName == repository).ToList();
+            if (mine.Where(d => statuses[d.Id].Any(s => s.State == "success")).MaxBy(d => statuses[d.Id].First(s => s.State == "success").CreatedAt)?.Sha != sha)
+            {
+                notNewest++;
+                details.Add($"{repository} production did not end at its newest merge {sha[..7]}:\n{Timeline(mine, statuses)}");
+            }
+        }
+
         // Overlapping: two runs of one environment at once (from in_progress to the end).
         var overlapping = 0;
         foreach (var environment in deployments.GroupBy(d => (d.Repository.FullName, d.Environment)))
@@ -197,7 +210,12 @@ internal static class OrgLoad
                               End: s.FirstOrDefault(x => terminal.Contains(x.State))?.CreatedAt ?? DateTimeOffset.MaxValue))
                 .OrderBy(r => r.Start)
                 .ToList();
-            overlapping += runs.Zip(runs.Skip(1)).Count(pair => pair.Second.Start < pair.First.End);
+            var overlaps = runs.Zip(runs.Skip(1)).Count(pair => pair.Second.Start < pair.First.End);
+            overlapping += overlaps;
+            if (overlaps > 0)
+            {
+                details.Add($"overlapping runs in {environment.Key}:\n{Timeline(environment, statuses)}");
+            }
         }
 
         var successes = production.Select(d => (d.Sha, At: statuses[d.Id].FirstOrDefault(s => s.State == "success")?.CreatedAt))
@@ -225,8 +243,27 @@ internal static class OrgLoad
         Check(state.RequestsBeforeReset == 0, $"{state.RequestsBeforeReset} requests after a refusal before its reset");
         Check(toReply.Count == commandAccepted.Count, $"{commandAccepted.Count - toReply.Count} commands never answered");
 
+        foreach (var line in details)
+        {
+            Console.WriteLine(line);
+        }
+
+        List<StandInComment> answers;
+        lock (state.Gate)
+        {
+            answers = [.. state.Comments.Where(c => c.UserType == "Bot")];
+        }
+
+        // What the commands were answered, by the reply's first words (a refusal shows here).
+        foreach (var kind in answers.GroupBy(a => string.Join(' ', a.Body.Split('\n').Skip(1).FirstOrDefault("").Split(' ').Take(3))))
+        {
+            var example = kind.First().Body.Split('\n').Skip(1).FirstOrDefault("");
+            Console.WriteLine($"  replies '{kind.Key}...': {kind.Count()}, e.g. {example[..Math.Min(200, example.Length)]}");
+        }
+
         return new OrgLoadResult(new Dictionary<string, object>
         {
+            ["org_staging_deployments"] = deployments.Count(d => d.Environment == "staging"),
             ["org_repositories"] = newest.Count,
             ["org_merges"] = merges,
             ["org_commands"] = commandAccepted.Count,
@@ -244,10 +281,17 @@ internal static class OrgLoad
             ["org_not_newest"] = notNewest,
             ["org_requests_before_reset"] = state.RequestsBeforeReset,
             ["org_rate_limit_refusals"] = state.RateLimitRefusals,
+            ["org_lowest_rate_remaining"] = state.LowestRemaining,
+            ["org_redelivered_after_5xx"] = redelivered,
             ["org_github_calls_per_deployment"] = Math.Round((double)calls.Count / Math.Max(1, deployments.Count), 2),
             ["org_github_rate_limited_calls_per_deployment"] = Math.Round((double)calls.Count(c => c.Status != 304) / Math.Max(1, deployments.Count), 2),
         }, broken);
     }
+
+    private static string Timeline(IEnumerable<StandInDeployment> deployments, Dictionary<long, List<StandInStatus>> statuses) =>
+        string.Join('\n', deployments.OrderBy(d => d.Id).Select(d =>
+            $"  {d.Id} {d.Sha[..7]} {d.Environment} {d.Task}: " +
+            string.Join(", ", statuses[d.Id].Select(s => $"{s.State}@{s.CreatedAt:HH:mm:ss.fff}"))));
 
     /// <summary>Every merge's repository at its newest merge and every command answered, with nothing still running.</summary>
     private static bool Settled(StandInState state, Dictionary<string, string> newest, int commands)

@@ -90,7 +90,7 @@ async Task<int> OrgAsync()
     {
         var result = await OrgLoad.RunAsync(variants["app"], azurite, payload, new OrgLoadOptions(
             Repositories: (int)Option("--repositories", 100), Merges: (int)Option("--org-merges", 500), Commands: (int)Option("--org-commands", 200),
-            Over: TimeSpan.FromSeconds(Option("--over", 60)), Processes: processes, RateLimit: (int)Option("--rate-limit", 1000),
+            Over: TimeSpan.FromSeconds(Option("--over", 60)), Processes: processes, RateLimit: (int)Option("--rate-limit", 800),
             RateWindow: TimeSpan.FromSeconds(Option("--rate-window", 20)), Deadline: TimeSpan.FromMinutes(10)));
         Console.WriteLine($"org with {processes} worker process(es): " + string.Join(", ", result.Figures.Select(f => $"{f.Key} {f.Value}")));
         foreach (var broken in result.Broken)

@@ -91,6 +91,7 @@ public static class DeployFunctionsServices
         services.AddSingleton<ILeaseLocks, BlobLeaseLocks>();
         services.AddSingleton<IGitHubClientFactory, GitHubClientFactory>();
         services.AddSingleton<IRateBudgetStore, TableRateBudgetStore>();
+        services.AddSingleton<ICommandProgress, TableCommandProgress>();
         services.AddSingleton<GitHubRateGate>();
         services.AddSingleton<DeliveryWorker>();
         services.AddSingleton<DeployPolicy>();

@@ -256,6 +256,22 @@ public sealed class StandInState
 
     public void CountAgainstRateLimit() => Interlocked.Increment(ref rateLimitUsed);
 
+    /// <summary>The lowest <c>x-ratelimit-remaining</c> answered (how close the app came to GitHub's primary limit).</summary>
+    public int LowestRemaining => Volatile.Read(ref lowestRemaining);
+
+    private int lowestRemaining = int.MaxValue;
+
+    public void SawRemaining(int remaining)
+    {
+        for (var seen = Volatile.Read(ref lowestRemaining); remaining < seen; seen = Volatile.Read(ref lowestRemaining))
+        {
+            if (Interlocked.CompareExchange(ref lowestRemaining, remaining, seen) == seen)
+            {
+                return;
+            }
+        }
+    }
+
     /// <summary>Files by <c>owner/name</c> and path (the same at every ref); remove one to make it missing.</summary>
     public ConcurrentDictionary<(string Repository, string Path), string> Files { get; } = new(IgnoreCase.Pairs);
 

@@ -12,7 +12,8 @@ namespace DeployFunctions.Commands;
 /// it says comes from the ledger alone (anyone with write access can post a status, with any URL in it): the runner's
 /// result, a hook's signed report, or the conclusion of the workflow run the app dispatched.
 /// </summary>
-public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks)
+public sealed class CommandFeedback(
+    IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks, ICommandProgress progress)
 {
     /// <summary>Null when there was nothing to answer; false when another delivery is answering it now (try later).</summary>
     public async Task<bool?> OnStatusAsync(WebhookEnvelope envelope, ReportedStatus status, CancellationToken cancellationToken)
@@ -41,10 +42,19 @@ public sealed class CommandFeedback(IDeploymentLedger ledger, IGitHubClientFacto
             return false;
         }
 
+        // A redelivered status after the reply costs no GitHub call; only one after a reply that may have been lost searches.
+        var stage = await progress.ReadAsync(entry.Repository, commentId, cancellationToken);
+        if (stage is CommandStage.Replied)
+        {
+            return true;
+        }
+
+        await progress.AdvanceAsync(entry.Repository, commentId, CommandStage.Replying, cancellationToken);
         var github = await clients.CreateAsync(envelope.InstallationId, entry.Repository, cancellationToken);
         var conversation = new PullRequestConversation(github, entry.Repository, pullRequest, marks);
-        await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome));
+        await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome), search: stage is CommandStage.Replying);
         await conversation.ReactAsync(commentId, outcome.State == "success" ? ReactionType.Rocket : ReactionType.Confused);
+        await progress.AdvanceAsync(entry.Repository, commentId, CommandStage.Replied, cancellationToken);
         return true;
     }
 

@@ -25,6 +25,7 @@ public sealed class CommandHandler(
     ILeaseLocks leases,
     IOptions<CommandOptions> commandOptions,
     CommentMarks marks,
+    ICommandProgress progress,
     ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly CommandOptions options = commandOptions.Value;
@@ -79,10 +80,20 @@ public sealed class CommandHandler(
                 $"{what}: @{context.Commenter} has {context.Permission ?? "no"} permission; commands need {options.MinimumPermission} (reacted, no reply)");
         }
 
+        // The conversation is searched for our reply only when an earlier attempt started and may have posted it: the usual
+        // command pays for no search (GitHub's rate limit, not CPU, caps an organization).
         var replyKey = PullRequestConversation.ReplyKey(context.CommentId);
-        if (await conversation.FindAsync(replyKey, context.CommentedAt) is not null)
+        var stage = await progress.ReadAsync(context.Repository, context.CommentId, cancellationToken);
+        if (stage >= CommandStage.Answered ||
+            (stage is CommandStage.Answering && await conversation.FindAsync(replyKey, context.CommentedAt) is not null))
         {
+            await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answered, cancellationToken);
             return new HandlerOutcome.Completed($"{what} was answered already");
+        }
+
+        if (stage is CommandStage.New)
+        {
+            await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answering, cancellationToken);
         }
 
         await conversation.ReactAsync(context.CommentId, ReactionType.Eyes);
@@ -93,9 +104,12 @@ public sealed class CommandHandler(
 
         if (answer.Reply is { } reply)
         {
-            await conversation.PostOnceAsync(replyKey, context.CommentedAt, reply);
+            // No reply exists: none was ever started, or the search above (under this comment's lease) found none.
+            await conversation.PostOnceAsync(replyKey, context.CommentedAt, reply, search: false);
             await conversation.ReactAsync(context.CommentId, answer.Reaction);
         }
+
+        await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answered, cancellationToken);
 
         return answer.Refused ? new HandlerOutcome.Skipped($"{what}: {answer.Summary}") : new HandlerOutcome.Completed($"{what}: {answer.Summary}");
     }

@@ -36,10 +36,13 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
         return comments.FirstOrDefault(c => c.Body is { } body && marks.IsOurs(body, key));
     }
 
-    /// <summary>Posts the comment unless one with this key was posted since <paramref name="since"/>; true when posted now.</summary>
-    public async Task<bool> PostOnceAsync(string key, DateTimeOffset since, string text)
+    /// <summary>
+    /// Posts the comment unless one with this key was posted since <paramref name="since"/>; true when posted now.
+    /// <paramref name="search"/> false: the caller knows no such comment can exist (it never got this far before).
+    /// </summary>
+    public async Task<bool> PostOnceAsync(string key, DateTimeOffset since, string text, bool search = true)
     {
-        if (await FindAsync(key, since) is not null)
+        if (search && await FindAsync(key, since) is not null)
         {
             return false;
         }

@@ -12,12 +12,11 @@ namespace DeployFunctions.GitHub;
 public sealed class TableRateBudgetStore(TableServiceClient tables, IOptions<StorageNamesOptions> names) : IRateBudgetStore
 {
     public const string Partition = "~ratelimit";
-    private readonly TableClient table = tables.GetTableClient(names.Value.LockTable);
-    private int created;
+    private readonly LazyTable lazy = new(tables, names.Value.LockTable);
 
     public async Task<RateBudget?> ReadAsync(string key, CancellationToken cancellationToken)
     {
-        await EnsureTableAsync(cancellationToken);
+        var table = await lazy.GetAsync(cancellationToken);
         var found = await table.GetEntityIfExistsAsync<TableEntity>(Partition, key, cancellationToken: cancellationToken);
         if (!found.HasValue || found.Value is not { } row)
         {
@@ -31,7 +30,7 @@ public sealed class TableRateBudgetStore(TableServiceClient tables, IOptions<Sto
     public async Task WriteAsync(string key, RateBudget budget, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(budget);
-        await EnsureTableAsync(cancellationToken);
+        var table = await lazy.GetAsync(cancellationToken);
         var row = new TableEntity(Partition, key) { ["ObservedAt"] = budget.ObservedAt };
         if (budget.Remaining is { } remaining && budget.Reset is { } reset)
         {
@@ -44,14 +43,5 @@ public sealed class TableRateBudgetStore(TableServiceClient tables, IOptions<Sto
         }
 
         await table.UpsertEntityAsync(row, TableUpdateMode.Merge, cancellationToken);
-    }
-
-    private async Task EnsureTableAsync(CancellationToken cancellationToken)
-    {
-        if (Volatile.Read(ref created) == 0)
-        {
-            await table.CreateIfNotExistsAsync(cancellationToken);
-            Volatile.Write(ref created, 1);
-        }
     }
 }

@@ -43,6 +43,39 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal((LedgerSources.Command, command.Id, "alice", LedgerState.Succeeded), (entry!.Source, entry.CommentId, entry.RequestedBy, entry.State));
         Assert.Equal(".deploy", entry.Command);
         Assert.Empty(room.Pipeline.Pump.Failures);
+        // The app knows it has not replied yet: the conversation is never listed to look for its own reply.
+        Assert.DoesNotContain(room.State.Requests, r => r.Method == "GET" && r.Path.EndsWith("/issues/7/comments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_reply_whose_answer_was_lost_is_found_and_not_posted_again()
+    {
+        await using var room = await OpenAsync();
+        // GitHub posts the reply, but its answer never comes back (the client times out and the delivery is retried).
+        room.State.AddFault(new Fault("POST", "/issues/7/comments", 0) { AfterHandling = true, Delay = TimeSpan.FromSeconds(7) });
+
+        var command = room.Say("bob", ".lock production --reason release");
+
+        await Eventually.TrueAsync(() => room.State.Requests.Any(r => r.Method == "GET" && r.Path.EndsWith("/issues/7/comments", StringComparison.Ordinal)),
+            "the retry looking for the reply", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => QueueIsIdle(room), "the command done");
+        await Task.Delay(1500);
+        Assert.Contains("Locked production for @bob", Assert.Single(room.RepliesTo(command)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_deploys_result_whose_reply_answer_was_lost_is_replied_once()
+    {
+        await using var room = await OpenAsync();
+        room.State.AddFault(new Fault("POST", "/issues/7/comments", 0) { AfterHandling = true, Delay = TimeSpan.FromSeconds(7) });
+
+        var command = room.Say("alice", ".deploy");
+
+        await Eventually.TrueAsync(() => room.State.Requests.Any(r => r.Method == "GET" && r.Path.EndsWith("/issues/7/comments", StringComparison.Ordinal)),
+            "the status delivery retried, looking for the reply", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(() => room.State.ReactionsOn(command.Id).Contains("rocket"), "the rocket");
+        await Task.Delay(1500);
+        Assert.Contains("🚀 Deployed 1111111 to production", Assert.Single(room.RepliesTo(command)).Body, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -102,6 +102,7 @@ public sealed partial class StandInServer
                 var headers = context.Response.Headers;
                 headers.TryAdd("X-RateLimit-Limit", limit.ToString(CultureInfo.InvariantCulture));
                 headers.TryAdd("X-RateLimit-Remaining", Math.Max(0, limit - budget.Used).ToString(CultureInfo.InvariantCulture));
+                State.SawRemaining(Math.Max(0, limit - budget.Used));
                 headers.TryAdd("X-RateLimit-Used", budget.Used.ToString(CultureInfo.InvariantCulture));
                 headers.TryAdd("X-RateLimit-Reset", budget.WindowEnds.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
                 headers.TryAdd("X-RateLimit-Resource", resource);
