@@ -255,7 +255,7 @@ internal static class OrgLoad
         }
 
         // What the commands were answered, by the reply's first words (a refusal shows here).
-        foreach (var kind in answers.GroupBy(a => string.Join(' ', a.Body.Split('\n').Skip(1).FirstOrDefault("").Split(' ').Take(3))))
+        foreach (var kind in answers.GroupBy(a => string.Join(' ', a.Body.Split('\n').Skip(1).FirstOrDefault("").Split(' ').Take(2))))
         {
             var example = kind.First().Body.Split('\n').Skip(1).FirstOrDefault("");
             Console.WriteLine($"  replies '{kind.Key}...': {kind.Count()}, e.g. {example[..Math.Min(200, example.Length)]}");

@@ -147,7 +147,7 @@ public sealed partial class StandInServer : IAsyncDisposable
 
             try
             {
-                await AnswerAsync(context, path, next);
+                await AnswerAsync(context, path, body, next);
             }
             finally
             {
@@ -224,9 +224,9 @@ public sealed partial class StandInServer : IAsyncDisposable
         }
     });
 
-    private async Task AnswerAsync(HttpContext context, string path, RequestDelegate next)
+    private async Task AnswerAsync(HttpContext context, string path, string body, RequestDelegate next)
     {
-        var fault = State.TakeFault(context.Request.Method, path);
+        var fault = State.TakeFault(context.Request.Method, path, body);
         if (fault is { AfterHandling: true })
         {
             // The work is done; the answer waits until the client has given up on it.

@@ -128,6 +128,9 @@ public sealed record Fault(string Method, string PathSuffix, int Status, string 
     /// <summary>Wait this long before answering (to exceed a client's timeout).</summary>
     public TimeSpan Delay { get; init; }
 
+    /// <summary>Only a request whose body holds this text (e.g. <c>"state":"success"</c>) gets the fault.</summary>
+    public string? BodyContains { get; init; }
+
     /// <summary>
     /// GitHub does the work (the request is handled, its webhooks go out), but the answer is held back for
     /// <see cref="Delay"/>: an answer lost on the way back. <see cref="Status"/> and <see cref="Body"/> are not used.
@@ -421,14 +424,15 @@ public sealed class StandInState
     }
 
     /// <summary>The first queued fault for this request, removed; faults for other requests keep their place.</summary>
-    public Fault? TakeFault(string method, string path)
+    public Fault? TakeFault(string method, string path, string body = "")
     {
         lock (faults)
         {
             var all = faults.ToArray();
             var match = Array.FindIndex(all, f =>
                 string.Equals(f.Method, method, StringComparison.OrdinalIgnoreCase) &&
-                path.EndsWith(f.PathSuffix, StringComparison.Ordinal));
+                path.EndsWith(f.PathSuffix, StringComparison.Ordinal) &&
+                (f.BodyContains is null || body.Contains(f.BodyContains, StringComparison.Ordinal)));
             if (match < 0)
             {
                 return null;

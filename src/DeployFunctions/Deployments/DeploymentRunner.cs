@@ -94,13 +94,8 @@ public sealed class DeploymentRunner(
         }
 
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository.FullName, cancellationToken);
-        if (entry.IsFinal)
+        if (entry is { IsFinal: true, Reported: true })
         {
-            if (!entry.Reported)
-            {
-                await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
-            }
-
             return new HandlerOutcome.Completed($"{what} has its final result already ({Describe(entry)})");
         }
 
@@ -109,6 +104,20 @@ public sealed class DeploymentRunner(
         {
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds),
                 $"{what} waits: another deployment to {environment} is running", IsFault: false);
+        }
+
+        // Results whose status post failed (a lost answer, a rate-limit wait) are posted first, under the environment's lock and
+        // in the order they ran: posted later, an older deployment's result would follow a newer one's on GitHub and in history.
+        await PostOwedAsync(github, repository.FullName, environment, cancellationToken);
+        if (entry.IsFinal)
+        {
+            entry = await ledger.FindDeploymentAsync(repository.FullName, environment, deployment.Id, cancellationToken) ?? entry;
+            if (!entry.Reported)
+            {
+                await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
+            }
+
+            return new HandlerOutcome.Completed($"{what} has its final result already ({Describe(entry)})");
         }
 
         var defaultBranch = repository.DefaultBranch ?? entry.BaseBranch;
@@ -175,6 +184,20 @@ public sealed class DeploymentRunner(
 
         await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
         return new HandlerOutcome.Completed($"{what}: {Describe(entry)}");
+    }
+
+    private async Task PostOwedAsync(IGitHubClient github, string repository, string environment, CancellationToken cancellationToken)
+    {
+        var owed = new List<LedgerEntry>();
+        await foreach (var unreported in ledger.UnreportedAsync(repository, environment, cancellationToken))
+        {
+            owed.Add(unreported);
+        }
+
+        foreach (var result in owed.OrderBy(e => e.StartedAt ?? e.Order).ThenBy(e => e.DeploymentId))
+        {
+            await DeploymentResults.PostAsync(github, ledger, result, cancellationToken);
+        }
     }
 
     /// <summary>

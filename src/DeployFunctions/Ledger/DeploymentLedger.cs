@@ -183,6 +183,9 @@ public interface IDeploymentLedger
     /// <summary>Deployments with a final result that was never posted to GitHub (the post failed after the ledger write).</summary>
     IAsyncEnumerable<LedgerEntry> UnreportedAsync(CancellationToken cancellationToken);
 
+    /// <summary>The same, of one environment.</summary>
+    IAsyncEnumerable<LedgerEntry> UnreportedAsync(string repository, string environment, CancellationToken cancellationToken);
+
     /// <summary>Records GitHub's deployment id for an approval, atomically with the deployment's own row.</summary>
     Task<LedgerEntry> RecordCreatedAsync(LedgerEntry approval, long deploymentId, CancellationToken cancellationToken);
 
@@ -290,10 +293,18 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
             : null;
     }
 
-    public async IAsyncEnumerable<LedgerEntry> UnreportedAsync([System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
+    public IAsyncEnumerable<LedgerEntry> UnreportedAsync(CancellationToken cancellationToken) =>
+        UnreportedWhereAsync(TableClient.CreateQueryFilter($"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and Reported eq {false}"), cancellationToken);
+
+    public IAsyncEnumerable<LedgerEntry> UnreportedAsync(string repository, string environment, CancellationToken cancellationToken) =>
+        UnreportedWhereAsync(TableClient.CreateQueryFilter(
+            $"PartitionKey eq {PartitionKey(repository, environment)} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and Reported eq {false}"),
+            cancellationToken);
+
+    private async IAsyncEnumerable<LedgerEntry> UnreportedWhereAsync(
+        string filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
-        var filter = TableClient.CreateQueryFilter($"RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and Reported eq {false}");
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
             if (FromEntity(entity) is { IsFinal: true } unreported)

@@ -58,6 +58,39 @@ public sealed class FaultTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.True(posts[1].At >= DateTimeOffset.FromUnixTimeSeconds(reset.ToUnixTimeSeconds()), $"retried at {posts[1].At:O}, before the reset {reset:O}");
     }
 
+    [Fact]
+    public async Task A_result_whose_post_failed_is_posted_before_the_next_deployment_of_the_environment_runs()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        const string First = "1111111111111111111111111111111111111111";
+        // The first deployment runs, but GitHub fails its `success` post and asks for four seconds.
+        pipeline.GitHub.State.AddFault(new Fault("POST", "/statuses", 502, "<html>Bad Gateway</html>")
+        {
+            BodyContains = "\"success\"",
+            Headers = new Dictionary<string, string> { ["Retry-After"] = "4" },
+        });
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest(First)));
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.Requests.Any(r => r.Status == 502), "the failed success post");
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest("2222222222222222222222222222222222222222")));
+
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 2 && pipeline.Deployments().All(d => pipeline.StatesOf(d).Contains("success")),
+            "both deployed", TimeSpan.FromSeconds(30));
+        var first = pipeline.Deployments().Single(d => d.Sha == First);
+        var second = pipeline.Deployments().Single(d => d.Sha != First);
+        DateTimeOffset At(StandInDeployment deployment, string state)
+        {
+            lock (pipeline.GitHub.State.Gate)
+            {
+                return deployment.Statuses.First(s => s.State == state).CreatedAt;
+            }
+        }
+
+        // On GitHub and in history the first's result comes before the second begins: never an older success after a newer one.
+        Assert.True(At(first, "success") <= At(second, "in_progress"),
+            $"first success {At(first, "success"):HH:mm:ss.fff}, second in_progress {At(second, "in_progress"):HH:mm:ss.fff}");
+    }
+
     [Theory]
     [InlineData(404, """{"message":"Not Found"}""")]
     [InlineData(422, """{"message":"Validation Failed","errors":[{"resource":"Deployment","code":"custom","message":"No ref found for: x"}]}""")]
