@@ -248,6 +248,16 @@ internal static class OrgLoad
             Console.WriteLine(line);
         }
 
+        // A refusal for a rate limit: what led up to it (the last requests before the first one, with their answers).
+        var all = state.Requests.Skip(requestsBefore).ToList();
+        if (all.FindIndex(r => r.Status is 403 or 429) is var refused and >= 0)
+        {
+            foreach (var r in all.Skip(Math.Max(0, refused - 30)).Take(40))
+            {
+                Console.WriteLine($"  {r.At:HH:mm:ss.fff} {r.Method} {r.Path} {r.Status}");
+            }
+        }
+
         List<StandInComment> answers;
         lock (state.Gate)
         {

@@ -51,6 +51,9 @@ public sealed partial class GitHubRateGate(TimeProvider clock, IRateBudgetStore?
     /// <summary>How often an instance reads what the others learned.</summary>
     public static readonly TimeSpan ShareInterval = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long after GitHub's <c>x-ratelimit-reset</c> a spent budget still counts as spent.</summary>
+    public static readonly TimeSpan ResetMargin = TimeSpan.FromSeconds(1);
+
     /// <summary>The key of the token's credentials (no installation).</summary>
     private const long TokenKey = -1;
 
@@ -209,8 +212,9 @@ public sealed partial class GitHubRateGate(TimeProvider clock, IRateBudgetStore?
                 return blocked - now;
             }
 
-            return budget is { Remaining: { } left, Reset: { } reset } && left <= Reserve && reset > now
-                ? reset - now + TimeSpan.FromSeconds(1)
+            // GitHub's reset is a whole second, and clocks differ: the budget counts as spent until a second after it.
+            return budget is { Remaining: { } left, Reset: { } reset } && left <= Reserve && reset + ResetMargin > now
+                ? reset + ResetMargin - now
                 : null;
         }
     }

@@ -59,7 +59,10 @@ public sealed class GitHubRateGateTests
         {
         }
 
-        clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(2));
+        clock.Advance(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(0.5)); // past GitHub's reset, within its second
+        await Assert.ThrowsAsync<GitHubRateLimitedException>(() => gate.EnterAsync(Installation, "core", default));
+
+        clock.Advance(TimeSpan.FromSeconds(1.5));
         using (await gate.EnterAsync(Installation, "core", default)) // the window reset
         {
         }

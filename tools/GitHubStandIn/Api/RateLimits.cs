@@ -50,7 +50,9 @@ public sealed partial class StandInServer
 
             if (now >= budget.WindowEnds)
             {
-                (budget.WindowEnds, budget.Used) = (now + options.RateLimitWindow, 0);
+                // GitHub's reset is a whole second (x-ratelimit-reset is in epoch seconds): the window ends on one.
+                var ends = now + options.RateLimitWindow;
+                (budget.WindowEnds, budget.Used) = (DateTimeOffset.FromUnixTimeSeconds(ends.ToUnixTimeSeconds() + (ends.Millisecond > 0 ? 1 : 0)), 0);
             }
 
             if (now < budget.RefusedUntil)
