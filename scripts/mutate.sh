@@ -4,7 +4,8 @@
 # A surviving mutant is a line no test would notice breaking. Not in CI: on 2 cores the whole set takes hours, so
 #   scripts/mutate.sh --since main     mutates only the files changed since main (what to run before you stop)
 #   scripts/mutate.sh                  mutates every decision room
-# Further options go to dotnet-stryker, e.g. -m "**/Commands/LockCommands.cs" for one file.
+#   scripts/mutate.sh --only "**/src/DeployFunctions/Commands/Commenters.cs"   mutates only the files that glob matches
+# (dotnet-stryker's own -m adds to the configuration's list instead of replacing it). Further options go to dotnet-stryker.
 # The report lands in tests/DeployFunctions.Tests/StrykerOutput/<time>/reports/ (html and json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,19 @@ if [ "${1:-}" = "--since" ]; then
   shift 2
 fi
 
+config="stryker-config.json"
+if [ "${1:-}" = "--only" ]; then
+  only="${2:?--only needs a glob, e.g. **/src/DeployFunctions/Commands/Commenters.cs}"
+  shift 2
+  config="stryker-only.json"
+  ONLY="$only" node -e '
+    const fs = require("fs");
+    const c = JSON.parse(fs.readFileSync("tests/DeployFunctions.Tests/stryker-config.json", "utf8"));
+    c["stryker-config"].mutate = [process.env.ONLY];
+    fs.writeFileSync("tests/DeployFunctions.Tests/stryker-only.json", JSON.stringify(c, null, 2));'
+fi
+
 [ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
 dotnet tool restore >/dev/null
 cd tests/DeployFunctions.Tests
-exec dotnet stryker --config-file stryker-config.json "${since[@]}" "$@"
+exec dotnet stryker --config-file "$config" "${since[@]}" "$@"
