@@ -5,7 +5,8 @@
 #   scripts/mutate.sh --since main     mutates only the files changed since main (what to run before you stop)
 #   scripts/mutate.sh                  mutates every decision room
 #   scripts/mutate.sh --only "**/src/DeployFunctions/Commands/Commenters.cs"   mutates only the files that glob matches
-# (dotnet-stryker's own -m adds to the configuration's list instead of replacing it). Further options go to dotnet-stryker.
+# (a configuration of its own with only that glob to mutate). Further options go to dotnet-stryker. Stryker compiles
+# mutants for every file and reports those outside the list as ignored: its "mutants created" count is the whole app.
 # The report lands in tests/DeployFunctions.Tests/StrykerOutput/<time>/reports/ (html and json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
