@@ -39,7 +39,8 @@ public sealed partial class DeliveryQueues(
             LogClaimCheck(logger, envelope.DeliveryId, payload.Length, envelope.PayloadBlob);
         }
 
-        var message = BinaryData.FromBytes(envelope.Serialize(payload.Span));
+        using var written = envelope.SerializePooled(payload.Span);
+        var message = BinaryData.FromBytes(written.WrittenMemory);
         try
         {
             await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibilityTimeout: null, cancellationToken);

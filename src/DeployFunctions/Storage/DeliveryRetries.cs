@@ -50,7 +50,8 @@ public sealed class DeliveryRetries(QueueServiceClient queues, PayloadBlobs payl
             envelope = envelope with { PayloadBlob = await payloads.UploadAsync(payload, cancellationToken) };
         }
 
-        var message = BinaryData.FromBytes(envelope.Serialize(envelope.PayloadBlob is null ? payload.Span : []));
+        using var written = envelope.SerializePooled(envelope.PayloadBlob is null ? payload.Span : []);
+        var message = BinaryData.FromBytes(written.WrittenMemory);
         await queues.GetQueueClient(queueName).SendCreatingQueueAsync(message, visibility, cancellationToken);
     }
 }

@@ -66,6 +66,31 @@ public sealed record WebhookEnvelope
     public ReadOnlyMemory<byte> Serialize(ReadOnlySpan<byte> inlinePayload)
     {
         var buffer = new ArrayBufferWriter<byte>(inlinePayload.Length + MetadataAllowance);
+        Write(buffer, inlinePayload);
+        return buffer.WrittenMemory;
+    }
+
+    /// <summary>
+    /// As <see cref="Serialize"/>, into a pooled buffer: the message is valid until the returned writer is disposed
+    /// (after it is sent). What the ingress and the retries use.
+    /// </summary>
+    public PooledBufferWriter SerializePooled(ReadOnlySpan<byte> inlinePayload)
+    {
+        var buffer = new PooledBufferWriter(inlinePayload.Length + MetadataAllowance);
+        try
+        {
+            Write(buffer, inlinePayload);
+            return buffer;
+        }
+        catch
+        {
+            buffer.Dispose();
+            throw;
+        }
+    }
+
+    private void Write(IBufferWriter<byte> buffer, ReadOnlySpan<byte> inlinePayload)
+    {
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
@@ -110,8 +135,6 @@ public sealed record WebhookEnvelope
 
             writer.WriteEndObject();
         }
-
-        return buffer.WrittenMemory;
     }
 
     /// <summary>Reads an envelope; <paramref name="payload"/> is the inline payload, empty when it is in a blob.</summary>

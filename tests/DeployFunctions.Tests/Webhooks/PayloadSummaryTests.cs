@@ -47,6 +47,33 @@ public sealed class PayloadSummaryTests
         Assert.False(summary.PullRequestMerged);
     }
 
+    [Fact]
+    public void Comment_deployment_and_run_fields_are_read_only_where_they_belong_and_escaped_names_count()
+    {
+        var json = """
+            {"issue":{"user":{"login":"issue-author","type":"User"},"number":5,"pull_request":{"url":"u"}},
+             "comment":{"reactions":{"type":"nope","login":"nope"},"user":{"type":"Bot","login":"octo-bot"},
+                        "performed_via_github_app":{"type":"nope"},"body":"  .deploy to production  \nsecond line"},
+             "deployment":{"payload":{"id":1,"environment":"nope"},"id":9,"environment":"staging"},
+             "workflow_run":{"head_commit":{"event":"nope"},"event":"workflow_dispatch"},
+             "\u0061ction":"created","hook\u005fid":12}
+            """;
+
+        var summary = PayloadSummary.Read(Encoding.UTF8.GetBytes(json));
+
+        Assert.Equal("created", summary.Action);
+        Assert.Equal(12, summary.HookId);
+        Assert.Equal(5, summary.IssueNumber);
+        Assert.True(summary.IssueIsPullRequest);
+        Assert.Equal("Bot", summary.CommentUserType);
+        Assert.Equal("octo-bot", summary.CommentUserLogin);
+        Assert.Equal(".deploy to production", summary.CommentFirstLine);
+        Assert.Equal(9, summary.DeploymentId);
+        Assert.Equal("staging", summary.DeploymentEnvironment);
+        Assert.Equal("workflow_dispatch", summary.WorkflowRunEvent);
+        Assert.Null(summary.PullRequestNumber);
+    }
+
     [Theory]
     [InlineData("", "the payload is empty")]
     [InlineData("   ", "the payload is empty")]

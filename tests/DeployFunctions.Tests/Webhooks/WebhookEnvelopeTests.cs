@@ -41,6 +41,28 @@ public sealed class WebhookEnvelopeTests
     }
 
     [Fact]
+    public void The_pooled_message_is_the_same_bytes_even_when_the_metadata_outgrows_its_allowance()
+    {
+        var payload = WebhookExamples.Bytes(WebhookExamples.DerivedMergedPullRequest());
+        var poisoned = Envelope with { PoisonReason = new string('r', 5000), Environment = "production", DeploymentId = 7 };
+
+        using var pooled = poisoned.SerializePooled(payload);
+
+        Assert.Equal(poisoned.Serialize(payload).ToArray(), pooled.WrittenMemory.ToArray());
+        Assert.Equal(poisoned, WebhookEnvelope.Deserialize(pooled.WrittenMemory.ToArray(), out _));
+    }
+
+    [Fact]
+    public void A_pooled_message_cannot_be_read_after_it_is_returned()
+    {
+        var pooled = Envelope.SerializePooled("{}"u8);
+        pooled.Dispose();
+        pooled.Dispose();
+
+        Assert.Throws<ObjectDisposedException>(() => pooled.WrittenMemory);
+    }
+
+    [Fact]
     public void Claim_check_envelope_carries_the_blob_reference_instead_of_the_payload()
     {
         var withBlob = Envelope with { PayloadBlob = "webhook-payloads/72d3162e.json" };
