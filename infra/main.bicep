@@ -107,7 +107,7 @@ var vaultName = '${abbreviations.keyVaultVaults}${token}'
 var insightsName = '${abbreviations.insightsComponents}${token}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}'
 
-// One name per setting, the same as local.settings.sample.json and the README.
+// One name per setting, the same as local.settings.sample.json and docs/configuration.md.
 var queues = {
   PullRequestsQueue: 'github-pull-requests'
   DeploymentsQueue: 'github-deployments'

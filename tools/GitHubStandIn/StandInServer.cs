@@ -164,7 +164,10 @@ public sealed partial class StandInServer : IAsyncDisposable
             }
 
             State.Record(new RecordedRequest(context.Request.Method, path, context.Request.QueryString.Value ?? "", body,
-                context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, status));
+                context.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, status)
+            {
+                UserAgent = context.Request.Headers.UserAgent.FirstOrDefault(),
+            });
         }
     }
 

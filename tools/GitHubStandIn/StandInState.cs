@@ -118,7 +118,11 @@ public sealed record StandInReaction(long Id, long CommentId, string Content, st
 
 /// <summary>One request the stand-in received, as it arrived.</summary>
 public sealed record RecordedRequest(
-    string Method, string Path, string Query, string Body, string? Authorization, DateTimeOffset At, int Status);
+    string Method, string Path, string Query, string Body, string? Authorization, DateTimeOffset At, int Status)
+{
+    /// <summary>The request's <c>User-Agent</c> (GitHub requires one).</summary>
+    public string? UserAgent { get; init; }
+}
 
 /// <summary>A scripted answer for the next request matching <see cref="Method"/> and <see cref="PathSuffix"/>.</summary>
 public sealed record Fault(string Method, string PathSuffix, int Status, string Body = "{}")
@@ -183,7 +187,7 @@ public sealed class StandInState
     /// </summary>
     public ConcurrentDictionary<(string Repository, string Workflow), string?> RunNames { get; } = new(IgnoreCase.Pairs);
 
-    /// <summary>The <c>run-name</c> the README's example workflow sets.</summary>
+    /// <summary>The <c>run-name</c> the example workflow in docs/providers.md sets.</summary>
     public const string DefaultRunName = "deployfunctions deployment {deployment_id}";
 
     /// <summary>

@@ -39,7 +39,7 @@ public interface IGitHubClientFactory
 public sealed partial class GitHubClientFactory : IGitHubClientFactory, IDisposable
 {
     public static readonly TimeSpan RefreshBeforeExpiry = TimeSpan.FromMinutes(5);
-    private static readonly ProductHeaderValue Product = new("DeployFunctions", "1.0");
+    private static readonly ProductHeaderValue Product = new("DeployFunctions", AppVersion.Current);
 
     private readonly GitHubOptions options;
     private readonly TimeProvider clock;

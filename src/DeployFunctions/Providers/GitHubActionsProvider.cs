@@ -64,7 +64,7 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
         // and actor. A run not found cannot be told from anyone else's, so nothing it reports is believed.
         return await RecoverAsync(job, clock.GetUtcNow(), cancellationToken) is Recovery.Found found
             ? found.Result
-            : new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; its run could not be identified (give it the README's run-name)");
+            : new ProviderResult.HandedOff($"Workflow {job.Settings.Workflow} dispatched; its run could not be identified (give it the run-name docs/providers.md shows)");
     }
 
     /// <summary>

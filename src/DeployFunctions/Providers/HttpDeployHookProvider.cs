@@ -19,7 +19,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
 
     public string Kind => ProviderKinds.Http;
 
-    /// <summary>The hook's contract (README): a repeated <c>deployment_id</c> is the same deployment, not a new one.</summary>
+    /// <summary>The hook's contract (docs/providers.md): a repeated <c>deployment_id</c> is the same deployment, not a new one.</summary>
     public bool Idempotent => true;
 
     public Uri? LogUrlFor(DeploymentJob job) => null;

@@ -13,11 +13,14 @@ public sealed record IngressAnswer(int StatusCode, string Status, string? Reason
     public string? Delivery { get; init; }
     public long? Hook { get; init; }
 
+    /// <summary>The app's version, in the answer to a <c>ping</c> (what is answering this hook).</summary>
+    public string? Version { get; init; }
+
     public static IngressAnswer Queued(string queue, string delivery) => new(202, "queued") { Queue = queue, Delivery = delivery };
 
     public static IngressAnswer Ignored(string reason, string delivery) => new(200, "ignored", reason) { Delivery = delivery };
 
-    public static IngressAnswer Pong(long? hookId, string delivery) => new(200, "pong") { Hook = hookId, Delivery = delivery };
+    public static IngressAnswer Pong(long? hookId, string delivery) => new(200, "pong") { Hook = hookId, Delivery = delivery, Version = AppVersion.Current };
 
     public static IngressAnswer Rejected(int statusCode, string reason) => new(statusCode, "rejected", reason);
 
@@ -48,6 +51,11 @@ public sealed record IngressAnswer(int StatusCode, string Status, string? Reason
             if (Hook is not null)
             {
                 writer.WriteNumber("hook"u8, Hook.Value);
+            }
+
+            if (Version is not null)
+            {
+                writer.WriteString("version"u8, Version);
             }
 
             writer.WriteEndObject();

@@ -8,7 +8,9 @@ namespace DeployFunctions.Tests.FirstRun;
 /// <summary>The README's commands: run where this machine can, otherwise parsed and their files and options checked.</summary>
 public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<Azurite>
 {
-    private static readonly string Readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
+    private static readonly string Readme = Documentation.Readme;
+    private static readonly string GettingStarted = Documentation.Page("docs/getting-started.md");
+    private static readonly string AzureDoc = Documentation.Page("docs/azure.md");
     private static readonly string StandIn = Path.Combine(AppContext.BaseDirectory, "GitHubStandIn.dll");
 
     [Fact]
@@ -27,7 +29,7 @@ public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<
     [Fact]
     public async Task The_send_command_takes_a_saved_delivery_file()
     {
-        Assert.Contains("GitHubStandIn.dll send --file saved-delivery.txt", Readme, StringComparison.Ordinal);
+        Assert.Contains("GitHubStandIn.dll send --file saved-delivery.txt", GettingStarted, StringComparison.Ordinal);
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
         var file = Path.GetTempFileName();
         await File.WriteAllTextAsync(file, "X-GitHub-Event: ping\nX-GitHub-Delivery: 1\n\n" + WebhookExamples.Get("ping").ToJsonString());
@@ -52,8 +54,8 @@ public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<
     [Fact]
     public void The_az_deployment_command_names_real_template_parameters()
     {
-        var command = AzDeployment().Match(Readme);
-        Assert.True(command.Success, "README has an az deployment sub create command");
+        var command = AzDeployment().Match(AzureDoc);
+        Assert.True(command.Success, "docs/azure.md has an az deployment sub create command");
         var bicep = File.ReadAllText(RepositoryRoot.Combine("infra", "main.bicep"));
 
         Assert.True(File.Exists(RepositoryRoot.Combine(command.Groups["template"].Value)));
@@ -64,13 +66,13 @@ public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<
     }
 
     [Fact]
-    public void The_azd_variables_the_readme_names_are_mapped_in_the_parameters_file()
+    public void The_azd_variables_the_docs_name_are_mapped_in_the_parameters_file()
     {
         var parameters = File.ReadAllText(RepositoryRoot.Combine("infra", "main.parameters.json"));
 
         foreach (var variable in new[] { "GITHUB_WEBHOOK_SECRET", "GITHUB_TOKEN", "GITHUB_APP_ID", "GITHUB_APP_PRIVATE_KEY" })
         {
-            Assert.Contains(variable, Readme, StringComparison.Ordinal);
+            Assert.Contains(variable, AzureDoc, StringComparison.Ordinal);
             Assert.Contains("${" + variable, parameters, StringComparison.Ordinal);
         }
 

@@ -36,7 +36,7 @@ public sealed partial class ScriptTests
     [Fact]
     public void Readme_gives_exactly_two_set_up_commands_and_they_exist()
     {
-        var readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
+        var readme = Documentation.Readme;
         var setup = readme[readme.IndexOf("## Set up", StringComparison.Ordinal)..];
         setup = setup[..setup.IndexOf("\n## ", 3, StringComparison.Ordinal)];
 
@@ -55,33 +55,50 @@ public sealed partial class ScriptTests
     }
 
     [Fact]
-    public void Every_file_and_folder_the_readme_names_exists()
+    public void The_repositorys_own_GitHub_workflow_runs_the_same_ci_entry_point()
     {
-        var readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
+        var workflow = File.ReadAllText(RepositoryRoot.Combine(".github", "workflows", "ci.yml"));
 
-        foreach (Match match in RepositoryPath().Matches(readme))
+        Assert.Contains("- run: .ci/run", workflow, StringComparison.Ordinal);
+        Assert.Contains("global-json-file: global.json", workflow, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_changelog_has_the_version_the_build_sets()
+    {
+        Assert.Contains($"## [{RepositoryRoot.ProjectVersion()}] - ", Documentation.Page("CHANGELOG.md"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Every_file_and_folder_the_documentation_names_exists()
+    {
+        foreach (var page in Documentation.Pages)
         {
-            var path = match.Groups[1].Value.TrimEnd('/', '.', ',');
-            if (path.Contains("/bin/", StringComparison.Ordinal))
+            foreach (Match match in RepositoryPath().Matches(Documentation.Page(page)))
             {
-                continue; // build output, made by the commands the README gives
-            }
+                var path = match.Groups[1].Value.TrimEnd('/', '.', ',');
+                if (path.Contains("/bin/", StringComparison.Ordinal))
+                {
+                    continue; // build output, made by the commands the README gives
+                }
 
-            Assert.True(File.Exists(RepositoryRoot.Combine(path)) || Directory.Exists(RepositoryRoot.Combine(path)), $"README names {path}");
+                Assert.True(File.Exists(RepositoryRoot.Combine(path)) || Directory.Exists(RepositoryRoot.Combine(path)), $"{page} names {path}");
+            }
         }
     }
 
     [Fact]
-    public void Every_setting_is_in_the_readme_configuration_table()
+    public void Every_setting_is_in_the_configuration_table_and_the_readmes_index()
     {
-        var readme = File.ReadAllText(RepositoryRoot.Combine("README.md"));
+        var configuration = Documentation.Page("docs/configuration.md");
         var sample = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("local.settings.sample.json")))!["Values"]!.AsObject();
 
         foreach (var (key, _) in sample)
         {
             if (key != "FUNCTIONS_WORKER_RUNTIME")
             {
-                Assert.Contains($"| `{key}` |", readme, StringComparison.Ordinal);
+                Assert.Contains($"| `{key}` |", configuration, StringComparison.Ordinal);
+                Assert.Contains($"`{key}`", Documentation.Readme, StringComparison.Ordinal);
             }
         }
     }

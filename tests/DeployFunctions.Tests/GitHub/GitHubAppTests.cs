@@ -53,6 +53,7 @@ public sealed class GitHubAppTests
         Assert.Equal(5, calls.Count);
         Assert.Single(calls.Select(c => c.Authorization).Distinct());
         Assert.StartsWith("Token ghs_standin", calls[0].Authorization, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith($"DeployFunctions/{DeployFunctions.Tests.Support.RepositoryRoot.ProjectVersion()} ", calls[0].UserAgent, StringComparison.Ordinal);
 
         clock.Advance(TimeSpan.FromMinutes(54)); // 6 minutes left: still good
         await factory.CreateAsync(77, null, CancellationToken.None);

@@ -7,6 +7,10 @@ internal static class RepositoryRoot
 
     public static string Combine(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
 
+    /// <summary>The version <c>Directory.Build.props</c> sets: the one place it lives.</summary>
+    public static string ProjectVersion() =>
+        System.Xml.Linq.XDocument.Load(Combine("Directory.Build.props")).Descendants("Version").Single().Value;
+
     private static string Find()
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)

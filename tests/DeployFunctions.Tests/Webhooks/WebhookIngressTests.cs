@@ -104,6 +104,8 @@ public sealed class WebhookIngressTests
         Assert.Equal(200, answer.StatusCode);
         Assert.Equal("pong", answer.Status);
         Assert.Equal((long)ping["hook_id"]!, answer.Hook);
+        Assert.Equal(RepositoryRoot.ProjectVersion(), answer.Version);
+        Assert.Contains($"\"version\":\"{RepositoryRoot.ProjectVersion()}\"", System.Text.Encoding.UTF8.GetString(answer.ToJson()), StringComparison.Ordinal);
         AssertNothingQueued();
     }
 
