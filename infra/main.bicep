@@ -83,7 +83,7 @@ param productionHookSecret string = ''
 @description('Production workflow file for the github-actions provider, e.g. deploy.yml (Environments__production__Workflow); empty: none.')
 param productionWorkflow string = ''
 
-@description('Object id of the operator (azd sets AZURE_PRINCIPAL_ID to yours); gets Key Vault Secrets Officer on the vault to rotate secrets. Empty: nobody.')
+@description('Object id of the operator (azd sets AZURE_PRINCIPAL_ID to yours); gets Key Vault Secrets Officer on the vault to rotate secrets, and Storage Queue Data Contributor to replay poison queues. Empty: nobody.')
 param operatorPrincipalId string = ''
 
 @allowed(['User', 'Group', 'ServicePrincipal'])

@@ -4,7 +4,7 @@ param storageAccountName string
 param keyVaultName string
 param applicationInsightsName string
 
-@description('Object id of the person or pipeline that operates the app (azd: AZURE_PRINCIPAL_ID); empty: nobody. Gets Key Vault Secrets Officer on the vault, to rotate secrets there.')
+@description('Object id of the person or pipeline that operates the app (azd: AZURE_PRINCIPAL_ID); empty: nobody. Gets Key Vault Secrets Officer on the vault, to rotate secrets there, and Storage Queue Data Contributor on the storage account, to look at and replay poison queues.')
 param operatorPrincipalId string = ''
 
 @allowed(['User', 'Group', 'ServicePrincipal'])
@@ -74,5 +74,17 @@ resource operatorSecretsRole 'Microsoft.Authorization/roleAssignments@2022-04-01
     principalId: operatorPrincipalId
     principalType: operatorPrincipalType
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', keyVaultSecretsOfficer)
+  }
+}
+
+// The operator looks at poison queues and moves messages back after a fix (docs/operations.md): queues only, not the
+// blobs, tables or the deployment package.
+resource operatorQueueRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(storage.id, operatorPrincipalId, storageQueueDataContributor)
+  scope: storage
+  properties: {
+    principalId: operatorPrincipalId
+    principalType: operatorPrincipalType
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
   }
 }

@@ -109,6 +109,7 @@ public static class DeployFunctionsServices
         services.AddSingleton<ConfigGate>();
         services.AddTransient<DeploymentWatchdog>();
         services.AddTransient<PoisonWatch>();
+        services.AddTransient<PoisonQueues>();
         services.AddTransient<DeliverySweeper>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
@@ -128,6 +129,7 @@ public static class DeployFunctionsServices
         services.AddTransient<QueuedDeliveryFunctions>();
         services.AddTransient<DeploymentHistoryFunction>();
         services.AddTransient<MaintenanceFunctions>();
+        services.AddTransient<PoisonFunctions>();
         services.AddTransient<DeploymentReportFunction>();
         services.AddTransient<DeploymentReports>();
         return services;

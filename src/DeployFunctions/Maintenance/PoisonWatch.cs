@@ -1,66 +1,46 @@
-using Azure.Storage.Queues;
 using DeployFunctions.Commands;
 using DeployFunctions.History;
-using DeployFunctions.Storage;
-using DeployFunctions.Webhooks;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.Maintenance;
 
 /// <summary>
 /// A delivery that lands in any <c>&lt;queue&gt;-poison</c> (the app's moves, with their reason, and the host's after
-/// <c>maxDequeueCount</c>) is notified once: each run peeks the poison queues (it takes nothing: poison is for replay)
-/// and marks every message it notifies, so two runs at once, or the next run, notify nothing twice.
+/// <c>maxDequeueCount</c>) is notified once: each run reads every poison message (<see cref="PoisonQueues"/>; it takes
+/// nothing: poison is for replay) and marks every message it notifies, so two runs at once, or the next run, notify
+/// nothing twice.
 /// </summary>
 public sealed partial class PoisonWatch(
-    QueueServiceClient queues,
+    PoisonQueues poison,
     IEnvironmentLocks marks,
     INotifier notifier,
-    IOptions<StorageNamesOptions> names,
     ILogger<PoisonWatch> logger)
 {
     /// <summary>The partition of the marks (no repository name can be it).</summary>
     private const string Partition = "~poison";
 
-    /// <summary>The most messages Azure Storage peeks at once; more wait for the next run once these are replayed.</summary>
-    public const int PeekLimit = 32;
-
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         var notified = 0;
-        foreach (var kind in Enum.GetValues<DeliveryQueueKind>())
+        foreach (var queue in poison.QueueNames)
         {
-            var poisonName = DeliveryRetries.PoisonQueue(names.Value.QueueFor(kind));
-            var poison = queues.GetQueueClient(poisonName);
-            if (!await poison.ExistsAsync(cancellationToken))
+            await poison.VisitAsync(queue, async visit =>
             {
-                continue;
-            }
-
-            foreach (var message in (await poison.PeekMessagesAsync(PeekLimit, cancellationToken)).Value)
-            {
-                if (!await marks.TryMarkOnceAsync(Partition, $"{poisonName}:{message.MessageId}", cancellationToken))
+                if (!await marks.TryMarkOnceAsync(Partition, $"{visit.PoisonQueue}:{visit.Message.MessageId}", cancellationToken))
                 {
-                    continue;
+                    return false;
                 }
 
-                string what;
-                try
-                {
-                    var envelope = DeliveryReader.Envelope(message.Body);
-                    what = $"delivery {envelope.DeliveryId} ({envelope.Event}{(envelope.Action is { } action ? $" {action}" : "")}, " +
-                           $"{envelope.Repository ?? "no repository"}): {envelope.PoisonReason ?? "moved there by the Functions host after its last attempt failed (see the function's error log)"}";
-                }
-                catch (Exception exception) when (exception is InvalidDataException or System.Text.Json.JsonException or FormatException or KeyNotFoundException)
-                {
-                    what = $"a message that is not a webhook envelope ({exception.Message})";
-                }
-
-                await notifier.NotifyAsync($"DeployFunctions: {what}. It waits in {poisonName} for a replay.", cancellationToken);
-                LogPoisoned(logger, poisonName, message.MessageId, what);
+                var message = visit.Poisoned;
+                var what = message.DeliveryId is null
+                    ? $"a message that is {message.Reason}"
+                    : $"delivery {message.DeliveryId} ({message.Event}{(message.Action is { } action ? $" {action}" : "")}, " +
+                      $"{message.Repository ?? "no repository"}): {message.Reason}";
+                await notifier.NotifyAsync($"DeployFunctions: {what}. It waits in {visit.PoisonQueue} for a replay.", cancellationToken);
+                LogPoisoned(logger, visit.PoisonQueue, visit.Message.MessageId, what);
                 notified++;
-            }
+                return false;
+            }, cancellationToken);
         }
 
         return notified;

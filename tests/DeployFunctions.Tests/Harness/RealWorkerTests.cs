@@ -231,6 +231,14 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(async () => await poison.ExistsAsync() && (await poison.GetPropertiesAsync()).Value.ApproximateMessagesCount == 1,
             "the message in the poison queue", TimeSpan.FromSeconds(60));
         Assert.Equal(5, host.Queues!.Failures); // host.json maxDequeueCount
+
+        // The operator's look, through the real worker: keyed, and it takes nothing.
+        using var http = new HttpClient();
+        using var withoutKey = await http.GetAsync(new Uri(host.BaseAddress, "api/deliveries/poison"));
+        var look = JsonNode.Parse(await http.GetStringAsync(new Uri(host.BaseAddress, "api/deliveries/poison?code=harness-function-key")))!.AsArray();
+        Assert.Equal(HttpStatusCode.Unauthorized, withoutKey.StatusCode);
+        var listed = Assert.Single(look, m => (string?)m!["queue"] == queue)!;
+        Assert.Contains("not a webhook envelope", (string?)listed["reason"], StringComparison.Ordinal);
         Assert.Equal("this is not a webhook envelope", (await poison.ReceiveMessageAsync()).Value.Body.ToString());
     }
 

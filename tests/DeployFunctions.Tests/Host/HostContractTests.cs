@@ -33,6 +33,19 @@ public sealed class HostContractTests
     }
 
     [Theory]
+    [InlineData("PoisonList", "get", "deliveries/poison")]
+    [InlineData("PoisonReplay", "post", "deliveries/poison/replay")]
+    public void The_poison_look_and_replay_need_the_hosts_master_key_and_stay_off_the_hosts_admin_routes(string function, string method, string route)
+    {
+        var trigger = Function(function)["bindings"]!.AsArray().Single(b => (string?)b!["type"] == "httpTrigger")!;
+
+        Assert.Equal("Admin", (string?)trigger["authLevel"]);
+        Assert.Equal([method], trigger["methods"]!.AsArray().Select(m => (string?)m));
+        Assert.Equal(route, (string?)trigger["route"]);
+        Assert.False(route.StartsWith("admin", StringComparison.OrdinalIgnoreCase)); // the host keeps /admin for itself
+    }
+
+    [Theory]
     [InlineData("MergedPullRequest", "%PullRequestsQueue%")]
     [InlineData("DeploymentProcessing", "%DeploymentsQueue%")]
     [InlineData("DeploymentStatusLog", "%DeploymentStatusesQueue%")]

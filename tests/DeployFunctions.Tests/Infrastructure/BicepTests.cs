@@ -217,8 +217,17 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.True((bool)Single("Microsoft.OperationalInsights/workspaces")["properties"]!["features"]!["disableLocalAuth"]!);
 
     [BicepFact]
-    public void The_operator_can_rotate_secrets_in_the_vault_and_nothing_else()
+    public void The_operator_can_rotate_secrets_in_the_vault_and_replay_poison_queues_and_nothing_else()
     {
+        var operatorRoles = CompiledInfrastructure.Resources(infra.Module("roles")).Where(r =>
+            r["properties"]?["principalId"]?.ToString() == "[parameters('operatorPrincipalId')]").ToList();
+        Assert.Equal(
+            ["variables('keyVaultSecretsOfficer')", "variables('storageQueueDataContributor')"],
+            operatorRoles.Select(r => System.Text.RegularExpressions.Regex.Match(r["properties"]!["roleDefinitionId"]!.ToString(), @"variables\('\w+'\)").Value).Order(StringComparer.Ordinal));
+        var queueRole = operatorRoles.Single(r => r["properties"]!["roleDefinitionId"]!.ToString().Contains("storageQueueDataContributor", StringComparison.Ordinal));
+        Assert.Equal("[not(empty(parameters('operatorPrincipalId')))]", (string?)queueRole["condition"]);
+        Assert.Contains("resourceId('Microsoft.Storage/storageAccounts'", queueRole["scope"]!.ToString(), StringComparison.Ordinal);
+
         var roles = infra.Module("roles");
         Assert.Equal("b86a8fe4-44ce-4948-aee5-eccb2c155cd7", (string?)roles["variables"]!["keyVaultSecretsOfficer"]);
         var operatorRole = CompiledInfrastructure.Resources(roles).Single(r =>
@@ -255,6 +264,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
 
         var assignment = CompiledInfrastructure.Resources(roles).Single(r =>
             (string?)r["type"] == "Microsoft.Authorization/roleAssignments" &&
+            r["properties"]!["principalId"]!.ToString() != "[parameters('operatorPrincipalId')]" &&
             (r["properties"]!["roleDefinitionId"]!.ToString().Contains($"variables('{role}')", StringComparison.Ordinal) ||
              (r["copy"]?["input"]?.ToString() ?? r["copy"]?.ToJsonString() ?? "").Contains($"variables('{role}')", StringComparison.Ordinal)));
 
@@ -268,7 +278,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
     {
         var assignments = infra.AllResources().Where(r => (string?)r["type"] == "Microsoft.Authorization/roleAssignments").ToList();
 
-        Assert.Equal(4, assignments.Count); // a loop over the three storage roles, the vault's, the App Insights one, the operator's
+        Assert.Equal(5, assignments.Count); // a loop over the three storage roles, the vault's, the App Insights one, the operator's two
         Assert.All(assignments, a => Assert.Contains("resourceId(", a["scope"]!.ToString(), StringComparison.Ordinal));
     }
 
