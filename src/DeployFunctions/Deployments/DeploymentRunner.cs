@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 using DeployFunctions.GitHub;
@@ -26,7 +25,7 @@ namespace DeployFunctions.Deployments;
 /// idempotent, and otherwise reported <c>error</c>. Only the ledger's result is ever reported: a status someone else
 /// posted on GitHub never stops a run. The <c>workflow_run</c> events of the runs it dispatched settle those deployments.
 /// </summary>
-public sealed class DeploymentRunner(
+public sealed partial class DeploymentRunner(
     IDeploymentLedger ledger,
     DeployPolicy policy,
     IGitHubClientFactory clients,
@@ -246,43 +245,6 @@ public sealed class DeploymentRunner(
             : (ran, null);
     }
 
-    /// <summary>
-    /// A <c>workflow_run</c> <c>completed</c> event: when the app dispatched that run (the ledger's index knows it), its
-    /// conclusion is the deployment's result, posted as its final status. A workflow that crashed before its last step still
-    /// settles its deployment; a status anyone else posted settles nothing.
-    /// </summary>
-    private async Task<HandlerOutcome> SettleRunAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
-    {
-        var completed = delivery.Read<RunCompleted>();
-        var run = completed.WorkflowRun ?? throw new InvalidDataException("The payload has no workflow_run.");
-        var repository = completed.Repository?.FullName ?? throw new InvalidDataException("The payload has no repository.");
-        if (await ledger.FindRunAsync(repository, run.Id, cancellationToken) is not { } entry)
-        {
-            return new HandlerOutcome.Skipped($"workflow run {run.Id} of {repository} was not dispatched by DeployFunctions");
-        }
-
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
-        var settings = environments.Value.Find(entry.Environment) ?? new EnvironmentOptions();
-        if (DeploymentResults.FromRun(entry, run.Id, run.Conclusion, run.HtmlUrl, settings.EnvironmentUrl) is { } settled)
-        {
-            try
-            {
-                entry = await ledger.UpdateAsync(settled, cancellationToken);
-            }
-            catch (LedgerConflictException conflict)
-            {
-                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.LockWaitSeconds), conflict.Message, IsFault: false);
-            }
-        }
-
-        if (!entry.Reported)
-        {
-            entry = await DeploymentResults.PostAsync(github, ledger, entry, cancellationToken);
-        }
-
-        return new HandlerOutcome.Completed($"deployment {entry.DeploymentId} of {repository} to {entry.Environment}: {Describe(entry)} (workflow run {run.Id})");
-    }
-
     /// <summary>A deployment of ours whose delivery is given up on is left <c>error</c>, not hanging; others are not touched.</summary>
     public async Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)
     {
@@ -313,71 +275,6 @@ public sealed class DeploymentRunner(
                                           exception is Azure.RequestFailedException)
         {
             // Best effort: the poison queue and the error log still say what happened.
-        }
-    }
-
-    /// <summary>What holds a created deployment back: whether it waits (and polls when) or is refused, and until when at the latest.</summary>
-    private sealed record Hold(bool Wait, string Reason, TimeSpan? Poll, DateTimeOffset Until);
-
-    /// <summary>
-    /// A lock someone other than the requester holds on the environment: wait for it up to <c>Commands__LockWaitMinutes</c>
-    /// from the delivery, then refuse. A dry run (noop) changes nothing and is not held up.
-    /// </summary>
-    private async Task<Hold?> LockedAsync(LedgerEntry entry, WebhookEnvelope envelope, CancellationToken cancellationToken)
-    {
-        if (entry.Noop || environmentLocks is null ||
-            await environmentLocks.BlockingAsync(entry.Repository, entry.Environment, entry.RequestedBy, cancellationToken) is not { } locked)
-        {
-            return null;
-        }
-
-        var until = envelope.ReceivedAt + TimeSpan.FromMinutes(commands.LockWaitMinutes);
-        var wait = clock.GetUtcNow() < until;
-        return new Hold(wait, wait ? locked.Describe() : $"{locked.Describe()}, still after {commands.LockWaitMinutes} minutes", null, until);
-    }
-
-    /// <summary>
-    /// A deploy freeze that began after the deployment was approved (app settings, or the file at the default branch now): a
-    /// merge that waits out freezes waits for its end; anything else is refused. A dry run and an admin's <c>--force</c> are
-    /// not held. A file that became unusable refuses it: nothing deploys on a guess.
-    /// </summary>
-    private async Task<Hold?> FrozenAsync(IGitHubClient github, LedgerEntry entry, string defaultBranch, CancellationToken cancellationToken)
-    {
-        if (entry.Noop || entry.Forced)
-        {
-            return null;
-        }
-
-        RepositoryConfig? config = null;
-        if (configGate is not null)
-        {
-            switch (await configGate.CheckAsync(github, entry.Repository, defaultBranch, defaultBranch, cancellationToken))
-            {
-                case ConfigCheck.Refused refused:
-                    return new Hold(false, refused.Summary, null, clock.GetUtcNow());
-                case ConfigCheck.Usable usable:
-                    config = usable.Config;
-                    break;
-            }
-        }
-
-        if (policy.FreezeOn(entry.Environment, config, clock.GetUtcNow()) is not { } freeze)
-        {
-            return null;
-        }
-
-        var wait = entry.Source == LedgerSources.Merge && policy.MergesWaitOutFreezes(entry.Environment, config);
-        var remaining = freeze.Until - clock.GetUtcNow();
-        return new Hold(wait, freeze.Describe(),
-            remaining < MergedPullRequestHandler.FreezePoll ? remaining + TimeSpan.FromSeconds(1) : MergedPullRequestHandler.FreezePoll, freeze.Until);
-    }
-
-    /// <summary>Records the legitimate wait the deployment is held in (once per change), so the watchdog lets it wait.</summary>
-    private async Task HoldAsync(ILeaseLock held, LedgerEntry entry, Hold hold, CancellationToken cancellationToken)
-    {
-        if (entry.HeldFor != hold.Reason || entry.HeldUntil != hold.Until)
-        {
-            await RecordAsync(held, entry with { HeldFor = hold.Reason, HeldUntil = hold.Until }, cancellationToken);
         }
     }
 
@@ -553,35 +450,4 @@ public sealed class DeploymentRunner(
     }
 
     private static string Short(string sha) => sha[..Math.Min(7, sha.Length)];
-
-    /// <summary>The event a dispatched workflow run's end arrives as (queued with the deployments).</summary>
-    public const string WorkflowRunEvent = "workflow_run";
-
-    /// <summary>The fields of a <c>workflow_run</c> <c>completed</c> payload the runner reads.</summary>
-    private sealed class RunCompleted
-    {
-        [JsonPropertyName("workflow_run")]
-        public CompletedRun? WorkflowRun { get; set; }
-
-        [JsonPropertyName("repository")]
-        public RunRepository? Repository { get; set; }
-    }
-
-    private sealed class CompletedRun
-    {
-        [JsonPropertyName("id")]
-        public long Id { get; set; }
-
-        [JsonPropertyName("conclusion")]
-        public string? Conclusion { get; set; }
-
-        [JsonPropertyName("html_url")]
-        public string? HtmlUrl { get; set; }
-    }
-
-    private sealed class RunRepository
-    {
-        [JsonPropertyName("full_name")]
-        public string? FullName { get; set; }
-    }
 }
