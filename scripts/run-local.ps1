@@ -97,6 +97,8 @@ try {
         $processes += Start-Process -PassThru -NoNewWindow dotnet -ArgumentList @('tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll', 'serve', '--port', '4010', '--settings', 'local.settings.json')
         Write-Host 'GitHub stand-in on http://127.0.0.1:4010/. In another terminal, merge a pull request:'
         Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll merge'
+        Write-Host 'or give a chat command on its pull request #1:'
+        Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment --body ".deploy"'
     }
 
     dotnet build src/DeployFunctions -c Debug

@@ -4,6 +4,8 @@ using GitHubStandIn;
 //   serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]
 //   send  [--url URL] [--secret S | --settings local.settings.json] (--merged-pr [--repo owner/name] | --file saved.txt)
 //   merge [--url URL] [--settings local.settings.json]      (= send --merged-pr)
+//   comment --body ".deploy" [--user octocat] [--pr 1] [--repo owner/name] [--standin http://127.0.0.1:4010/]
+//         (a person's comment on the running stand-in's pull request; prints the app's answer)
 const string DefaultWebhookUrl = "http://localhost:7071/api/github/webhooks";
 var hasVerb = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal);
 var verb = hasVerb ? args[0] : "serve";
@@ -26,6 +28,11 @@ for (var i = 0; i < rest.Length; i++)
     }
 }
 
+if (verb == "comment")
+{
+    return await LocalCommand.RunAsync(options);
+}
+
 var secret = options.GetValueOrDefault("--secret") ?? Environment.GetEnvironmentVariable("STANDIN_WEBHOOK_SECRET")
     ?? SecretFromSettings(options.GetValueOrDefault("--settings") ?? "local.settings.json");
 if (string.IsNullOrEmpty(secret))
@@ -41,6 +48,7 @@ switch (verb)
         var webhookUrl = new Uri(options.GetValueOrDefault("--webhook-url") ?? DefaultWebhookUrl);
         await using var server = new StandInServer(new StandInOptions { Port = port, WebhookUrl = webhookUrl, WebhookSecret = secret, LogLevel = LogLevel.Information });
         await server.StartAsync();
+        server.SeedDemo();
         Console.WriteLine($"GitHub stand-in: REST API at {server.BaseAddress}, webhooks to {webhookUrl}. Ctrl+C stops it.");
         await server.WaitForShutdownAsync();
         return 0;
@@ -100,5 +108,6 @@ static int Usage(string problem)
     Console.Error.WriteLine("usage: serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]");
     Console.Error.WriteLine("       send [--url URL] [--secret S | --settings F] (--merged-pr [--repo owner/name] | --file saved-delivery.txt)");
     Console.Error.WriteLine("       merge [--url URL] [--settings F]");
+    Console.Error.WriteLine("       comment --body \".deploy\" [--user octocat] [--pr 1] [--repo owner/name] [--standin http://127.0.0.1:4010/]");
     return 2;
 }

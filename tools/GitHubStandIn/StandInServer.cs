@@ -124,6 +124,12 @@ public sealed partial class StandInServer : IAsyncDisposable
 
         context.Request.Body.Position = 0;
         var path = context.Request.Path.Value ?? "/";
+        if (path.StartsWith("/_standin/", StringComparison.Ordinal))
+        {
+            await next(context); // the stand-in's own routes (Api/LocalApi.cs): not GitHub's, so not checked or counted as GitHub's
+            return;
+        }
+
         try
         {
             if (Refusal(context, path, body) is { } refusal)
@@ -297,6 +303,7 @@ public sealed partial class StandInServer : IAsyncDisposable
         MapUsers(web);
         MapChecks(web);
         MapGraphQL(web);
+        MapLocal(web);
     }
 
     /// <summary>Sends a webhook of <paramref name="eventName"/> to the app, as GitHub would (signed, logged in the hook's deliveries).</summary>

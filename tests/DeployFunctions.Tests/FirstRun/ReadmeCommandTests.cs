@@ -27,6 +27,33 @@ public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<
     }
 
     [Fact]
+    public async Task The_comment_command_as_written_tries_a_deploy_and_prints_the_apps_answer()
+    {
+        Assert.Contains("dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment --body \".deploy\"", Readme, StringComparison.Ordinal);
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite);
+        var demo = pipeline.GitHub.SeedDemo();
+
+        var (exitCode, output) = await RunAsync(StandIn, "comment", "--body", ".deploy", "--standin", pipeline.GitHub.BaseAddress.ToString());
+
+        Assert.True(exitCode == 0, output);
+        Assert.Contains("reaction: eyes", output, StringComparison.Ordinal);
+        Assert.Contains("reply:", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("<!--", output, StringComparison.Ordinal);
+        var deployment = Assert.Single(pipeline.Deployments());
+        Assert.Equal(demo.HeadSha, deployment.Sha);
+        Assert.Contains(deployment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_comment_command_says_when_no_stand_in_is_running()
+    {
+        var (exitCode, output) = await RunAsync(StandIn, "comment", "--body", ".help", "--standin", "http://127.0.0.1:9/");
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("Is ./scripts/run-local.sh running?", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_send_command_takes_a_saved_delivery_file()
     {
         Assert.Contains("GitHubStandIn.dll send --file saved-delivery.txt", GettingStarted, StringComparison.Ordinal);
