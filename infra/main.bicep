@@ -264,6 +264,8 @@ module function 'app/function.bicep' = {
       Commands__RequireApproval: 'true'
       Commands__AllowForks: 'false'
       Commands__NoopSkipsReview: 'false'
+      Commands__OutdatedMode: 'strict'
+      Commands__UpdateBranch: 'warn'
       Commands__StableBranch: ''
       Commands__LockWaitMinutes: '120'
       Commands__LockPollSeconds: '15'

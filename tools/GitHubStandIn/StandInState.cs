@@ -88,6 +88,15 @@ public sealed class StandInState
     /// <summary>Branch heads, by <c>owner/name</c> and branch.</summary>
     public ConcurrentDictionary<(string Repository, string Branch), string> Branches { get; } = new(IgnoreCase.Pairs);
 
+    /// <summary>
+    /// How many commits of a base branch a head commit lacks, as GitHub's compare answers (<c>behind_by</c>); a pair not
+    /// listed is up to date.
+    /// </summary>
+    public ConcurrentDictionary<(string Repository, string Base, string Head), int> Behind { get; } = new(IgnoreCase.RefPaths);
+
+    /// <summary>Pull requests the app asked GitHub to update with their base (<c>PUT .../pulls/{n}/update-branch</c>), with the head it expected.</summary>
+    public ConcurrentQueue<(string Repository, long Number, string? ExpectedHeadSha)> BranchUpdates { get; } = new();
+
     public long NextId() => Interlocked.Increment(ref nextId);
 
     private readonly ConcurrentQueue<StandInDelivery> deliveries = new();

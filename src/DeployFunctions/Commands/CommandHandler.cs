@@ -161,7 +161,7 @@ public sealed class CommandHandler(
             CommandVerb.Unlock => await locks.UnlockAsync(context, environment, command.Global, cancellationToken),
             CommandVerb.Wcid => await locks.WhatIsDeployingAsync(context, cancellationToken),
             CommandVerb.Help => CommandAnswer.Done("help", Help.Full(options.Prefix, policy.Environments, policy.DefaultEnvironmentFor(context.DefaultBranch),
-                options.StableBranch ?? context.DefaultBranch)),
+                string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch, rules)),
             _ => throw new InvalidOperationException("Unknown command."),
         };
     }

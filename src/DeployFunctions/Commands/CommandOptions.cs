@@ -39,6 +39,20 @@ public sealed class CommandOptions
     /// <summary>Allow deploying a pull request whose head is in a fork. App setting <c>Commands__AllowForks</c>.</summary>
     public bool AllowForks { get; set; }
 
+    /// <summary>
+    /// Which branches a pull request's head must not be behind to deploy (branch-deploy's <c>outdated_mode</c>):
+    /// <c>strict</c> (its base and the stable branch), <c>pr_base</c>, or <c>default_branch</c> (the stable branch).
+    /// App setting <c>Commands__OutdatedMode</c>.
+    /// </summary>
+    public string OutdatedMode { get; set; } = OutdatedBranches.Strict;
+
+    /// <summary>
+    /// What an outdated head gets (branch-deploy's <c>update_branch</c>): <c>warn</c> (refused, with how far behind and a
+    /// compare link), <c>force</c> (refused, and GitHub is asked to update the branch with its base), or <c>disabled</c>
+    /// (deployed anyway: dangerous). App setting <c>Commands__UpdateBranch</c>.
+    /// </summary>
+    public string UpdateBranch { get; set; } = OutdatedBranches.Warn;
+
     /// <summary>The branch <c>.deploy &lt;branch&gt;</c> rolls back to; empty: the repository's default branch. App setting <c>Commands__StableBranch</c>.</summary>
     public string? StableBranch { get; set; }
 
@@ -74,6 +88,16 @@ internal sealed class CommandOptionsValidator : IValidateOptions<CommandOptions>
     public ValidateOptionsResult Validate(string? name, CommandOptions options)
     {
         var failures = new List<string>();
+        if (!OutdatedBranches.Modes.Contains(options.OutdatedMode))
+        {
+            failures.Add($"Commands__OutdatedMode must be one of {string.Join(", ", OutdatedBranches.Modes)}.");
+        }
+
+        if (!OutdatedBranches.Updates.Contains(options.UpdateBranch))
+        {
+            failures.Add($"Commands__UpdateBranch must be one of {string.Join(", ", OutdatedBranches.Updates)}.");
+        }
+
         if (string.IsNullOrWhiteSpace(options.Prefix) || options.Prefix.Length > 10 || options.Prefix.Any(char.IsWhiteSpace) ||
             options.Prefix.StartsWith('<'))
         {

@@ -71,6 +71,12 @@ public sealed class DeployCommand(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
         }
 
+        if (!rollback && await OutdatedBranches.RefuseAsync(github, conversation.Owner, conversation.Name, context.PullRequest, pull.HeadSha,
+                pull.BaseRef, stable, rules.OutdatedMode, rules.UpdateBranch, options.Prefix) is { } outdated)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {outdated}.");
+        }
+
         if (!noop && await environmentLocks.BlockingAsync(context.Repository, environment, context.Commenter, cancellationToken) is { } locked)
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {locked.Describe()}. " +

@@ -9,8 +9,13 @@ internal static class Help
 
     public static string LockTip(string prefix) => $"`{prefix}lock --details` shows who holds a lock; `{prefix}wcid` shows every environment.";
 
-    public static string Full(string prefix, IReadOnlyList<string> environments, string defaultEnvironment, string stableBranch)
+    public static string Full(string prefix, IReadOnlyList<string> environments, string defaultEnvironment, string stableBranch, Policy.CommandRules rules)
     {
+        ArgumentNullException.ThrowIfNull(rules);
+        var outdated = rules.UpdateBranch == OutdatedBranches.Disabled
+            ? "an outdated head is deployed anyway"
+            : $"a head behind {string.Join(" or ", OutdatedBranches.BranchesFor(rules.OutdatedMode, "its base", $"`{stableBranch}`"))} is not deployed" +
+              (rules.UpdateBranch == OutdatedBranches.Force ? " (GitHub is asked to update it)" : "");
         var text = new StringBuilder();
         text.Append("**DeployFunctions commands** (first line of a new comment on a pull request)\n\n")
             .Append("| command | does |\n|---|---|\n")
@@ -24,7 +29,11 @@ internal static class Help
             .Append($"| `{prefix}help` | this list |\n\n")
             .Append("Environments of this repository: ")
             .Append(string.Join(", ", environments.Select(e => $"`{e}`")))
-            .Append('.');
+            .Append(".\n\nRules here: at least `").Append(rules.MinimumPermission).Append("` permission")
+            .Append(rules.AllowLists.Count > 0 ? ", and on the allow-list" : "")
+            .Append(rules.RequireApproval ? "; a deploy needs an approving review of its head" : "; no review needed")
+            .Append(rules.AllowForks ? "; forks may deploy" : "; forks do not deploy")
+            .Append("; ").Append(outdated).Append('.');
         return text.ToString();
     }
 }

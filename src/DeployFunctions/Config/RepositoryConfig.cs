@@ -51,6 +51,8 @@ public sealed class CommandsConfig
     public string? MinimumPermission { get; set; }
     public bool? RequireApproval { get; set; }
     public bool? AllowForks { get; set; }
+    public string? OutdatedMode { get; set; }
+    public string? UpdateBranch { get; set; }
 }
 
 /// <summary>

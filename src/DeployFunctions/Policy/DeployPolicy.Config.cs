@@ -13,7 +13,8 @@ public sealed class FreezeOptions
 
 /// <summary>Who may run commands in one repository: the app's rules narrowed by its file.</summary>
 public sealed record CommandRules(
-    string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks, bool NoopSkipsReview = false);
+    string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks, bool NoopSkipsReview = false,
+    string OutdatedMode = OutdatedBranches.Strict, string UpdateBranch = OutdatedBranches.Warn);
 
 /// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
 public sealed partial class DeployPolicy
@@ -71,6 +72,17 @@ public sealed partial class DeployPolicy
             if (rules.AllowForks == true && !commands.AllowForks)
             {
                 problems.Add("commands.allow_forks: the app's settings do not allow deploying forks (Commands__AllowForks)");
+            }
+
+            // A file may only be stricter: strict is, and warn is (it refuses and writes nothing).
+            if (rules.OutdatedMode is { } mode && mode != OutdatedBranches.Strict && mode != commands.OutdatedMode)
+            {
+                problems.Add($"commands.outdated_mode: '{mode}' checks less than the app's '{commands.OutdatedMode}' (Commands__OutdatedMode); 'strict' is allowed");
+            }
+
+            if (rules.UpdateBranch is { } update && update != OutdatedBranches.Warn && update != commands.UpdateBranch)
+            {
+                problems.Add($"commands.update_branch: '{update}' is not the app's '{commands.UpdateBranch}' (Commands__UpdateBranch); 'warn' is allowed");
             }
         }
 
@@ -152,6 +164,7 @@ public sealed partial class DeployPolicy
             ? raised
             : commands.MinimumPermission;
         return new CommandRules(minimum, lists, commands.RequireApproval || config?.Commands?.RequireApproval == true,
-            commands.AllowForks && config?.Commands?.AllowForks != false, commands.NoopSkipsReview);
+            commands.AllowForks && config?.Commands?.AllowForks != false, commands.NoopSkipsReview,
+            config?.Commands?.OutdatedMode ?? commands.OutdatedMode, config?.Commands?.UpdateBranch ?? commands.UpdateBranch);
     }
 }

@@ -437,6 +437,9 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         var help = await room.AnsweredAsync(room.Say("alice", ".help"), "rocket");
         Assert.Contains("`.deploy` / `.deploy to <env>`", help.Body, StringComparison.Ordinal);
         Assert.Contains("`production`, `staging`", help.Body, StringComparison.Ordinal);
+        Assert.Contains("`.deploy main` | roll back", help.Body, StringComparison.Ordinal);
+        Assert.Contains("at least `write` permission; a deploy needs an approving review of its head; forks do not deploy; " +
+                        "a head behind its base or `main` is not deployed.", help.Body, StringComparison.Ordinal);
 
         // Our own reply came back as an issue_comment webhook from the bot: the ingress answered it 'ignored'.
         var bot = room.State.AddComment(room.Pull.Repository, 7, "deployfunctions[bot]", "Bot", ".deploy", DateTimeOffset.UtcNow);

@@ -287,6 +287,29 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Compare_and_update_branch_answers_fit_GitHubs_description()
+    {
+        var repository = GitHub.State.Repository("octo", "app");
+        GitHub.State.OpenPullRequest(repository, 7, new string('a', 40));
+        GitHub.State.Branches[("octo/app", "main")] = new string('d', 40);
+        GitHub.State.Behind[("octo/app", "main", new string('a', 40))] = 2;
+        const string Compare = "/repos/{owner}/{repo}/compare/{basehead}";
+        const string Update = "/repos/{owner}/{repo}/pulls/{pull_number}/update-branch";
+
+        var (behind, comparison) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/compare/main...{new string('a', 40)}");
+        var (current, upToDate) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/compare/main...{new string('b', 40)}");
+        var (accepted, updating) = await SendAsync(HttpMethod.Put, "/repos/octo/app/pulls/7/update-branch", $$"""{"expected_head_sha":"{{new string('a', 40)}}"}""");
+        var (stale, refusal) = await SendAsync(HttpMethod.Put, "/repos/octo/app/pulls/7/update-branch", $$"""{"expected_head_sha":"{{new string('e', 40)}}"}""");
+
+        FitsAnswer("get", Compare, behind, comparison);
+        FitsAnswer("get", Compare, current, upToDate);
+        Assert.Equal(("diverged", 2, "ahead", 0), ((string?)comparison!["status"], (int)comparison["behind_by"]!, (string?)upToDate!["status"], (int)upToDate["behind_by"]!));
+        FitsAnswer("put", Update, accepted, updating);
+        FitsAnswer("put", Update, stale, refusal);
+        Assert.Equal((202, 422), (accepted, stale));
+    }
+
+    [Fact]
     public async Task Contents_and_commit_status_answers_fit_GitHubs_description()
     {
         const string Contents = "/repos/{owner}/{repo}/contents/{path}";

@@ -21,6 +21,19 @@ public sealed partial class StandInServer
             State.Branches.TryGetValue(($"{owner}/{repo}", branch), out var sha)
                 ? Json(200, GitHubShapes.Branch(BaseAddress, State.Repository(owner, repo), branch, sha))
                 : Json(404, new JsonObject { ["message"] = "Branch not found", ["documentation_url"] = "https://docs.github.com/rest/branches/branches#get-a-branch" }));
+        web.MapGet("/repos/{owner}/{repo}/compare/{**basehead}", (string owner, string repo, string basehead) =>
+        {
+            var parts = Uri.UnescapeDataString(basehead).Split("...", 2);
+            if (parts.Length != 2)
+            {
+                return Json(404, new JsonObject { ["message"] = "Not Found", ["documentation_url"] = "https://docs.github.com/rest/commits/commits#compare-two-commits" });
+            }
+
+            var repository = State.Repository(owner, repo);
+            var behind = State.Behind.GetValueOrDefault((repository.FullName, parts[0], parts[1]));
+            var baseSha = State.Branches.TryGetValue((repository.FullName, parts[0]), out var branchHead) ? branchHead : parts[0];
+            return Json(200, GitHubShapes.Comparison(BaseAddress, repository, parts[0], baseSha, parts[1], aheadBy: 1, behindBy: behind));
+        });
         web.MapGet("/repos/{owner}/{repo}/contents/{**path}", (string owner, string repo, string path, HttpContext context) =>
         {
             if (State.FileAt($"{owner}/{repo}", context.Request.Query["ref"].FirstOrDefault() ?? "", path) is not { } text)

@@ -153,6 +153,35 @@ public static partial class GitHubShapes
         };
     }
 
+    /// <summary>GitHub's <c>commit-comparison</c> of <paramref name="head"/> against <paramref name="baseRef"/> (whose head is <paramref name="baseSha"/>).</summary>
+    public static JsonObject Comparison(Uri api, StandInRepository repository, string baseRef, string baseSha, string head, int aheadBy, int behindBy)
+    {
+        var repo = new Uri(api, $"repos/{repository.FullName}").ToString();
+        var html = $"https://github.com/{repository.FullName}/compare/{baseRef}...{head}";
+        return new JsonObject
+        {
+            ["url"] = $"{repo}/compare/{baseRef}...{head}",
+            ["html_url"] = html,
+            ["permalink_url"] = $"https://github.com/{repository.FullName}/compare/{repository.Owner}:{baseSha[..Math.Min(7, baseSha.Length)]}...{repository.Owner}:{head[..Math.Min(7, head.Length)]}",
+            ["diff_url"] = html + ".diff",
+            ["patch_url"] = html + ".patch",
+            ["base_commit"] = Commit(api, repository, baseSha, $"the head of {baseRef}"),
+            ["merge_base_commit"] = Commit(api, repository, baseSha, "the merge base"),
+            ["status"] = (aheadBy, behindBy) switch
+            {
+                (0, 0) => "identical",
+                (_, 0) => "ahead",
+                (0, _) => "behind",
+                _ => "diverged",
+            },
+            ["ahead_by"] = aheadBy,
+            ["behind_by"] = behindBy,
+            ["total_commits"] = aheadBy,
+            ["commits"] = new JsonArray([.. Enumerable.Range(0, aheadBy).Select(_ => (JsonNode)Commit(api, repository, head, "a commit of the head"))]),
+            ["files"] = new JsonArray(),
+        };
+    }
+
     /// <summary>GitHub's <c>content-file</c>: the file base64-encoded in lines of 60, as GitHub sends it.</summary>
     public static JsonObject ContentFile(Uri api, StandInRepository repository, string path, byte[] bytes, string blobSha)
     {
