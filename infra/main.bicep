@@ -266,6 +266,7 @@ module function 'app/function.bicep' = {
       Commands__NoopSkipsReview: 'false'
       Commands__OutdatedMode: 'strict'
       Commands__UpdateBranch: 'warn'
+      Commands__DisableNakedCommands: 'false'
       Commands__StableBranch: ''
       Commands__LockWaitMinutes: '120'
       Commands__LockPollSeconds: '15'

@@ -142,6 +142,23 @@ public sealed class CommandHandler(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
         }
 
+        if (command.Verb is CommandVerb.Deploy or CommandVerb.Noop && Shorthand(command, context) is { } shorthand)
+        {
+            if (shorthand.Answer is { } ambiguous)
+            {
+                return ambiguous;
+            }
+
+            command = shorthand.Command!;
+        }
+
+        if (command.Verb is CommandVerb.Deploy or CommandVerb.Noop && rules.DisableNakedCommands && command.Environment is null)
+        {
+            var verb = command.Verb == CommandVerb.Noop ? "noop" : "deploy";
+            return CommandAnswer.Refuse($"@{context.Commenter}, say where: `{options.Prefix}{verb}{(command.Branch is { } branch ? $" {branch}" : "")} to <environment>` " +
+                                        $"(a bare `{options.Prefix}{verb}` is not taken here: Commands__DisableNakedCommands). Environments: {string.Join(", ", policy.Environments.Select(e => $"`{e}`"))}.");
+        }
+
         string? environment = null;
         if (command.Environment is { } named)
         {
@@ -164,6 +181,31 @@ public sealed class CommandHandler(
                 string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch, rules)),
             _ => throw new InvalidOperationException("Unknown command."),
         };
+    }
+
+    /// <summary>
+    /// <c>.deploy staging</c> means <c>.deploy to staging</c> when <c>staging</c> is an environment and not the stable branch
+    /// (branch-deploy's environment targets); a name that is both is refused, with the two spellings that say which. Null:
+    /// nothing to resolve.
+    /// </summary>
+    private (ChatCommand? Command, CommandAnswer? Answer)? Shorthand(ChatCommand command, CommandContext context)
+    {
+        if (command.Branch is not { } word || command.Environment is not null || policy.KnownEnvironment(word) is not { } environment)
+        {
+            return null;
+        }
+
+        var stable = string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch;
+        if (!string.Equals(word, stable, StringComparison.Ordinal))
+        {
+            return (command with { Branch = null, Environment = environment }, null);
+        }
+
+        var verb = command.Verb == CommandVerb.Noop ? "noop" : "deploy";
+        var fallback = policy.DefaultEnvironmentFor(context.DefaultBranch);
+        return (null, CommandAnswer.Refuse($"@{context.Commenter}, `{word}` is both the stable branch and an environment: " +
+                                           $"`{options.Prefix}{verb} to {environment}` deploys this pull request to it, " +
+                                           $"`{options.Prefix}{verb} {word} to {fallback}` rolls `{fallback}` back to `{word}`."));
     }
 
     /// <summary>Permission on the repository (GitHub's <c>role_name</c>) and every allow-list; null when allowed.</summary>

@@ -53,6 +53,12 @@ public sealed class CommandOptions
     /// </summary>
     public string UpdateBranch { get; set; } = OutdatedBranches.Warn;
 
+    /// <summary>
+    /// A bare <c>.deploy</c> / <c>.noop</c> is refused: the environment must be named (branch-deploy's
+    /// <c>disable_naked_commands</c>). App setting <c>Commands__DisableNakedCommands</c>.
+    /// </summary>
+    public bool DisableNakedCommands { get; set; }
+
     /// <summary>The branch <c>.deploy &lt;branch&gt;</c> rolls back to; empty: the repository's default branch. App setting <c>Commands__StableBranch</c>.</summary>
     public string? StableBranch { get; set; }
 

@@ -21,6 +21,7 @@ internal static class Help
             .Append("| command | does |\n|---|---|\n")
             .Append($"| `{prefix}deploy` / `{prefix}deploy to <env>` | deploy this pull request's head commit (default: `{defaultEnvironment}`) |\n")
             .Append($"| `{prefix}noop` / `{prefix}noop to <env>` | a dry run: the deploy is told to change nothing |\n")
+            .Append($"| `{prefix}deploy <env>`, `{prefix}noop <env>` | the same as `to <env>` |\n")
             .Append($"| `{prefix}deploy {stableBranch}` | roll back: deploy the head of `{stableBranch}` |\n")
             .Append($"| `{prefix}lock [<env>] [--reason <text>]`, `{prefix}lock --global` | hold an environment (or all) until you unlock it |\n")
             .Append($"| `{prefix}unlock [<env>]`, `{prefix}unlock --global` | release it (its holder, or an admin) |\n")
@@ -33,7 +34,8 @@ internal static class Help
             .Append(rules.AllowLists.Count > 0 ? ", and on the allow-list" : "")
             .Append(rules.RequireApproval ? "; a deploy needs an approving review of its head" : "; no review needed")
             .Append(rules.AllowForks ? "; forks may deploy" : "; forks do not deploy")
-            .Append("; ").Append(outdated).Append('.');
+            .Append("; ").Append(outdated)
+            .Append(rules.DisableNakedCommands ? $"; name the environment (`{prefix}deploy to <env>`)" : "").Append('.');
         return text.ToString();
     }
 }

@@ -53,6 +53,7 @@ public sealed class CommandsConfig
     public bool? AllowForks { get; set; }
     public string? OutdatedMode { get; set; }
     public string? UpdateBranch { get; set; }
+    public bool? DisableNakedCommands { get; set; }
 }
 
 /// <summary>

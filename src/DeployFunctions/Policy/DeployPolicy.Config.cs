@@ -14,7 +14,7 @@ public sealed class FreezeOptions
 /// <summary>Who may run commands in one repository: the app's rules narrowed by its file.</summary>
 public sealed record CommandRules(
     string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks, bool NoopSkipsReview = false,
-    string OutdatedMode = OutdatedBranches.Strict, string UpdateBranch = OutdatedBranches.Warn);
+    string OutdatedMode = OutdatedBranches.Strict, string UpdateBranch = OutdatedBranches.Warn, bool DisableNakedCommands = false);
 
 /// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
 public sealed partial class DeployPolicy
@@ -78,6 +78,11 @@ public sealed partial class DeployPolicy
             if (rules.OutdatedMode is { } mode && mode != OutdatedBranches.Strict && mode != commands.OutdatedMode)
             {
                 problems.Add($"commands.outdated_mode: '{mode}' checks less than the app's '{commands.OutdatedMode}' (Commands__OutdatedMode); 'strict' is allowed");
+            }
+
+            if (rules.DisableNakedCommands == false && commands.DisableNakedCommands)
+            {
+                problems.Add("commands.disable_naked_commands: the app's settings require every deploy to name its environment (Commands__DisableNakedCommands)");
             }
 
             if (rules.UpdateBranch is { } update && update != OutdatedBranches.Warn && update != commands.UpdateBranch)
@@ -165,6 +170,7 @@ public sealed partial class DeployPolicy
             : commands.MinimumPermission;
         return new CommandRules(minimum, lists, commands.RequireApproval || config?.Commands?.RequireApproval == true,
             commands.AllowForks && config?.Commands?.AllowForks != false, commands.NoopSkipsReview,
-            config?.Commands?.OutdatedMode ?? commands.OutdatedMode, config?.Commands?.UpdateBranch ?? commands.UpdateBranch);
+            config?.Commands?.OutdatedMode ?? commands.OutdatedMode, config?.Commands?.UpdateBranch ?? commands.UpdateBranch,
+            commands.DisableNakedCommands || config?.Commands?.DisableNakedCommands == true);
     }
 }
