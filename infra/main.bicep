@@ -267,6 +267,7 @@ module function 'app/function.bicep' = {
       Commands__OutdatedMode: 'strict'
       Commands__UpdateBranch: 'warn'
       Commands__DisableNakedCommands: 'false'
+      Commands__DraftPermittedTargets: ''
       Commands__StableBranch: ''
       Commands__LockWaitMinutes: '120'
       Commands__LockPollSeconds: '15'

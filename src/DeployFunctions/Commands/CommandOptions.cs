@@ -59,6 +59,12 @@ public sealed class CommandOptions
     /// </summary>
     public bool DisableNakedCommands { get; set; }
 
+    /// <summary>
+    /// The environments a draft pull request may deploy to (branch-deploy's <c>draft_permitted_targets</c>), separated by
+    /// <c>;</c> or <c>,</c>; empty: drafts are not deployed. App setting <c>Commands__DraftPermittedTargets</c>.
+    /// </summary>
+    public string? DraftPermittedTargets { get; set; }
+
     /// <summary>The branch <c>.deploy &lt;branch&gt;</c> rolls back to; empty: the repository's default branch. App setting <c>Commands__StableBranch</c>.</summary>
     public string? StableBranch { get; set; }
 
@@ -69,6 +75,8 @@ public sealed class CommandOptions
     public double LockPollSeconds { get; set; } = 15;
 
     public IReadOnlyList<string> ParseAllowedUsers() => [.. DeployOptions.Split(AllowedUsers)];
+
+    public IReadOnlyList<string> ParseDraftPermittedTargets() => [.. DeployOptions.Split(DraftPermittedTargets)];
 }
 
 /// <summary>GitHub's repository permissions, lowest first (<c>role_name</c> of the collaborator permission answer).</summary>

@@ -56,6 +56,7 @@ public sealed class DeployCommand(
             BaseRef = pull.BaseRef,
             DefaultBranch = context.DefaultBranch,
             FromFork = pull.FromFork,
+            Draft = pull.Draft,
             HeadRepository = pull.HeadRepository,
             ApprovedBy = pull.ApprovedBy,
             HeadAuthors = pull.HeadAuthors,

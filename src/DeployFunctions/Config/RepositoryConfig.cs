@@ -54,6 +54,7 @@ public sealed class CommandsConfig
     public string? OutdatedMode { get; set; }
     public string? UpdateBranch { get; set; }
     public bool? DisableNakedCommands { get; set; }
+    public List<string>? DraftPermittedTargets { get; set; }
 }
 
 /// <summary>

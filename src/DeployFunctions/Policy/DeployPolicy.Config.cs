@@ -14,7 +14,12 @@ public sealed class FreezeOptions
 /// <summary>Who may run commands in one repository: the app's rules narrowed by its file.</summary>
 public sealed record CommandRules(
     string MinimumPermission, IReadOnlyList<IReadOnlyList<string>> AllowLists, bool RequireApproval, bool AllowForks, bool NoopSkipsReview = false,
-    string OutdatedMode = OutdatedBranches.Strict, string UpdateBranch = OutdatedBranches.Warn, bool DisableNakedCommands = false);
+    string OutdatedMode = OutdatedBranches.Strict, string UpdateBranch = OutdatedBranches.Warn, bool DisableNakedCommands = false,
+    IReadOnlyList<string>? DraftTargets = null)
+{
+    /// <summary>The environments a draft pull request may deploy to (none by default).</summary>
+    public IReadOnlyList<string> DraftPermittedTargets => DraftTargets ?? [];
+}
 
 /// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
 public sealed partial class DeployPolicy
@@ -78,6 +83,11 @@ public sealed partial class DeployPolicy
             if (rules.OutdatedMode is { } mode && mode != OutdatedBranches.Strict && mode != commands.OutdatedMode)
             {
                 problems.Add($"commands.outdated_mode: '{mode}' checks less than the app's '{commands.OutdatedMode}' (Commands__OutdatedMode); 'strict' is allowed");
+            }
+
+            if (rules.DraftPermittedTargets?.Where(t => !commands.ParseDraftPermittedTargets().Contains(t, StringComparer.OrdinalIgnoreCase)).ToList() is { Count: > 0 } widened)
+            {
+                problems.Add($"commands.draft_permitted_targets: the app's settings do not let drafts deploy to {string.Join(", ", widened)} (Commands__DraftPermittedTargets)");
             }
 
             if (rules.DisableNakedCommands == false && commands.DisableNakedCommands)
@@ -171,6 +181,8 @@ public sealed partial class DeployPolicy
         return new CommandRules(minimum, lists, commands.RequireApproval || config?.Commands?.RequireApproval == true,
             commands.AllowForks && config?.Commands?.AllowForks != false, commands.NoopSkipsReview,
             config?.Commands?.OutdatedMode ?? commands.OutdatedMode, config?.Commands?.UpdateBranch ?? commands.UpdateBranch,
-            commands.DisableNakedCommands || config?.Commands?.DisableNakedCommands == true);
+            commands.DisableNakedCommands || config?.Commands?.DisableNakedCommands == true,
+            [.. commands.ParseDraftPermittedTargets().Where(t => config?.Commands?.DraftPermittedTargets is not { } narrowed ||
+                                                                   narrowed.Contains(t, StringComparer.OrdinalIgnoreCase))]);
     }
 }

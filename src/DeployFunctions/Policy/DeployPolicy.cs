@@ -53,6 +53,9 @@ public sealed record CommandFacts
     /// <summary>The pull request's head is in another repository (or a deleted one).</summary>
     public required bool FromFork { get; init; }
 
+    /// <summary>The pull request is a draft (GitHub's <c>isDraft</c>).</summary>
+    public bool Draft { get; init; }
+
     public string? HeadRepository { get; init; }
 
     /// <summary>People with write access whose latest review approves the head commit.</summary>
@@ -195,6 +198,13 @@ public sealed partial class DeployPolicy(
         {
             return $"pull request #{facts.PullRequest} is based on `{facts.BaseRef}`, which deploys to {branches.GetValueOrDefault(facts.BaseRef)}, " +
                    $"not {facts.Environment}; a pull request deploys to another environment only from the default branch `{facts.DefaultBranch}`";
+        }
+
+        if (facts.Draft && !rules.DraftPermittedTargets.Contains(facts.Environment, StringComparer.OrdinalIgnoreCase))
+        {
+            return $"pull request #{facts.PullRequest} is a draft; " + (rules.DraftPermittedTargets.Count == 0
+                ? "drafts are not deployed (Commands__DraftPermittedTargets): mark it ready for review first"
+                : $"a draft deploys only to {string.Join(", ", rules.DraftPermittedTargets.Select(t => $"`{t}`"))} (Commands__DraftPermittedTargets)");
         }
 
         if (facts.FromFork && !rules.AllowForks)

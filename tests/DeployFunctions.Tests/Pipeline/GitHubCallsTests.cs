@@ -54,12 +54,12 @@ public sealed class GitHubCallsTests(Azurite azurite) : IClassFixture<Azurite>
     [Fact]
     public async Task A_budget_that_runs_out_is_waited_for_never_overrun_and_every_merge_still_deploys()
     {
-        // GitHub's limit scaled down: the reserve plus two calls every four seconds, for three merges at once (they need
-        // about nine counted calls, so the budget runs out however slowly the machine sends them).
+        // GitHub's limit scaled down: the reserve plus three calls every three seconds, for three merges at once (they need
+        // about nine counted calls, the first six within moments, so the budget runs out even on a slow machine).
         await using var pipeline = await Support.Pipeline.StartAsync(azurite, gitHubOptions: o => o with
         {
-            RateLimit = GitHubRateGate.Reserve + 2,
-            RateLimitWindow = TimeSpan.FromSeconds(4),
+            RateLimit = GitHubRateGate.Reserve + 3,
+            RateLimitWindow = TimeSpan.FromSeconds(3),
         });
 
         foreach (var sha in new[] { "1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333" })
