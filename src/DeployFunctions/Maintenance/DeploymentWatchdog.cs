@@ -2,7 +2,6 @@ using Azure;
 using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
-using DeployFunctions.History;
 using DeployFunctions.Ledger;
 using DeployFunctions.Providers;
 using DeployFunctions.Storage;
@@ -19,7 +18,7 @@ namespace DeployFunctions.Maintenance;
 /// progress, a created deployment the runner holds for a lock or a freeze (until that wait's end, recorded in the ledger,
 /// plus the environment's limit). A workflow run that has completed settles its deployment from its conclusion. Anything
 /// older than its limit (<c>Environments__&lt;name&gt;__WatchdogMinutes</c>) is claimed with a ledger write conditional on the
-/// row's version (of two runs at once exactly one wins), then <c>error</c> is posted and notified once; the claim is its own
+/// row's version (of two runs at once exactly one wins), then <c>error</c> is posted (the status log notifies it once, as every final state); the claim is its own
 /// state (<c>TimedOut</c>), so a run that dies between the claim and the status is finished by the next run. A result
 /// recorded whose status never reached GitHub is posted. Statuses someone else posted are never believed. Each entry fails
 /// alone: one repository GitHub refuses does not stop the rest.
@@ -27,7 +26,6 @@ namespace DeployFunctions.Maintenance;
 public sealed partial class DeploymentWatchdog(
     IDeploymentLedger ledger,
     IGitHubClientFactory clients,
-    INotifier notifier,
     ILeaseLocks leases,
     IOptions<EnvironmentsOptions> environments,
     IOptions<CommandOptions> commands,
@@ -167,9 +165,8 @@ public sealed partial class DeploymentWatchdog(
         {
             Description = DeploymentMarker.Describe(description),
         });
-        await notifier.NotifyAsync(
-            $"Deployment {id} of {entry.Repository}@{entry.Sha[..Math.Min(7, entry.Sha.Length)]} to {entry.Environment}: error ({description})",
-            cancellationToken);
+        // No notification of its own: the error status comes back as a deployment_status event, and the status log notifies
+        // it once like every final state (a second message for the same error was noise).
         await ledger.UpdateAsync(claim with { State = LedgerState.Errored, Reported = true }, cancellationToken);
         LogStuck(logger, id, entry.Repository, entry.Environment, entry.State, minutes);
     }
