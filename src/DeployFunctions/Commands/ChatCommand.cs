@@ -35,6 +35,9 @@ public sealed record ChatCommand
     /// <summary><c>.deploy --force</c>: an admin overrides a deploy freeze (where the configuration allows it).</summary>
     public bool Force { get; init; }
 
+    /// <summary><c>--for &lt;duration&gt;</c> of a lock (<c>30m</c>, <c>2h</c>, <c>1d</c>): it ends by itself after this long.</summary>
+    public TimeSpan? For { get; init; }
+
     /// <summary><c>--reason &lt;text&gt;</c> of a lock.</summary>
     public string? Reason { get; init; }
 
@@ -155,6 +158,16 @@ public sealed record ChatCommand
             else if (command.Verb == CommandVerb.Lock && (IsWord(word, "--details") || IsWord(word, "--info")))
             {
                 command = command with { Details = true };
+            }
+            else if (command.Verb == CommandVerb.Lock && IsWord(word, "--for"))
+            {
+                if (i + 1 >= words.Length || Config.FreezeWindow.ParseDuration(words[i + 1]) is not { } length || length > TimeSpan.FromDays(30))
+                {
+                    return Fail("--for needs a duration up to 30 days, e.g. '--for 2h' (m, h, d)", out problem);
+                }
+
+                command = command with { For = length };
+                i++;
             }
             else if (command.Verb == CommandVerb.Lock && IsWord(word, "--reason"))
             {

@@ -5,7 +5,10 @@ using Microsoft.Extensions.Options;
 
 namespace DeployFunctions.Commands;
 
-/// <summary>A sticky lock on one environment of a repository, or on all of them (global), held until <c>.unlock</c>.</summary>
+/// <summary>
+/// A sticky lock on one environment of a repository, or on all of them (global), held until <c>.unlock</c> or, when taken
+/// with <c>--for</c>, until <see cref="Until"/> (then it is gone by itself).
+/// </summary>
 public sealed record EnvironmentLock
 {
     public required string Repository { get; init; }
@@ -24,6 +27,9 @@ public sealed record EnvironmentLock
 
     public long? PullRequest { get; init; }
 
+    /// <summary>When the lock ends by itself (<c>.lock --for 2h</c>); null: it is held until unlocked.</summary>
+    public DateTimeOffset? Until { get; init; }
+
     /// <summary>The row's version: a release succeeds only if the lock was not changed since it was read.</summary>
     public ETag ETag { get; init; }
 
@@ -37,6 +43,7 @@ public sealed record EnvironmentLock
     /// <summary>One line for replies and comments: who, what, since when, why, where.</summary>
     public string Describe() =>
         $"{Scope} is locked by @{Holder} since {Since:yyyy-MM-dd HH:mm} UTC" +
+        (Until is { } until ? $" until {until:yyyy-MM-dd HH:mm} UTC" : "") +
         (Reason is { Length: > 0 } ? $" (reason: {ChatCommand.Quote(Reason, 300)})" : "") +
         (CommentUrl is { } url ? $", [taken here]({url})" : "");
 }
@@ -89,8 +96,10 @@ public interface IEnvironmentLocks
 /// <c>lock~global</c> (a name that no escaped environment can take), and <c>once-&lt;key&gt;</c> marks. Taking a lock is an
 /// insert, so two at once give one winner; releasing is a delete conditional on the row's ETag.
 /// </summary>
-public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<StorageNamesOptions> names) : IEnvironmentLocks
+public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<StorageNamesOptions> names, TimeProvider? clock = null) : IEnvironmentLocks
 {
+    private readonly TimeProvider clock = clock ?? TimeProvider.System;
+
     private const string GlobalRow = "lock~global";
     private readonly TableClient table = tables.GetTableClient(names.Value.LockTable);
     private int created;
@@ -112,7 +121,9 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
                 var held = await GetAsync(wanted.Repository, wanted.Environment, cancellationToken);
                 if (held is null && attempt < 3)
                 {
-                    continue; // released between the insert and the read: try again
+                    // Released between the insert and the read, or ended by itself: clear what expired (only as read), try again.
+                    await ClearExpiredAsync(wanted.Repository, wanted.Environment, cancellationToken);
+                    continue;
                 }
 
                 held ??= wanted;
@@ -126,7 +137,18 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         await EnsureTableAsync(cancellationToken);
         var found = await table.GetEntityIfExistsAsync<TableEntity>(
             Partition(repository), Row(environment), cancellationToken: cancellationToken);
-        return found.HasValue && found.Value is { } entity ? FromEntity(entity) : null;
+        return found.HasValue && found.Value is { } entity && FromEntity(entity) is var held && !Expired(held) ? held : null;
+    }
+
+    private bool Expired(EnvironmentLock held) => held.Until is { } until && until <= clock.GetUtcNow();
+
+    private async Task ClearExpiredAsync(string repository, string? environment, CancellationToken cancellationToken)
+    {
+        var found = await table.GetEntityIfExistsAsync<TableEntity>(Partition(repository), Row(environment), cancellationToken: cancellationToken);
+        if (found.HasValue && found.Value is { } entity && Expired(FromEntity(entity)))
+        {
+            await ReleaseAsync(FromEntity(entity), cancellationToken);
+        }
     }
 
     public async Task<IReadOnlyList<EnvironmentLock>> ListAsync(string repository, CancellationToken cancellationToken)
@@ -137,7 +159,10 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         var locks = new List<EnvironmentLock>();
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            locks.Add(FromEntity(entity));
+            if (FromEntity(entity) is var held && !Expired(held))
+            {
+                locks.Add(held);
+            }
         }
 
         return locks;
@@ -228,6 +253,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         ["Since"] = held.Since,
         ["CommentUrl"] = held.CommentUrl,
         ["PullRequest"] = held.PullRequest,
+        ["Until"] = held.Until,
     };
 
     private static EnvironmentLock FromEntity(TableEntity entity) => new()
@@ -239,6 +265,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         Since = entity.GetDateTimeOffset("Since") ?? DateTimeOffset.MinValue,
         CommentUrl = entity.GetString("CommentUrl"),
         PullRequest = entity.GetInt64("PullRequest"),
+        Until = entity.GetDateTimeOffset("Until"),
         ETag = entity.ETag,
     };
 }

@@ -23,7 +23,7 @@ internal static class Help
             .Append($"| `{prefix}noop` / `{prefix}noop to <env>` | a dry run: the deploy is told to change nothing |\n")
             .Append($"| `{prefix}deploy <env>`, `{prefix}noop <env>` | the same as `to <env>` |\n")
             .Append($"| `{prefix}deploy {stableBranch}` | roll back: deploy the head of `{stableBranch}` |\n")
-            .Append($"| `{prefix}lock [<env>] [--reason <text>]`, `{prefix}lock --global` | hold an environment (or all) until you unlock it |\n")
+            .Append($"| `{prefix}lock [<env>] [--for 2h] [--reason <text>]`, `{prefix}lock --global` | hold an environment (or all) until you unlock it, or for a while |\n")
             .Append($"| `{prefix}unlock [<env>]`, `{prefix}unlock --global` | release it (its holder, or an admin) |\n")
             .Append($"| `{prefix}lock --details [<env>]` | who holds the lock, since when and why |\n")
             .Append($"| `{prefix}wcid` | what is locked and what is deploying, per environment |\n")

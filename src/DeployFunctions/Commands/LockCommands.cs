@@ -29,6 +29,7 @@ public sealed class LockCommands(
             Holder = context.Commenter,
             Reason = command.Reason,
             Since = clock.GetUtcNow(),
+            Until = command.For is { } length ? clock.GetUtcNow() + length : null,
             CommentUrl = context.CommentUrl,
             PullRequest = context.PullRequest,
         }, cancellationToken);
@@ -44,7 +45,7 @@ public sealed class LockCommands(
         {
             LockAttempt.Taken t => CommandAnswer.Done($"locked {t.Lock.Scope}",
                 $"🔒 Locked {t.Lock.Scope} for @{context.Commenter}{(command.Reason is { } r ? $" (reason: {ChatCommand.Quote(r, 300)})" : "")}. " +
-                $"Until {unlock}, nobody else can deploy there, and merges wait. {Help.LockTip(options.Prefix)}"),
+                $"Until {(t.Lock.Until is { } until ? $"{until:yyyy-MM-dd HH:mm} UTC (or {unlock})" : unlock)}, nobody else can deploy there, and merges wait. {Help.LockTip(options.Prefix)}"),
             LockAttempt.AlreadyYours mine => CommandAnswer.Done($"{mine.Lock.Scope} was locked by the commenter already",
                 $"🔒 You hold this lock already: {mine.Lock.Describe()}."),
             LockAttempt.HeldByOther held => CommandAnswer.Refuse($"@{context.Commenter}, I did not lock: {held.Lock.Describe()}."),
