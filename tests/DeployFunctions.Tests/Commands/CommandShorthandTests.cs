@@ -10,11 +10,7 @@ public sealed class CommandShorthandTests(Azurite azurite) : IClassFixture<Azuri
 {
     private const string Repository = CommandRoom.Repository;
 
-    private Task<CommandRoom> OpenAsync(Action<Dictionary<string, string?>>? configure = null) => CommandRoom.OpenAsync(azurite, s =>
-    {
-        s["Environments:staging:Provider"] = "simulated";
-        configure?.Invoke(s);
-    });
+    private Task<CommandRoom> OpenAsync(Action<Dictionary<string, string?>>? configure = null) => CommandRoom.OpenWithStagingAsync(azurite, configure);
 
     [Fact]
     public async Task Deploy_and_noop_with_an_environment_name_mean_to_that_environment()

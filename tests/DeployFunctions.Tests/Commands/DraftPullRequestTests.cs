@@ -5,11 +5,7 @@ namespace DeployFunctions.Tests.Commands;
 /// <summary>Draft pull requests (branch-deploy's <c>draft_permitted_targets</c>), end to end through the stand-in.</summary>
 public sealed class DraftPullRequestTests(Azurite azurite) : IClassFixture<Azurite>
 {
-    private Task<CommandRoom> OpenAsync(Action<Dictionary<string, string?>>? configure = null) => CommandRoom.OpenAsync(azurite, s =>
-    {
-        s["Environments:staging:Provider"] = "simulated";
-        configure?.Invoke(s);
-    });
+    private Task<CommandRoom> OpenAsync(Action<Dictionary<string, string?>>? configure = null) => CommandRoom.OpenWithStagingAsync(azurite, configure);
 
     [Fact]
     public async Task A_draft_is_not_deployed_nor_its_noop_but_its_stable_branch_rollback_is()

@@ -11,6 +11,16 @@ public sealed class OutdatedBranchTests(Azurite azurite) : IClassFixture<Azurite
     private const string Repository = CommandRoom.Repository;
     private const string HeadSha = CommandRoom.HeadSha;
 
+    [Theory]
+    [InlineData("strict", "release", "main", new[] { "release", "main" })]
+    [InlineData("strict", "main", "main", new[] { "main" })]
+    [InlineData("pr_base", "release", "main", new[] { "release" })]
+    [InlineData("default_branch", "release", "main", new[] { "main" })]
+    public void Each_mode_compares_with_the_branches_branch_deploy_documents(string mode, string baseRef, string stable, string[] expected)
+    {
+        Assert.Equal(expected, DeployFunctions.Commands.OutdatedBranches.BranchesFor(mode, baseRef, stable));
+    }
+
     [Fact]
     public async Task A_head_behind_its_base_is_refused_with_how_far_and_a_compare_link_and_nothing_is_deployed()
     {

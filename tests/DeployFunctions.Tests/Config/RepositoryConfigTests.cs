@@ -21,6 +21,31 @@ public sealed class RepositoryConfigTests
         return new DeployPolicy(Options.Create(options), Options.Create(settings), Options.Create(commandOptions));
     }
 
+    [Theory]
+    [InlineData("strict", "warn", "outdated_mode: pr_base", "commands.outdated_mode")]
+    [InlineData("strict", "warn", "outdated_mode: default_branch", "commands.outdated_mode")]
+    [InlineData("strict", "warn", "update_branch: disabled", "commands.update_branch")]
+    [InlineData("strict", "warn", "update_branch: force", "commands.update_branch")]
+    [InlineData("pr_base", "disabled", "outdated_mode: strict", null)]
+    [InlineData("pr_base", "disabled", "update_branch: warn", null)]
+    [InlineData("pr_base", "force", "update_branch: force", null)]
+    [InlineData("default_branch", "warn", "outdated_mode: pr_base", "commands.outdated_mode")]
+    public void A_file_may_check_outdated_branches_only_as_strictly_as_the_app_or_more(string mode, string update, string line, string? problem)
+    {
+        var config = Valid($"commands:\n  {line}\n");
+
+        var problems = Policy(commands: c => (c.OutdatedMode, c.UpdateBranch) = (mode, update)).Widens(config, "main");
+
+        if (problem is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.StartsWith(problem, Assert.Single(problems), StringComparison.Ordinal);
+        }
+    }
+
     private static RepositoryConfig Valid(string yaml) =>
         Assert.IsType<ConfigRead.Valid>(RepositoryConfigParser.Parse(yaml, "blob")).Config;
 

@@ -242,6 +242,14 @@ public sealed class CompositionTests
         Assert.Equal("https://example.queue.core.windows.net/", queues.Uri.ToString());
     }
 
+    [Theory]
+    [InlineData("Commands:OutdatedMode", "lenient", "Commands__OutdatedMode must be one of strict, pr_base, default_branch")]
+    [InlineData("Commands:UpdateBranch", "merge", "Commands__UpdateBranch must be one of warn, force, disabled")]
+    public void An_outdated_branch_setting_outside_its_values_stops_start_up(string setting, string value, string message)
+    {
+        Assert.Contains(message, StartUpFailure(s => s[setting] = value), StringComparison.Ordinal);
+    }
+
     /// <summary>The message start-up validation fails with, on the test settings changed by <paramref name="change"/>.</summary>
     private static string StartUpFailure(Action<Dictionary<string, string?>> change)
     {

@@ -33,6 +33,14 @@ internal sealed class CommandRoom : IAsyncDisposable
         return new CommandRoom { Pipeline = pipeline, Pull = pull };
     }
 
+    /// <summary>The same room, with a second environment, <c>staging</c> (simulated), beside <c>production</c>.</summary>
+    public static Task<CommandRoom> OpenWithStagingAsync(Azurite azurite, Action<Dictionary<string, string?>>? configure = null) =>
+        OpenAsync(azurite, s =>
+        {
+            s["Environments:staging:Provider"] = "simulated";
+            configure?.Invoke(s);
+        });
+
     public StandInComment Say(string user, string body, StandInPullRequest? on = null) => Pipeline.GitHub.Comment(on ?? Pull, user, body);
 
     /// <summary>Our replies to one command (each carries the command's hidden marker).</summary>
