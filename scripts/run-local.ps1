@@ -98,7 +98,7 @@ try {
         Write-Host 'GitHub stand-in on http://127.0.0.1:4010/. In another terminal, merge a pull request:'
         Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll merge'
         Write-Host 'or give a chat command on its pull request #1:'
-        Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment --body ".deploy"'
+        Write-Host '  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment 1 ".deploy" --as octocat'
     }
 
     dotnet build src/DeployFunctions -c Debug

@@ -105,7 +105,7 @@ if grep -q '"GitHub__ApiBaseUrl": "http://127.0.0.1:4010/"' local.settings.json;
   echo "GitHub stand-in on http://127.0.0.1:4010/. In another terminal, merge a pull request:"
   echo "  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll merge"
   echo "or give a chat command on its pull request #1:"
-  echo "  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment --body \".deploy\""
+  echo "  dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment 1 \".deploy\" --as octocat"
 fi
 
 dotnet build src/DeployFunctions -c Debug

@@ -78,7 +78,7 @@ public static class DeployFunctionsServices
         // Ingress
         services.AddSingleton<WebhookSignature>();
         services.AddSingleton(provider => provider.GetRequiredService<IOptions<CommandOptions>>().Value is { Enabled: true } commands
-            ? new CommandRouting(commands.Prefix)
+            ? new CommandRouting(commands.Prefix, commands.UnlockOnMerge)
             : new CommandRouting(null));
         services.AddSingleton<DeliveryIntake>();
         services.AddSingleton<PayloadBlobs>();

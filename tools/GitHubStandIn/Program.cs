@@ -4,23 +4,33 @@ using GitHubStandIn;
 //   serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]
 //   send  [--url URL] [--secret S | --settings local.settings.json] (--merged-pr [--repo owner/name] | --file saved.txt)
 //   merge [--url URL] [--settings local.settings.json]      (= send --merged-pr)
-//   comment --body ".deploy" [--user octocat] [--pr 1] [--repo owner/name] [--standin http://127.0.0.1:4010/]
-//         (a person's comment on the running stand-in's pull request; prints the app's answer)
+//   comment [<pr>] "<text>" [--as octocat] [--repo owner/name] [--standin http://127.0.0.1:4010/]
+//         (a person's comment on the running stand-in's pull request; prints the app's answer; also --body/--user/--pr)
+//   pr open --head feature [--base master] [--as octocat]   pr push <pr>      (open a pull request; push a new head)
+//   review <pr> (--approve | --request-changes) --as hubot   react <comment id> +1 --as octocat
+//   comments <pr>                                            (the conversation: every comment and its reactions)
 const string DefaultWebhookUrl = "http://localhost:7071/api/github/webhooks";
 var hasVerb = args.Length > 0 && !args[0].StartsWith("--", StringComparison.Ordinal);
 var verb = hasVerb ? args[0] : "serve";
 var rest = hasVerb ? args[1..] : args;
 var options = new Dictionary<string, string>(StringComparer.Ordinal);
+var positionals = new List<string>();
 var mergedPr = false;
+string[] switches = ["--merged-pr", "--approve", "--request-changes"];
 for (var i = 0; i < rest.Length; i++)
 {
-    if (rest[i] == "--merged-pr")
+    if (switches.Contains(rest[i]))
     {
-        mergedPr = true;
+        mergedPr |= rest[i] == "--merged-pr";
+        options[rest[i]] = "true";
     }
     else if (rest[i].StartsWith("--", StringComparison.Ordinal) && i + 1 < rest.Length)
     {
         options[rest[i]] = rest[++i];
+    }
+    else if (LocalCommand.Verbs.Contains(verb) && !rest[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        positionals.Add(rest[i]);
     }
     else
     {
@@ -28,9 +38,9 @@ for (var i = 0; i < rest.Length; i++)
     }
 }
 
-if (verb == "comment")
+if (LocalCommand.Verbs.Contains(verb))
 {
-    return await LocalCommand.RunAsync(options);
+    return await LocalCommand.RunAsync(verb, positionals, options);
 }
 
 var secret = options.GetValueOrDefault("--secret") ?? Environment.GetEnvironmentVariable("STANDIN_WEBHOOK_SECRET")
@@ -108,6 +118,8 @@ static int Usage(string problem)
     Console.Error.WriteLine("usage: serve [--port 4010] [--webhook-url URL] [--secret S | --settings local.settings.json]");
     Console.Error.WriteLine("       send [--url URL] [--secret S | --settings F] (--merged-pr [--repo owner/name] | --file saved-delivery.txt)");
     Console.Error.WriteLine("       merge [--url URL] [--settings F]");
-    Console.Error.WriteLine("       comment --body \".deploy\" [--user octocat] [--pr 1] [--repo owner/name] [--standin http://127.0.0.1:4010/]");
+    Console.Error.WriteLine("       comment [<pr>] \"<text>\" [--as octocat] [--repo owner/name] [--standin http://127.0.0.1:4010/]");
+    Console.Error.WriteLine("       pr open --head <branch> [--base <branch>] [--as <login>] | pr push <pr>");
+    Console.Error.WriteLine("       review <pr> (--approve | --request-changes) --as <login> | react <comment id> <+1|-1|...> --as <login> | comments <pr>");
     return 2;
 }

@@ -114,7 +114,7 @@ public sealed record StandInComment(long Id, StandInRepository Repository, long 
 public sealed record StandInDelivery(
     long Id, string DeliveryGuid, string Event, string? Action, int StatusCode, DateTimeOffset DeliveredAt, bool Redelivery, JsonObject Payload);
 
-public sealed record StandInReaction(long Id, long CommentId, string Content, string User, DateTimeOffset CreatedAt);
+public sealed record StandInReaction(long Id, long CommentId, string Content, string User, DateTimeOffset CreatedAt, string UserType = "Bot");
 
 /// <summary>One request the stand-in received, as it arrived.</summary>
 public sealed record RecordedRequest(

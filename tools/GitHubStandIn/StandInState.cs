@@ -223,12 +223,41 @@ public sealed class StandInState
         return comment;
     }
 
+    /// <summary>Every pull request of a repository.</summary>
+    public List<StandInPullRequest> PullRequestsOf(string repository)
+    {
+        lock (Gate)
+        {
+            return [.. PullRequests.Where(p => string.Equals(p.Repository.FullName, repository, StringComparison.OrdinalIgnoreCase))];
+        }
+    }
+
+    /// <summary>Every comment in a repository.</summary>
+    public List<StandInComment> CommentsOf(string repository)
+    {
+        lock (Gate)
+        {
+            return [.. Comments.Where(c => string.Equals(c.Repository.FullName, repository, StringComparison.OrdinalIgnoreCase))];
+        }
+    }
+
     /// <summary>The comments on one issue or pull request, oldest first.</summary>
     public List<StandInComment> CommentsOn(string repository, long number)
     {
         lock (Gate)
         {
             return [.. Comments.Where(c => c.Number == number && string.Equals(c.Repository.FullName, repository, StringComparison.OrdinalIgnoreCase))];
+        }
+    }
+
+    /// <summary>A person reacts to a comment (GitHub sends no webhook for reactions).</summary>
+    public StandInReaction React(long commentId, string user, string content)
+    {
+        lock (Gate)
+        {
+            var reaction = new StandInReaction(NextId(), commentId, content, user, DateTimeOffset.UtcNow, "User");
+            Reactions.Add(reaction);
+            return reaction;
         }
     }
 

@@ -38,6 +38,18 @@ public sealed record ChatCommand
     /// <summary><c>--for &lt;duration&gt;</c> of a lock (<c>30m</c>, <c>2h</c>, <c>1d</c>): it ends by itself after this long.</summary>
     public TimeSpan? For { get; init; }
 
+    /// <summary><c>.deploy &lt;sha&gt;</c>: a commit (40 hexadecimal digits) reachable from the pull request's head.</summary>
+    public string? Sha { get; init; }
+
+    /// <summary>
+    /// <c>.deploy to production | --canary 10</c>: everything after the first <c>|</c>, passed to the provider as it is
+    /// (branch-deploy's parameters); null when there is no <c>|</c>.
+    /// </summary>
+    public string? Params { get; init; }
+
+    /// <summary>The longest <see cref="Params"/> taken.</summary>
+    public const int MaxParamsLength = 500;
+
     /// <summary><c>--reason &lt;text&gt;</c> of a lock.</summary>
     public string? Reason { get; init; }
 
@@ -103,8 +115,20 @@ public sealed record ChatCommand
             return null;
         }
 
-        var words = firstLine[prefix.Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        var text = firstLine[prefix.Length..];
         var command = new ChatCommand { Verb = verb, Text = firstLine };
+        if (verb is CommandVerb.Deploy or CommandVerb.Noop && text.IndexOf('|', StringComparison.Ordinal) is var bar and >= 0)
+        {
+            var parameters = text[(bar + 1)..].Trim();
+            if (parameters.Length == 0 || parameters.Length > MaxParamsLength)
+            {
+                return Fail($"parameters after '|' must be 1-{MaxParamsLength} characters, e.g. '| --canary 10'", out problem);
+            }
+
+            (text, command) = (text[..bar], command with { Params = parameters });
+        }
+
+        var words = text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
         return verb switch
         {
             CommandVerb.Deploy or CommandVerb.Noop => ParseDeploy(command, words[1..], out problem),
@@ -126,7 +150,8 @@ public sealed record ChatCommand
         var i = 0;
         if (i < words.Length && !IsWord(words[i], "to"))
         {
-            command = command with { Branch = words[i++] };
+            var word = words[i++];
+            command = IsSha(word) ? command with { Sha = word.ToLowerInvariant() } : command with { Branch = word };
         }
 
         if (i < words.Length && IsWord(words[i], "to"))
@@ -141,7 +166,7 @@ public sealed record ChatCommand
         }
 
         return i < words.Length
-            ? Fail($"unexpected {Quote(string.Join(' ', words[i..]))}: write '{VerbName(command.Verb)} [<stable branch>] [to <environment>]'", out problem)
+            ? Fail($"unexpected {Quote(string.Join(' ', words[i..]))}: write '{VerbName(command.Verb)} [<stable branch>|<sha>] [to <environment>] [| <parameters>]'", out problem)
             : command;
     }
 
@@ -209,6 +234,9 @@ public sealed record ChatCommand
         problem = reason;
         return null;
     }
+
+    /// <summary>A whole commit id: 40 hexadecimal digits (an abbreviation could name a different commit tomorrow).</summary>
+    public static bool IsSha(string word) => word.Length == 40 && word.All(char.IsAsciiHexDigit);
 
     private static bool IsWord(string word, string expected) => string.Equals(word, expected, StringComparison.OrdinalIgnoreCase);
 

@@ -1,5 +1,6 @@
 using DeployFunctions.GitHub;
 using DeployFunctions.Ledger;
+using DeployFunctions.Providers;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
 using Octokit;
@@ -13,7 +14,8 @@ namespace DeployFunctions.Commands;
 /// result, a hook's signed report, or the conclusion of the workflow run the app dispatched.
 /// </summary>
 public sealed class CommandFeedback(
-    IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks, ICommandProgress progress)
+    IDeploymentLedger ledger, IGitHubClientFactory clients, ILeaseLocks leases, CommentMarks marks, ICommandProgress progress,
+    IEnvironmentLocks environmentLocks)
 {
     /// <summary>Null when there was nothing to answer; false when another delivery is answering it now (try later).</summary>
     public async Task<bool?> OnStatusAsync(WebhookEnvelope envelope, ReportedStatus status, CancellationToken cancellationToken)
@@ -49,16 +51,24 @@ public sealed class CommandFeedback(
             return true;
         }
 
+        // The deploy lock this command took (non-sticky) ends with its deployment, before the reply says so.
+        var released = false;
+        if (!entry.Noop && await environmentLocks.GetAsync(entry.Repository, entry.Environment, cancellationToken) is
+            { Sticky: false } deployLock && deployLock.IsHeldBy(entry.RequestedBy ?? "") && deployLock.CommentUrl == entry.CommentUrl)
+        {
+            released = await environmentLocks.ReleaseAsync(deployLock, cancellationToken);
+        }
+
         await progress.AdvanceAsync(entry.Repository, commentId, CommandStage.Replying, cancellationToken);
         var github = await clients.CreateAsync(envelope.InstallationId, entry.Repository, cancellationToken);
         var conversation = new PullRequestConversation(github, entry.Repository, pullRequest, marks);
-        await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome), search: stage is CommandStage.Replying);
+        await conversation.PostOnceAsync(PullRequestConversation.ReplyKey(commentId), entry.Order, Text(entry, outcome, released), search: stage is CommandStage.Replying);
         await conversation.ReactAsync(commentId, outcome.State == "success" ? ReactionType.Rocket : ReactionType.Confused);
         await progress.AdvanceAsync(entry.Repository, commentId, CommandStage.Replied, cancellationToken);
         return true;
     }
 
-    private static string Text(LedgerEntry entry, Outcome outcome)
+    private static string Text(LedgerEntry entry, Outcome outcome, bool released)
     {
         var sha = entry.Sha[..Math.Min(7, entry.Sha.Length)];
         var headline = (outcome.State, entry.Noop) switch
@@ -88,6 +98,16 @@ public sealed class CommandFeedback(
         if (outcome.LogUrl is { Length: > 0 } logUrl)
         {
             lines.Add($"- log: {logUrl}");
+        }
+
+        if (DeploymentParams.Read(entry.Payload) is { } parameters)
+        {
+            lines.Add($"- parameters: {ChatCommand.Quote(parameters, ChatCommand.MaxParamsLength)}");
+        }
+
+        if (released)
+        {
+            lines.Add($"- 🔓 the deploy lock on {entry.Environment} is released");
         }
 
         return string.Join('\n', lines);

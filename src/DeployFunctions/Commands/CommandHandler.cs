@@ -26,6 +26,7 @@ public sealed class CommandHandler(
     IOptions<CommandOptions> commandOptions,
     CommentMarks marks,
     ICommandProgress progress,
+    TimeProvider clock,
     ConfigGate? configGate = null) : IDeliveryHandler
 {
     private readonly CommandOptions options = commandOptions.Value;
@@ -96,22 +97,74 @@ public sealed class CommandHandler(
             await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answering, cancellationToken);
         }
 
-        await conversation.ReactAsync(context.CommentId, ReactionType.Eyes);
+        if (stage is not CommandStage.Confirming)
+        {
+            await conversation.ReactAsync(context.CommentId, ReactionType.Eyes);
+        }
 
         var answer = command is null
             ? CommandAnswer.Refuse($"I could not read {ChatCommand.Quote(line)}: {problem}. {Help.Short(options.Prefix)}")
-            : await AnswerAsync(command, context, conversation, cancellationToken);
+            : stage is CommandStage.Confirming
+                ? await ConfirmedAsync(command, context, conversation, cancellationToken)
+                : await AnswerAsync(command, context, conversation, cancellationToken);
+        var poll = TimeSpan.FromSeconds(options.DeploymentConfirmationPollSeconds);
+        if (answer is null)
+        {
+            return new HandlerOutcome.RetryLater(poll, $"{what} waits for @{context.Commenter}'s 👍", IsFault: false);
+        }
+
+        if (answer.Confirmation is { } confirmation)
+        {
+            // Searched for only when an earlier attempt may have asked already (it died before remembering the question).
+            var question = await conversation.FindOrPostAsync(PullRequestConversation.ConfirmKey(context.CommentId), context.CommentedAt,
+                confirmation.Question, search: stage is CommandStage.Answering);
+            await progress.ConfirmingAsync(context.Repository, context.CommentId, new PendingConfirmation(question.Id, confirmation.Sha,
+                question.CreatedAt + TimeSpan.FromSeconds(options.DeploymentConfirmationTimeoutSeconds)), cancellationToken);
+            return new HandlerOutcome.RetryLater(poll, $"{what}: {answer.Summary}", IsFault: false);
+        }
 
         if (answer.Reply is { } reply)
         {
             // No reply exists: none was ever started, or the search above (under this comment's lease) found none.
-            await conversation.PostOnceAsync(replyKey, context.CommentedAt, reply, search: false);
+            await conversation.PostOnceAsync(replyKey, context.CommentedAt, reply, search: stage is CommandStage.Confirming);
             await conversation.ReactAsync(context.CommentId, answer.Reaction);
         }
 
         await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answered, cancellationToken);
 
         return answer.Refused ? new HandlerOutcome.Skipped($"{what}: {answer.Summary}") : new HandlerOutcome.Completed($"{what}: {answer.Summary}");
+    }
+
+    /// <summary>
+    /// A deployment waiting for confirmation: the commenter's 👎 cancels it, their 👍 runs the command again for the commit
+    /// they confirmed (every rule is asked again: time has passed), and the timeout cancels it. Null: still waiting.
+    /// </summary>
+    private async Task<CommandAnswer?> ConfirmedAsync(
+        ChatCommand command, CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
+    {
+        if (await progress.ReadConfirmationAsync(context.Repository, context.CommentId, cancellationToken) is not { } pending)
+        {
+            return await AnswerAsync(command, context, conversation, cancellationToken);
+        }
+
+        var theirs = (await conversation.ReactionsAsync(pending.QuestionId))
+            .Where(r => string.Equals(r.Login, context.Commenter, StringComparison.OrdinalIgnoreCase))
+            .Select(r => r.Content)
+            .ToList();
+        if (theirs.Contains(ReactionType.Minus1))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, cancelled: you reacted 👎 to the confirmation. Nothing was deployed.");
+        }
+
+        if (theirs.Contains(ReactionType.Plus1))
+        {
+            return await AnswerAsync(command, context with { ConfirmedSha = pending.Sha }, conversation, cancellationToken);
+        }
+
+        return clock.GetUtcNow() >= pending.Deadline
+            ? CommandAnswer.Refuse($"@{context.Commenter}, cancelled: no 👍 from you within {options.DeploymentConfirmationTimeoutSeconds:0} seconds " +
+                                   $"(Commands__DeploymentConfirmationTimeoutSeconds). Nothing was deployed; comment again to start over.")
+            : null;
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
@@ -178,7 +231,8 @@ public sealed class CommandHandler(
             CommandVerb.Unlock => await locks.UnlockAsync(context, environment, command.Global, cancellationToken),
             CommandVerb.Wcid => await locks.WhatIsDeployingAsync(context, cancellationToken),
             CommandVerb.Help => CommandAnswer.Done("help", Help.Full(options.Prefix, policy.Environments, policy.DefaultEnvironmentFor(context.DefaultBranch),
-                string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch, rules)),
+                string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch, rules,
+                policy.ChecksFor(policy.DefaultEnvironmentFor(context.DefaultBranch), config), options.StickyLocks)),
             _ => throw new InvalidOperationException("Unknown command."),
         };
     }

@@ -65,6 +65,47 @@ public sealed class CommandOptions
     /// </summary>
     public string? DraftPermittedTargets { get; set; }
 
+    /// <summary>
+    /// Which checks of the commit must pass for <c>.deploy</c> / <c>.noop</c> (branch-deploy's <c>checks</c>): <c>all</c>,
+    /// <c>required</c> (those the base branch's protection or rulesets require), or a list of names. Unset: as
+    /// <c>Deploy__RequiredContexts</c> (all, or the contexts it lists). Names in <c>Deploy__RequiredContexts</c> must pass
+    /// in every mode. App setting <c>Commands__Checks</c>.
+    /// </summary>
+    public string? Checks { get; set; }
+
+    /// <summary>Checks that never block a command (branch-deploy's <c>ignored_checks</c>), unless named. App setting <c>Commands__IgnoredChecks</c>.</summary>
+    public string? IgnoredChecks { get; set; }
+
+    /// <summary>
+    /// <c>.deploy &lt;sha&gt;</c> deploys a commit reachable from the pull request's head (branch-deploy's
+    /// <c>allow_sha_deployments</c>). Off by default. App setting <c>Commands__AllowShaDeployments</c>.
+    /// </summary>
+    public bool AllowShaDeployments { get; set; }
+
+    /// <summary>
+    /// Environments where a <c>.deploy</c> waits for the commenter's 👍 on the app's confirmation (branch-deploy's
+    /// <c>deployment_confirmation</c>), separated by <c>;</c> or <c>,</c>. App setting <c>Commands__DeploymentConfirmation</c>.
+    /// </summary>
+    public string? DeploymentConfirmation { get; set; }
+
+    /// <summary>How long a confirmation waits for the 👍 before it is cancelled. App setting <c>Commands__DeploymentConfirmationTimeoutSeconds</c>.</summary>
+    public double DeploymentConfirmationTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>How often the confirmation's reactions are read while waiting. App setting <c>Commands__DeploymentConfirmationPollSeconds</c>.</summary>
+    public double DeploymentConfirmationPollSeconds { get; set; } = 2;
+
+    /// <summary>
+    /// The lock a <c>.deploy</c> takes on its environment stays after the deployment ends, until <c>.unlock</c>
+    /// (branch-deploy's <c>sticky_locks</c>); off: it is released when the deployment ends. App setting <c>Commands__StickyLocks</c>.
+    /// </summary>
+    public bool StickyLocks { get; set; }
+
+    /// <summary>
+    /// Locks taken from a pull request are released when it is merged or closed, with one comment (branch-deploy's
+    /// <c>unlock_on_merge_mode</c>). App setting <c>Commands__UnlockOnMerge</c>.
+    /// </summary>
+    public bool UnlockOnMerge { get; set; }
+
     /// <summary>The branch <c>.deploy &lt;branch&gt;</c> rolls back to; empty: the repository's default branch. App setting <c>Commands__StableBranch</c>.</summary>
     public string? StableBranch { get; set; }
 
@@ -77,6 +118,19 @@ public sealed class CommandOptions
     public IReadOnlyList<string> ParseAllowedUsers() => [.. DeployOptions.Split(AllowedUsers)];
 
     public IReadOnlyList<string> ParseDraftPermittedTargets() => [.. DeployOptions.Split(DraftPermittedTargets)];
+
+    public IReadOnlyList<string> ParseIgnoredChecks() => [.. DeployOptions.Split(IgnoredChecks)];
+
+    public IReadOnlyList<string> ParseDeploymentConfirmation() => [.. DeployOptions.Split(DeploymentConfirmation)];
+
+    /// <summary><see cref="Checks"/> as a mode and names; null when unset.</summary>
+    public (string Mode, IReadOnlyList<string> Names)? ParseChecks() => Checks?.Trim() switch
+    {
+        null or "" => null,
+        var all when string.Equals(all, Policy.CheckSelection.All, StringComparison.OrdinalIgnoreCase) => (Policy.CheckSelection.All, []),
+        var required when string.Equals(required, Policy.CheckSelection.Required, StringComparison.OrdinalIgnoreCase) => (Policy.CheckSelection.Required, []),
+        var list => (Policy.CheckSelection.Listed, [.. DeployOptions.Split(list)]),
+    };
 }
 
 /// <summary>GitHub's repository permissions, lowest first (<c>role_name</c> of the collaborator permission answer).</summary>
@@ -121,6 +175,11 @@ internal sealed class CommandOptionsValidator : IValidateOptions<CommandOptions>
         if (options.MinimumPermission is not (PermissionLevels.Write or PermissionLevels.Maintain or PermissionLevels.Admin))
         {
             failures.Add("Commands__MinimumPermission must be write, maintain or admin.");
+        }
+
+        if (options.DeploymentConfirmationTimeoutSeconds is <= 0 or > 3600 || options.DeploymentConfirmationPollSeconds is <= 0 or > 60)
+        {
+            failures.Add("Commands__DeploymentConfirmationTimeoutSeconds must be 1-3600 and Commands__DeploymentConfirmationPollSeconds 1-60.");
         }
 
         if (options.LockWaitMinutes < 0 || options.LockPollSeconds <= 0)

@@ -41,11 +41,30 @@ public sealed class DeployCommand(
                                         $"`{options.Prefix}{verb} to <environment>` deploys this pull request.");
         }
 
+        if (command.Sha is not null && !rules.AllowShaDeployments)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, `{options.Prefix}{verb} <sha>` is not taken here (Commands__AllowShaDeployments); " +
+                                        $"`{options.Prefix}{verb}` deploys the pull request's head.");
+        }
+
         if (await PullRequestFacts.ReadAsync(github, context.Repository, context.PullRequest, cancellationToken) is not { } pull)
         {
             return CommandAnswer.Refuse($"GitHub has no pull request #{context.PullRequest} in {context.Repository}.");
         }
 
+        var sha = pull.HeadSha;
+        var checks = pull.Checks;
+        if (command.Sha is { } asked && !string.Equals(asked, pull.HeadSha, StringComparison.OrdinalIgnoreCase))
+        {
+            if (await NotInHistoryAsync(conversation, asked, pull.HeadSha) is { } notReachable)
+            {
+                return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {notReachable}.");
+            }
+
+            (sha, checks) = (asked, await PullRequestFacts.ChecksOfCommitAsync(github, context.Repository, context.PullRequest, asked, cancellationToken));
+        }
+
+        var checkRules = policy.ChecksFor(environment, config);
         var refusal = policy.RefuseCommand(new CommandFacts
         {
             Repository = context.Repository,
@@ -62,8 +81,8 @@ public sealed class DeployCommand(
             HeadAuthors = pull.HeadAuthors,
             ChangesRequestedBy = pull.ChangesRequestedBy,
             ReviewDecision = pull.ReviewDecision,
-            Checks = pull.Checks,
-            RequiredChecks = policy.RequiredContextsFor(environment, config),
+            Checks = checks,
+            CheckRules = checkRules,
             Rollback = rollback,
             Noop = noop,
         }, rules);
@@ -72,7 +91,7 @@ public sealed class DeployCommand(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
         }
 
-        if (!rollback && await OutdatedBranches.RefuseAsync(github, conversation.Owner, conversation.Name, context.PullRequest, pull.HeadSha,
+        if (!rollback && await OutdatedBranches.RefuseAsync(github, conversation.Owner, conversation.Name, context.PullRequest, sha,
                 pull.BaseRef, stable, rules.OutdatedMode, rules.UpdateBranch, options.Prefix) is { } outdated)
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {outdated}.");
@@ -81,7 +100,8 @@ public sealed class DeployCommand(
         if (!noop && await environmentLocks.BlockingAsync(context.Repository, environment, context.Commenter, cancellationToken) is { } locked)
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {locked.Describe()}. " +
-                                        $"Ask them, or an admin, to `{options.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {environment}")}`.");
+                                        (locked.Sticky ? $"Ask them, or an admin, to `{options.Prefix}unlock{(locked.IsGlobal ? " --global" : $" {environment}")}`."
+                                                       : "The lock is released when that deployment ends; comment again then."));
         }
 
         var forced = false;
@@ -95,12 +115,49 @@ public sealed class DeployCommand(
             forced = true;
         }
 
-        var sha = rollback ? (await github.Repository.Branch.Get(conversation.Owner, conversation.Name, stable)).Commit.Sha : pull.HeadSha;
+        if (rollback)
+        {
+            sha = (await github.Repository.Branch.Get(conversation.Owner, conversation.Name, stable)).Commit.Sha;
+        }
+
         var what = rollback ? $"`{stable}` ({Short(sha)})" : $"#{context.PullRequest} ({Short(sha)})";
         var approval = await ledger.FindCommandAsync(context.Repository, environment, context.CommentId, cancellationToken);
         if (approval?.DeploymentId is { } recorded)
         {
             return CommandAnswer.Deferred($"deployment {recorded} exists already; its result is replied when it finishes");
+        }
+
+        if (!noop && rules.Confirms(environment) && !string.Equals(context.ConfirmedSha, sha, StringComparison.OrdinalIgnoreCase))
+        {
+            return context.ConfirmedSha is { } confirmed
+                ? CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: you confirmed {Short(confirmed)}, and it is {Short(sha)} now " +
+                                       "(a push, or the stable branch moved); comment again to deploy what is there now.")
+                : CommandAnswer.Confirm($"asked @{context.Commenter} to confirm {what} to {environment}",
+                    await QuestionAsync(command, context, conversation, environment, what, sha, pull, checkRules.Summary(checks), cancellationToken), sha);
+        }
+
+        // branch-deploy's deploy lock: nobody else deploys here until this deployment ends (then it is released, unless sticky).
+        EnvironmentLock? deployLock = null;
+        if (!noop)
+        {
+            var attempt = await environmentLocks.TryLockAsync(new EnvironmentLock
+            {
+                Repository = context.Repository,
+                Environment = environment,
+                Holder = context.Commenter,
+                Reason = $"`{command.Text}`",
+                Since = clock.GetUtcNow(),
+                Until = options.StickyLocks ? null : clock.GetUtcNow() + DeployLockSafetyNet,
+                CommentUrl = context.CommentUrl,
+                PullRequest = context.PullRequest,
+                Sticky = options.StickyLocks,
+            }, cancellationToken);
+            if (attempt is LockAttempt.HeldByOther other)
+            {
+                return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {other.Lock.Describe()}.");
+            }
+
+            deployLock = (attempt as LockAttempt.Taken)?.Lock;
         }
 
         var deployment = NewDeployment(command, context, environment, sha, noop, config);
@@ -143,6 +200,7 @@ public sealed class DeployCommand(
         catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
         {
             await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
+            await ReleaseAsync(deployLock, cancellationToken);
             return CommandAnswer.Refuse($"@{context.Commenter}, GitHub did not create the deployment of {what} to {environment}: " +
                                         $"{conflict.ApiError?.Message ?? conflict.Message}. Wait for the commit's checks, then comment again.");
         }
@@ -150,12 +208,80 @@ public sealed class DeployCommand(
         if (created is null || created.Id == 0)
         {
             await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
+            await ReleaseAsync(deployLock, cancellationToken);
             return CommandAnswer.Refuse($"GitHub created no deployment of {what} to {environment} (it answered 202); comment again.");
         }
 
         await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
         return CommandAnswer.Deferred($"created deployment {created.Id} of {what} to {environment}{(noop ? " (noop)" : "")}");
     }
+
+    /// <summary>How long a deploy lock lasts at most if the deployment's end is never seen (it is released when it ends).</summary>
+    public static readonly TimeSpan DeployLockSafetyNet = TimeSpan.FromHours(6);
+
+    private Task ReleaseAsync(EnvironmentLock? deployLock, CancellationToken cancellationToken) =>
+        deployLock is null ? Task.CompletedTask : environmentLocks.ReleaseAsync(deployLock, cancellationToken);
+
+    /// <summary>Null when <paramref name="sha"/> is in the history of <paramref name="head"/>; else why not (safe to reply).</summary>
+    private static async Task<string?> NotInHistoryAsync(PullRequestConversation conversation, string sha, string head)
+    {
+        try
+        {
+            var comparison = await conversation.GitHub.Repository.Commit.Compare(conversation.Owner, conversation.Name, sha, head);
+            return comparison.BehindBy == 0
+                ? null
+                : $"`{sha}` is not in the history of #{conversation.Number}'s head {Short(head)} ([compare]({comparison.HtmlUrl})); " +
+                  "only a commit the head contains is deployed";
+        }
+        catch (NotFoundException)
+        {
+            return $"{conversation.Owner}/{conversation.Name} has no commit `{sha}`";
+        }
+    }
+
+    /// <summary>What a deployment waiting for confirmation is about: commit, environment, what is live there, checks, approvals.</summary>
+    private async Task<string> QuestionAsync(
+        ChatCommand command, CommandContext context, PullRequestConversation conversation, string environment, string what, string sha,
+        PullRequestFacts pull, string checks, CancellationToken cancellationToken)
+    {
+        var timeout = TimeSpan.FromSeconds(options.DeploymentConfirmationTimeoutSeconds);
+        var live = await ledger.LiveAsync(context.Repository, environment, cancellationToken);
+        var liveLine = "nothing deployed there by this app yet";
+        if (live is not null)
+        {
+            liveLine = $"{Short(live.Sha)} (deployment {live.DeploymentId}{(live.PullRequest is { } number ? $", #{number}" : "")} by @{live.RequestedBy})";
+            if (!string.Equals(live.Sha, sha, StringComparison.OrdinalIgnoreCase))
+            {
+                var comparison = await conversation.GitHub.Repository.Commit.Compare(conversation.Owner, conversation.Name, live.Sha, sha);
+                liveLine += $"; this is {comparison.AheadBy} commit{(comparison.AheadBy == 1 ? "" : "s")} ahead and {comparison.BehindBy} behind it ([compare]({comparison.HtmlUrl}))";
+            }
+            else
+            {
+                liveLine += "; the same commit";
+            }
+        }
+
+        var lines = new List<string>
+        {
+            $"🔔 @{context.Commenter}, confirm: react 👍 to this comment within {Duration(timeout)} to deploy {what} to **{environment}**, or 👎 to cancel. " +
+            "Only your reaction counts.",
+            "",
+            $"- commit: {sha}",
+            $"- environment: {environment}",
+            $"- live there now: {liveLine}",
+            $"- checks: {checks}",
+            $"- approvals: {(pull.ApprovedBy.Count == 0 ? "none" : string.Join(", ", pull.ApprovedBy.Select(a => "@" + a)))}",
+        };
+        if (command.Params is { } parameters)
+        {
+            lines.Add($"- parameters: {ChatCommand.Quote(parameters, ChatCommand.MaxParamsLength)}");
+        }
+
+        return string.Join('\n', lines);
+    }
+
+    private static string Duration(TimeSpan span) =>
+        span.TotalMinutes >= 1 && span.Seconds == 0 ? $"{span.TotalMinutes:0} minute{(span.TotalMinutes == 1 ? "" : "s")}" : $"{span.TotalSeconds:0} seconds";
 
     /// <summary>Null when this <c>--force</c> may override the freeze: asked for, allowed here, and by an admin.</summary>
     private CommandAnswer? ForceRefusal(ChatCommand command, CommandContext context, string environment, RepositoryConfig? config, ActiveFreeze freeze)
@@ -199,6 +325,11 @@ public sealed class DeployCommand(
                 [DeploymentMarker.Key] = DeploymentMarker.Value,
             },
         };
+        if (command.Params is { } parameters)
+        {
+            deployment.Payload["params"] = parameters;
+        }
+
         policy.Narrow(deployment, environment, config);
         return deployment;
     }

@@ -27,6 +27,12 @@ public sealed record EnvironmentLock
 
     public long? PullRequest { get; init; }
 
+    /// <summary>
+    /// False for the lock a <c>.deploy</c> takes for its deployment: released when that deployment ends (branch-deploy's
+    /// non-sticky lock). Every <c>.lock</c> is sticky.
+    /// </summary>
+    public bool Sticky { get; init; } = true;
+
     /// <summary>When the lock ends by itself (<c>.lock --for 2h</c>); null: it is held until unlocked.</summary>
     public DateTimeOffset? Until { get; init; }
 
@@ -42,11 +48,14 @@ public sealed record EnvironmentLock
 
     /// <summary>One line for replies and comments: who, what, since when, why, where.</summary>
     public string Describe() =>
-        $"{Scope} is locked by @{Holder} since {Since:yyyy-MM-dd HH:mm} UTC" +
+        $"{Scope} is locked by @{Holder}{(Sticky ? "" : $" while deploying{(PullRequest is { } number ? $" #{number}" : "")}")} since {Since:yyyy-MM-dd HH:mm} UTC" +
         (Until is { } until ? $" until {until:yyyy-MM-dd HH:mm} UTC" : "") +
         (Reason is { Length: > 0 } ? $" (reason: {ChatCommand.Quote(Reason, 300)})" : "") +
         (CommentUrl is { } url ? $", [taken here]({url})" : "");
 }
+
+/// <summary>A merge waiting before its deployment is created: behind a lock or a freeze, since when.</summary>
+public sealed record WaitingMerge(string Environment, string Sha, long PullRequest, string Reason, DateTimeOffset Since);
 
 /// <summary>What <see cref="IEnvironmentLocks.TryLockAsync"/> found.</summary>
 public abstract record LockAttempt(EnvironmentLock Lock)
@@ -80,6 +89,15 @@ public interface IEnvironmentLocks
     /// global one, held by someone else. Null: free (or held by the requester, who may deploy).
     /// </summary>
     Task<EnvironmentLock?> BlockingAsync(string repository, string environment, string requester, CancellationToken cancellationToken);
+
+    /// <summary>Remembers a merge that waits (for <c>.wcid</c>), until <see cref="StopWaitingAsync"/>.</summary>
+    Task WaitingAsync(string repository, WaitingMerge waiting, CancellationToken cancellationToken);
+
+    /// <summary>Forgets that the merge of <paramref name="sha"/> to <paramref name="environment"/> waits (it went ahead or gave up).</summary>
+    Task StopWaitingAsync(string repository, string environment, string sha, CancellationToken cancellationToken);
+
+    /// <summary>The merges of the repository waiting now, oldest first.</summary>
+    Task<IReadOnlyList<WaitingMerge>> ListWaitingAsync(string repository, CancellationToken cancellationToken);
 
     /// <summary>True the first time it is called for this key (a notice to post once); false after.</summary>
     Task<bool> TryMarkOnceAsync(string repository, string key, CancellationToken cancellationToken);
@@ -229,6 +247,49 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         return (await table.GetEntityIfExistsAsync<TableEntity>(Partition(repository), MarkRow(key), cancellationToken: cancellationToken)).HasValue;
     }
 
+    public async Task WaitingAsync(string repository, WaitingMerge waiting, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(waiting);
+        await EnsureTableAsync(cancellationToken);
+        await table.UpsertEntityAsync(new TableEntity(Partition(repository), WaitRow(waiting.Environment, waiting.Sha))
+        {
+            ["Environment"] = waiting.Environment,
+            ["Sha"] = waiting.Sha,
+            ["PullRequest"] = waiting.PullRequest,
+            ["Reason"] = waiting.Reason,
+            ["Since"] = waiting.Since,
+        }, TableUpdateMode.Replace, cancellationToken);
+    }
+
+    public async Task StopWaitingAsync(string repository, string environment, string sha, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        try
+        {
+            await table.DeleteEntityAsync(Partition(repository), WaitRow(environment, sha), ETag.All, cancellationToken);
+        }
+        catch (RequestFailedException exception) when (exception.Status == 404)
+        {
+            // It never waited.
+        }
+    }
+
+    public async Task<IReadOnlyList<WaitingMerge>> ListWaitingAsync(string repository, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition(repository)} and RowKey ge {"wait-"} and RowKey lt {"wait."}");
+        var waiting = new List<WaitingMerge>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            waiting.Add(new WaitingMerge(entity.GetString("Environment"), entity.GetString("Sha"), entity.GetInt64("PullRequest") ?? 0,
+                entity.GetString("Reason"), entity.GetDateTimeOffset("Since") ?? DateTimeOffset.MinValue));
+        }
+
+        return [.. waiting.OrderBy(w => w.Since)];
+    }
+
+    private static string WaitRow(string environment, string sha) => "wait-" + StorageKey.Escape(environment) + "-" + StorageKey.Escape(sha);
+
     private static string Partition(string repository) => StorageKey.Escape(repository);
 
     private static string Row(string? environment) => environment is null ? GlobalRow : "lock-" + StorageKey.Escape(environment);
@@ -254,6 +315,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         ["CommentUrl"] = held.CommentUrl,
         ["PullRequest"] = held.PullRequest,
         ["Until"] = held.Until,
+        ["Sticky"] = held.Sticky,
     };
 
     private static EnvironmentLock FromEntity(TableEntity entity) => new()
@@ -266,6 +328,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         CommentUrl = entity.GetString("CommentUrl"),
         PullRequest = entity.GetInt64("PullRequest"),
         Until = entity.GetDateTimeOffset("Until"),
+        Sticky = entity.GetBoolean("Sticky") ?? true,
         ETag = entity.ETag,
     };
 }

@@ -9,8 +9,11 @@ internal static class Help
 
     public static string LockTip(string prefix) => $"`{prefix}lock --details` shows who holds a lock; `{prefix}wcid` shows every environment.";
 
-    public static string Full(string prefix, IReadOnlyList<string> environments, string defaultEnvironment, string stableBranch, Policy.CommandRules rules)
+    public static string Full(
+        string prefix, IReadOnlyList<string> environments, string defaultEnvironment, string stableBranch, Policy.CommandRules rules,
+        Policy.CheckSelection checks, bool stickyLocks)
     {
+        ArgumentNullException.ThrowIfNull(checks);
         ArgumentNullException.ThrowIfNull(rules);
         var outdated = rules.UpdateBranch == OutdatedBranches.Disabled
             ? "an outdated head is deployed anyway"
@@ -23,6 +26,8 @@ internal static class Help
             .Append($"| `{prefix}noop` / `{prefix}noop to <env>` | a dry run: the deploy is told to change nothing |\n")
             .Append($"| `{prefix}deploy <env>`, `{prefix}noop <env>` | the same as `to <env>` |\n")
             .Append($"| `{prefix}deploy {stableBranch}` | roll back: deploy the head of `{stableBranch}` |\n")
+            .Append(rules.AllowShaDeployments ? $"| `{prefix}deploy <sha>` | deploy a commit of this pull request's history (all 40 characters) |\n" : "")
+            .Append($"| `{prefix}deploy ... \\| <parameters>` | pass everything after `\\|` to the deployment (at most {ChatCommand.MaxParamsLength} characters) |\n")
             .Append($"| `{prefix}lock [<env>] [--for 2h] [--reason <text>]`, `{prefix}lock --global` | hold an environment (or all) until you unlock it, or for a while |\n")
             .Append($"| `{prefix}unlock [<env>]`, `{prefix}unlock --global` | release it (its holder, or an admin) |\n")
             .Append($"| `{prefix}lock --details [<env>]` | who holds the lock, since when and why |\n")
@@ -35,7 +40,11 @@ internal static class Help
             .Append(rules.RequireApproval ? "; a deploy needs an approving review of its head" : "; no review needed")
             .Append(rules.AllowForks ? "; forks may deploy" : "; forks do not deploy")
             .Append("; ").Append(outdated)
-            .Append(rules.DisableNakedCommands ? $"; name the environment (`{prefix}deploy to <env>`)" : "").Append('.');
+            .Append(rules.DisableNakedCommands ? $"; name the environment (`{prefix}deploy to <env>`)" : "")
+            .Append(rules.DraftPermittedTargets.Count > 0 ? $"; a draft deploys only to {string.Join(", ", rules.DraftPermittedTargets.Select(t => $"`{t}`"))}" : "; drafts do not deploy")
+            .Append("; checks: ").Append(checks.Describe())
+            .Append(rules.ConfirmTargets.Count > 0 ? $"; a deploy to {string.Join(", ", rules.ConfirmTargets.Select(t => $"`{t}`"))} waits for your 👍 on its question" : "")
+            .Append(stickyLocks ? "; a deploy's lock stays until unlocked" : "; a deploy locks its environment until it ends").Append('.');
         return text.ToString();
     }
 }

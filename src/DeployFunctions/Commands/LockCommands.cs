@@ -90,24 +90,44 @@ public sealed class LockCommands(
         return CommandAnswer.Done("lock details", held is null ? $"🔓 {scope ?? "The global lock"} is not locked." : $"🔒 {held.Describe()}.");
     }
 
+    /// <summary>
+    /// <c>.wcid</c>: per environment, its lock, what is live (commit, pull request, who, when), what is deploying now, and what
+    /// waits behind a lock or a freeze (merges not yet created, and created deployments held before running).
+    /// </summary>
     internal async Task<CommandAnswer> WhatIsDeployingAsync(CommandContext context, CancellationToken cancellationToken)
     {
         var locks = await environmentLocks.ListAsync(context.Repository, cancellationToken);
-        var text = new StringBuilder("| environment | lock | deploying now |\n|---|---|---|\n");
+        var waitingMerges = await environmentLocks.ListWaitingAsync(context.Repository, cancellationToken);
+        var text = new StringBuilder("| environment | lock | live | deploying now | waiting |\n|---|---|---|---|---|\n");
         var global = locks.FirstOrDefault(l => l.IsGlobal);
         foreach (var environment in policy.Environments)
         {
             var held = locks.FirstOrDefault(l => string.Equals(l.Environment, environment, StringComparison.OrdinalIgnoreCase)) ?? global;
+            var live = await ledger.LiveAsync(context.Repository, environment, cancellationToken);
             var running = await ledger.RunningAsync(context.Repository, environment, cancellationToken)
                           ?? await ledger.AwaitingReportAsync(context.Repository, environment, cancellationToken);
+            var waiting = waitingMerges.Where(w => string.Equals(w.Environment, environment, StringComparison.OrdinalIgnoreCase))
+                .Select(w => $"merge of #{w.PullRequest} ({Short(w.Sha)}): {Cell(w.Reason)}")
+                .Concat((await ledger.HeldAsync(context.Repository, environment, cancellationToken))
+                    .Select(e => $"deployment {e.DeploymentId} of {Short(e.Sha)}{(e.PullRequest is { } number ? $" (#{number})" : "")}: {Cell(e.HeldFor ?? "")}"))
+                .ToList();
             text.Append(CultureInfo.InvariantCulture,
-                $"| `{environment}` | {(held is null ? "free" : $"🔒 @{held.Holder}{(held.IsGlobal ? " (global)" : "")} since {held.Since:yyyy-MM-dd HH:mm} UTC{(held.Reason is { } r ? $": {r}" : "")}")} | ");
+                $"| `{environment}` | {(held is null ? "free" : $"🔒 @{held.Holder}{(held.IsGlobal ? " (global)" : "")}{(held.Sticky ? "" : " (deploying)")} since {held.Since:yyyy-MM-dd HH:mm} UTC{(held.Until is { } until ? $" until {until:HH:mm} UTC" : "")}{(held.Reason is { } r ? $": {Cell(r)}" : "")}")} | ");
+            text.Append(live is null
+                ? "nothing yet"
+                : $"{Short(live.Sha)}{(live.PullRequest is { } pr ? $" (#{pr})" : "")} by @{live.RequestedBy}{(live.StartedAt is { } at ? $" at {at:yyyy-MM-dd HH:mm} UTC" : "")}");
+            text.Append(" | ");
             text.Append(running is null
                 ? "nothing"
-                : $"deployment {running.DeploymentId} of {running.Sha[..Math.Min(7, running.Sha.Length)]} by @{running.RequestedBy} ({running.State.ToString().ToLowerInvariant()})");
-            text.Append(" |\n");
+                : $"deployment {running.DeploymentId} of {Short(running.Sha)} by @{running.RequestedBy} ({running.State.ToString().ToLowerInvariant()})");
+            text.Append(CultureInfo.InvariantCulture, $" | {(waiting.Count == 0 ? "nothing" : string.Join("<br>", waiting))} |\n");
         }
 
         return CommandAnswer.Done("what is deploying", text.ToString());
     }
+
+    private static string Short(string sha) => sha[..Math.Min(7, sha.Length)];
+
+    /// <summary>Text fit for a table cell: no line breaks, no column separators.</summary>
+    private static string Cell(string text) => text.ReplaceLineEndings(" ").Replace("|", "\\|", StringComparison.Ordinal);
 }

@@ -21,6 +21,19 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
     /// <summary>The reply key of a command comment.</summary>
     public static string ReplyKey(long commentId) => "reply:" + commentId.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The key of the question a command waiting for confirmation asks.</summary>
+    public static string ConfirmKey(long commentId) => "confirm:" + commentId.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Our comment with this key since <paramref name="since"/> when <paramref name="search"/> finds one; else posted now.</summary>
+    public async Task<IssueComment> FindOrPostAsync(string key, DateTimeOffset since, string text, bool search)
+    {
+        return (search ? await FindAsync(key, since) : null) ?? await github.Issue.Comment.Create(owner, name, number, marks.Mark(key) + "\n" + text);
+    }
+
+    /// <summary>The reactions people (not bots) left on a comment.</summary>
+    public async Task<IReadOnlyList<(string Login, ReactionType Content)>> ReactionsAsync(long commentId) =>
+        [.. (await github.Reaction.IssueComment.GetAll(owner, name, commentId)).Select(r => (r.User.Login, r.Content.Value))];
+
     /// <summary>Adds a reaction (GitHub answers 200 when it exists already, so repeating it is harmless).</summary>
     public Task ReactAsync(long commentId, ReactionType reaction) =>
         github.Reaction.IssueComment.Create(owner, name, commentId, new NewReaction(reaction));

@@ -55,6 +55,13 @@ public sealed class CommandsConfig
     public string? UpdateBranch { get; set; }
     public bool? DisableNakedCommands { get; set; }
     public List<string>? DraftPermittedTargets { get; set; }
+
+    /// <summary>The string <c>all</c> or <c>required</c>, or a list of names that must also pass.</summary>
+    public JsonNode? Checks { get; set; }
+
+    public List<string>? IgnoredChecks { get; set; }
+    public bool? AllowShaDeployments { get; set; }
+    public List<string>? DeploymentConfirmation { get; set; }
 }
 
 /// <summary>

@@ -49,6 +49,12 @@ public sealed class MergedPullRequestHandler(
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var merged = delivery.Read<PullRequestClosedEvent>();
+        if (commands.UnlockOnMerge && environmentLocks is not null && merged is { PullRequest: { } closed, Repository: { } repository } &&
+            policy.AllowsRepository(repository.FullName))
+        {
+            await UnlockOnCloseAsync(delivery, repository.FullName, closed.Number, closed.ClosedAt ?? clock.GetUtcNow(), cancellationToken);
+        }
+
         DeploymentRequest request;
         switch (policy.Decide(merged))
         {
@@ -100,14 +106,23 @@ public sealed class MergedPullRequestHandler(
             }
         }
 
-        if (approval is null && await WaitForLockAsync(github, request, delivery.Envelope, what, cancellationToken) is { } waiting)
+        if (approval is null)
         {
-            return waiting;
-        }
+            var hold = await WaitForLockAsync(github, request, delivery.Envelope, what, cancellationToken) ??
+                       await WaitForFreezeAsync(github, request, config, delivery.Envelope, what);
+            if (environmentLocks is not null)
+            {
+                // What waits is listed by .wcid until it goes ahead or gives up.
+                await (hold is HandlerOutcome.RetryLater { IsFault: false } wait
+                    ? environmentLocks.WaitingAsync(request.FullName, new WaitingMerge(request.Environment, request.Sha, request.PullRequestNumber,
+                        wait.Reason.Replace($"{what} waits: ", "", StringComparison.Ordinal), delivery.Envelope.ReceivedAt), cancellationToken)
+                    : environmentLocks.StopWaitingAsync(request.FullName, request.Environment, request.Sha, cancellationToken));
+            }
 
-        if (approval is null && await WaitForFreezeAsync(github, request, config, delivery.Envelope, what) is { } frozen)
-        {
-            return frozen;
+            if (hold is not null)
+            {
+                return hold;
+            }
         }
 
         var deployment = NewDeployment(request, delivery.Envelope, config);
@@ -181,6 +196,33 @@ public sealed class MergedPullRequestHandler(
         return waitedOut
             ? new HandlerOutcome.Failed($"{what} was not deployed: {locked.Describe()}, still after {commands.LockWaitMinutes} minutes")
             : new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(commands.LockPollSeconds), $"{what} waits: {locked.Describe()}", IsFault: false);
+    }
+
+    /// <summary>
+    /// <c>Commands__UnlockOnMerge</c>: every lock taken from a pull request ends when it is merged or closed, with one comment
+    /// on it saying which (a redelivery finds the locks gone, or the comment posted).
+    /// </summary>
+    private async Task UnlockOnCloseAsync(QueuedDelivery delivery, string repository, long number, DateTimeOffset closedAt, CancellationToken cancellationToken)
+    {
+        var released = new List<EnvironmentLock>();
+        foreach (var held in (await environmentLocks!.ListAsync(repository, cancellationToken)).Where(l => l.PullRequest == number))
+        {
+            if (await environmentLocks.ReleaseAsync(held, cancellationToken))
+            {
+                released.Add(held);
+            }
+        }
+
+        if (released.Count == 0)
+        {
+            return;
+        }
+
+        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
+        await new PullRequestConversation(github, repository, number, Marks).PostOnceAsync(
+            "unlocked-on-close:" + number.ToString(CultureInfo.InvariantCulture), closedAt,
+            $"🔓 This pull request is closed, so its locks are released (Commands__UnlockOnMerge): " +
+            string.Join(", ", released.Select(l => $"{l.Scope} (@{l.Holder})")) + ". Waiting merges go ahead.");
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)

@@ -117,14 +117,32 @@ public sealed record PullRequestFacts
 
         // GitHub lists a pull request's commits by date (at most 250): the last one listed need not be the head. The head's
         // checks are read by its id then, and every page of them.
-        var first = 1;
-        if (!string.Equals(Text(listed, "oid"), head, StringComparison.OrdinalIgnoreCase))
-        {
-            (checks, cursor, first) = ([], null, 0);
-        }
+        var known = string.Equals(Text(listed, "oid"), head, StringComparison.OrdinalIgnoreCase);
+        var (read, authors) = await CommitChecksAsync(github, owner, name, number, head, known ? checks : [], known ? cursor : null, known, cancellationToken);
+        return facts with { Checks = read, HeadAuthors = authors.Count > 0 ? authors : Authors(listed) };
+    }
 
+    /// <summary>
+    /// Every check of one commit of the pull request (<c>.deploy &lt;sha&gt;</c> deploys one that is not its head), with
+    /// <c>isRequired</c> answered for the pull request's base branch.
+    /// </summary>
+    public static async Task<IReadOnlyList<CommitCheck>> ChecksOfCommitAsync(
+        IGitHubClient github, string repository, long number, string sha, CancellationToken cancellationToken)
+    {
+        var (owner, name) = GitHubNames.Split(repository);
+        return (await CommitChecksAsync(github, owner, name, number, sha, [], null, false, cancellationToken)).Checks;
+    }
+
+    /// <summary>
+    /// The checks of <paramref name="oid"/> read by its id, page after page from <paramref name="cursor"/> (after the
+    /// <paramref name="checks"/> read so far when <paramref name="started"/>), and its authors when the first page is read here.
+    /// </summary>
+    private static async Task<(List<CommitCheck> Checks, IReadOnlyList<string> Authors)> CommitChecksAsync(
+        IGitHubClient github, string owner, string name, long number, string oid, List<CommitCheck> checks, string? cursor, bool started,
+        CancellationToken cancellationToken)
+    {
         var authors = (IReadOnlyList<string>)[];
-        for (var page = first; page == 0 || cursor is not null; page++)
+        for (var page = started ? 1 : 0; page == 0 || cursor is not null; page++)
         {
             if (page == MaxCheckPages)
             {
@@ -132,7 +150,7 @@ public sealed record PullRequestFacts
                 break;
             }
 
-            var variables = new Dictionary<string, object> { ["owner"] = owner, ["name"] = name, ["number"] = number, ["oid"] = head };
+            var variables = new Dictionary<string, object> { ["owner"] = owner, ["name"] = name, ["number"] = number, ["oid"] = oid };
             if (cursor is not null)
             {
                 variables["after"] = cursor;
@@ -148,7 +166,7 @@ public sealed record PullRequestFacts
             checks.AddRange(read);
         }
 
-        return facts with { Checks = checks, HeadAuthors = authors.Count > 0 ? authors : Authors(listed) };
+        return (checks, authors);
     }
 
     internal static PullRequestFacts Read(JsonElement pull)

@@ -54,6 +54,12 @@ public interface IDeploymentLedger
     /// <summary>The deployment of the environment an asynchronous hook is still carrying out (accepted, no report yet), if any.</summary>
     Task<LedgerEntry?> AwaitingReportAsync(string repository, string environment, CancellationToken cancellationToken);
 
+    /// <summary>Deployments of the environment created and held back before running (a lock, a freeze), oldest first.</summary>
+    Task<IReadOnlyList<LedgerEntry>> HeldAsync(string repository, string environment, CancellationToken cancellationToken);
+
+    /// <summary>What is live in the environment: its latest deployment (not a noop) that succeeded, if any.</summary>
+    Task<LedgerEntry?> LiveAsync(string repository, string environment, CancellationToken cancellationToken);
+
     /// <summary>The newest deployment of the same environment that is later in merge order than this one and has run.</summary>
     Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken);
 }

@@ -192,6 +192,39 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         return newest;
     }
 
+    public async Task<IReadOnlyList<LedgerEntry>> HeldAsync(string repository, string environment, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var created = LedgerState.Created.ToString();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {PartitionKey(repository, environment)} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and State eq {created} and HeldFor gt {""}");
+        var held = new List<LedgerEntry>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            held.Add(FromEntity(entity));
+        }
+
+        return [.. held.OrderBy(e => e.Order)];
+    }
+
+    public async Task<LedgerEntry?> LiveAsync(string repository, string environment, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var succeeded = LedgerState.Succeeded.ToString();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {PartitionKey(repository, environment)} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and State eq {succeeded}");
+        LedgerEntry? live = null;
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (FromEntity(entity) is { Noop: false } entry && (live is null || IsLater(entry, live)))
+            {
+                live = entry;
+            }
+        }
+
+        return live;
+    }
+
     public async Task<LedgerEntry?> NewerThatRanAsync(LedgerEntry deployment, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(deployment);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 
@@ -19,6 +20,14 @@ public sealed record CommandRules(
 {
     /// <summary>The environments a draft pull request may deploy to (none by default).</summary>
     public IReadOnlyList<string> DraftPermittedTargets => DraftTargets ?? [];
+
+    /// <summary><c>.deploy &lt;sha&gt;</c> is taken.</summary>
+    public bool AllowShaDeployments { get; init; }
+
+    /// <summary>Environments where a <c>.deploy</c> waits for the commenter's 👍.</summary>
+    public IReadOnlyList<string> ConfirmTargets { get; init; } = [];
+
+    public bool Confirms(string environment) => ConfirmTargets.Contains(environment, StringComparer.OrdinalIgnoreCase);
 }
 
 /// <summary>The repository's own file, held against the app's settings: it may narrow them, never widen them.</summary>
@@ -93,6 +102,22 @@ public sealed partial class DeployPolicy
             if (rules.DisableNakedCommands == false && commands.DisableNakedCommands)
             {
                 problems.Add("commands.disable_naked_commands: the app's settings require every deploy to name its environment (Commands__DisableNakedCommands)");
+            }
+
+            if (rules.Checks is JsonValue checks && checks.TryGetValue<string>(out var asked) && asked == CheckSelection.Required &&
+                commands.ParseChecks()?.Mode != CheckSelection.Required)
+            {
+                problems.Add("commands.checks: 'required' counts fewer checks than the app's settings (Commands__Checks); 'all' or a list of names is allowed");
+            }
+
+            if (rules.IgnoredChecks?.Where(c => !commands.ParseIgnoredChecks().Contains(c, StringComparer.Ordinal)).ToList() is { Count: > 0 } ignored)
+            {
+                problems.Add($"commands.ignored_checks: the app's settings do not ignore {string.Join(", ", ignored)} (Commands__IgnoredChecks)");
+            }
+
+            if (rules.AllowShaDeployments == true && !commands.AllowShaDeployments)
+            {
+                problems.Add("commands.allow_sha_deployments: the app's settings do not deploy commits by id (Commands__AllowShaDeployments)");
             }
 
             if (rules.UpdateBranch is { } update && update != OutdatedBranches.Warn && update != commands.UpdateBranch)
@@ -183,6 +208,37 @@ public sealed partial class DeployPolicy
             config?.Commands?.OutdatedMode ?? commands.OutdatedMode, config?.Commands?.UpdateBranch ?? commands.UpdateBranch,
             commands.DisableNakedCommands || config?.Commands?.DisableNakedCommands == true,
             [.. commands.ParseDraftPermittedTargets().Where(t => config?.Commands?.DraftPermittedTargets is not { } narrowed ||
-                                                                   narrowed.Contains(t, StringComparer.OrdinalIgnoreCase))]);
+                                                                   narrowed.Contains(t, StringComparer.OrdinalIgnoreCase))])
+        {
+            AllowShaDeployments = commands.AllowShaDeployments && config?.Commands?.AllowShaDeployments != false,
+            ConfirmTargets = [.. commands.ParseDeploymentConfirmation().Concat(config?.Commands?.DeploymentConfirmation ?? [])
+                .Select(KnownEnvironment).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)],
+        };
+    }
+
+    /// <summary>
+    /// Which checks must pass for a command deploying to <paramref name="environment"/>: <c>Commands__Checks</c> (unset: as
+    /// <c>Deploy__RequiredContexts</c>), the contexts GitHub will require anyway, and what the repository's file adds.
+    /// </summary>
+    public CheckSelection ChecksFor(string environment, RepositoryConfig? config)
+    {
+        var contexts = RequiredContextsFor(environment, config);
+        var (mode, names) = commands.ParseChecks() is { } chosen
+            ? (chosen.Mode, chosen.Names.Concat(contexts ?? []))
+            : contexts is null ? (CheckSelection.All, []) : (CheckSelection.Listed, contexts);
+        var file = config?.Commands?.Checks;
+        if (file is JsonValue value && value.TryGetValue<string>(out var asked))
+        {
+            mode = asked == CheckSelection.All ? CheckSelection.All : mode;
+        }
+        else if (file is JsonArray listed)
+        {
+            names = names.Concat(listed.Select(n => (string?)n).OfType<string>());
+        }
+
+        var ignored = config?.Commands?.IgnoredChecks is { } narrowed
+            ? commands.ParseIgnoredChecks().Where(c => narrowed.Contains(c, StringComparer.Ordinal))
+            : commands.ParseIgnoredChecks();
+        return new CheckSelection(mode, [.. names.Distinct(StringComparer.Ordinal)], [.. ignored]);
     }
 }

@@ -73,8 +73,8 @@ public sealed record CommandFacts
     /// <summary>The head commit's check runs and commit statuses.</summary>
     public required IReadOnlyList<CommitCheck> Checks { get; init; }
 
-    /// <summary>The checks that must pass: null, all of them; empty, none; else these names.</summary>
-    public IReadOnlyList<string>? RequiredChecks { get; init; }
+    /// <summary>Which of <see cref="Checks"/> must pass (all by default).</summary>
+    public CheckSelection CheckRules { get; init; } = CheckSelection.Everything;
 
     /// <summary><c>.deploy &lt;stable branch&gt;</c>: the stable branch's head, not the pull request's.</summary>
     public required bool Rollback { get; init; }
@@ -239,34 +239,8 @@ public sealed partial class DeployPolicy(
             }
         }
 
-        return ChecksBlocking(facts.Checks, facts.RequiredChecks);
+        return facts.CheckRules.Blocking(facts.Checks);
     }
-
-    /// <summary>
-    /// Why the checks do not let a commit deploy, or null: every required check (null: all of them) must have passed; a
-    /// listed check that has not reported yet is waited for. Our own <c>deployfunctions/config</c> status never counts.
-    /// </summary>
-    public static string? ChecksBlocking(IReadOnlyList<CommitCheck> checks, IReadOnlyList<string>? required)
-    {
-        ArgumentNullException.ThrowIfNull(checks);
-        var counted = checks.Where(c => c.Name != ConfigGate.StatusContext && (required is null || required.Contains(c.Name, StringComparer.Ordinal))).ToList();
-        var failing = counted.Where(c => c.State == CommitCheck.Failure).ToList();
-        if (failing.Count > 0)
-        {
-            return $"{Checks(failing)} {(failing.Count == 1 ? "is" : "are")} failing on the head commit";
-        }
-
-        var waiting = counted.Where(c => c.State == CommitCheck.Pending).Select(c => Check(c))
-            .Concat((required ?? []).Where(name => !checks.Any(c => c.Name == name)).Select(name => $"`{name}` (not reported yet)"))
-            .ToList();
-        return waiting.Count > 0
-            ? $"{string.Join(", ", waiting)} {(waiting.Count == 1 ? "has" : "have")} not passed yet; comment again once {(waiting.Count == 1 ? "it passes" : "they pass")}"
-            : null;
-    }
-
-    private static string Checks(IEnumerable<CommitCheck> checks) => string.Join(", ", checks.Select(Check));
-
-    private static string Check(CommitCheck check) => check.Url is { Length: > 0 } url ? $"[`{check.Name}`]({url})" : $"`{check.Name}`";
 
     public MergeDecision Decide(PullRequestClosedEvent merged, RepositoryConfig? config = null)
     {

@@ -19,6 +19,9 @@ public sealed record DeploymentJob
     /// <summary>The deployment's payload as GitHub sent it (JSON), or null.</summary>
     public string? PayloadJson { get; init; }
 
+    /// <summary>What followed <c>|</c> in the command (<c>.deploy to production | --canary 10</c>), or null.</summary>
+    public string? Params => DeploymentParams.Read(PayloadJson);
+
     public required string DeliveryId { get; init; }
 
     /// <summary>

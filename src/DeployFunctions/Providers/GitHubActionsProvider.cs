@@ -9,7 +9,7 @@ namespace DeployFunctions.Providers;
 /// <summary>
 /// Dispatches the environment's workflow (<c>workflow_dispatch</c>, from the repository's default branch or the operator's
 /// <c>WorkflowRef</c>) with inputs <c>deployment_id</c>, <c>environment</c> and <c>ref</c> (and <c>noop: "true"</c> for a dry
-/// run), asking GitHub for the run it starts (<c>return_run_details</c>): the run's page becomes the deployment's log, and
+/// run, <c>params</c> when the command gave parameters), asking GitHub for the run it starts (<c>return_run_details</c>): the run's page becomes the deployment's log, and
 /// the run's end settles the deployment. A dispatch whose answer was lost is never repeated blindly: the workflow's runs
 /// are searched for it first (its <c>run-name</c> carries the deployment id).
 /// </summary>
@@ -47,6 +47,12 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
         {
             // Only for a dry run: a workflow that declares no 'noop' input still takes every real deployment.
             inputs["noop"] = "true";
+        }
+
+        if (job.Params is { } parameters)
+        {
+            // Only when given, like 'noop': a workflow that declares no 'params' input takes every deployment without them.
+            inputs["params"] = parameters;
         }
 
         var answer = await new ApiConnection(job.GitHub.Connection).Post<DispatchAnswer>(Workflow(job, "dispatches"), new Dictionary<string, object>

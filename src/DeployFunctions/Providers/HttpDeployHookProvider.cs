@@ -153,6 +153,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
             ["environment"] = job.Environment,
             ["task"] = job.Task,
             ["noop"] = job.Noop,
+            ["params"] = job.Params,
             ["payload"] = payload,
             ["delivery"] = job.DeliveryId,
         });

@@ -4,8 +4,11 @@ using System.Runtime.InteropServices;
 
 namespace DeployFunctions.Webhooks;
 
-/// <summary>The command prefix the ingress routes comments on; none registered, or a null prefix: commands are off.</summary>
-public sealed record CommandRouting(string? Prefix);
+/// <summary>
+/// The command prefix the ingress routes comments on; none registered, or a null prefix: commands are off. With
+/// <paramref name="UnlockOnClose"/>, a pull request closed without merging is queued too (its locks are released).
+/// </summary>
+public sealed record CommandRouting(string? Prefix, bool UnlockOnClose = false);
 
 /// <summary>The headers of a delivery that the ingress reads.</summary>
 public sealed record DeliveryHeaders
@@ -134,7 +137,7 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
             Environment = summary.DeploymentEnvironment,
         };
 
-        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary, commands?.Prefix));
+        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary, commands?.Prefix, commands?.UnlockOnClose == true));
     }
 
     private static IntakeResult.Rejected? ReadFormat(string? contentType, out BodyFormat format)

@@ -29,10 +29,11 @@ public abstract record DeliveryRoute
     /// <summary>
     /// The routing rules: merged pull requests, created deployments and created deployment statuses are queued, and so
     /// are new pull request comments by people whose first line is a command (<paramref name="commandPrefix"/>; null:
-    /// commands are off), protection rule requests, and completed runs of dispatched workflows (with the deployments: a run
+    /// commands are off), pull requests closed without merging when their locks are released then
+    /// (<paramref name="unlockOnClose"/>, <c>Commands__UnlockOnMerge</c>), protection rule requests, and completed runs of dispatched workflows (with the deployments: a run
     /// the app dispatched settles its deployment); everything else is ignored with a reason.
     /// </summary>
-    public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null)
+    public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null, bool unlockOnClose = false)
     {
         ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(payload);
@@ -40,7 +41,7 @@ public abstract record DeliveryRoute
         return eventName switch
         {
             "ping" => new Pong(payload.HookId),
-            "pull_request" => ForPullRequest(payload),
+            "pull_request" => ForPullRequest(payload, unlockOnClose),
             "deployment" => ForCreated(eventName, payload, DeliveryQueueKind.Deployments),
             "deployment_status" => ForCreated(eventName, payload, DeliveryQueueKind.DeploymentStatuses),
             "issue_comment" => ForComment(payload, commandPrefix),
@@ -54,14 +55,14 @@ public abstract record DeliveryRoute
         };
     }
 
-    private static DeliveryRoute ForPullRequest(PayloadSummary payload)
+    private static DeliveryRoute ForPullRequest(PayloadSummary payload, bool unlockOnClose)
     {
         if (payload.Action != "closed")
         {
             return new Ignored($"pull_request action '{payload.Action}' is not handled (only 'closed' with merged=true is)");
         }
 
-        return payload.PullRequestMerged == true
+        return payload.PullRequestMerged == true || unlockOnClose
             ? new Queued(DeliveryQueueKind.PullRequests)
             : new Ignored($"pull request #{payload.PullRequestNumber} was closed without merging");
     }

@@ -27,22 +27,59 @@ public sealed partial class ReadmeCommandTests(Azurite azurite) : IClassFixture<
     }
 
     [Fact]
-    public async Task The_comment_command_as_written_tries_a_deploy_and_prints_the_apps_answer()
+    public async Task The_try_a_command_walk_through_runs_as_written()
     {
-        Assert.Contains("dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll comment --body \".deploy\"", Readme, StringComparison.Ordinal);
+        const string Tool = "dotnet tools/GitHubStandIn/bin/Debug/net10.0/GitHubStandIn.dll ";
+        var section = Readme[Readme.IndexOf("### Try a command", StringComparison.Ordinal)..];
+        var block = section[(section.IndexOf("```text\n", StringComparison.Ordinal) + 8)..section.IndexOf("\n```\n", StringComparison.Ordinal)];
+        var lines = block.Split('\n');
+        Assert.Equal(5, lines.Length);
+        Assert.All(lines, line => Assert.StartsWith(Tool, line, StringComparison.Ordinal));
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
-        var demo = pipeline.GitHub.SeedDemo();
+        pipeline.GitHub.SeedDemo();
 
-        var (exitCode, output) = await RunAsync(StandIn, "comment", "--body", ".deploy", "--standin", pipeline.GitHub.BaseAddress.ToString());
+        var outputs = new List<string>();
+        foreach (var line in lines)
+        {
+            var (exitCode, output) = await RunAsync([StandIn, .. Words(line[Tool.Length..]), "--standin", pipeline.GitHub.BaseAddress.ToString()]);
+            Assert.True(exitCode == 0, $"{line}\n{output}");
+            outputs.Add(output);
+        }
 
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("reaction: eyes", output, StringComparison.Ordinal);
-        Assert.Contains("reply:", output, StringComparison.Ordinal);
-        Assert.DoesNotContain("<!--", output, StringComparison.Ordinal);
+        Assert.Contains("octocat opened Codertocat/Hello-World#2: feature -> master", outputs[0], StringComparison.Ordinal);
+        Assert.Contains("reaction: confused", outputs[1], StringComparison.Ordinal);
+        Assert.Contains("has no approving review of its head commit", outputs[1], StringComparison.Ordinal);
+        Assert.Contains("hubot approved Codertocat/Hello-World#2", outputs[2], StringComparison.Ordinal);
+        Assert.Contains("reaction: rocket", outputs[3], StringComparison.Ordinal);
+        Assert.Contains("🚀 Deployed", outputs[3], StringComparison.Ordinal);
+        Assert.Contains("- parameters: `--canary 10`", outputs[3], StringComparison.Ordinal);
+        Assert.DoesNotContain("<!--", outputs[3], StringComparison.Ordinal);
         var deployment = Assert.Single(pipeline.Deployments());
-        Assert.Equal(demo.HeadSha, deployment.Sha);
-        Assert.Contains(deployment.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), output, StringComparison.Ordinal);
+        Assert.Equal("--canary 10", (string?)deployment.Payload!["params"]);
+        Assert.Equal(4, outputs[4].Split('\n').Count(l => l.StartsWith("comment ", StringComparison.Ordinal))); // two commands, two replies
+        Assert.Contains("by octocat [eyes confused]", outputs[4], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task A_confirmation_is_answered_with_the_react_verb_the_comment_verb_prints()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, s => s["Commands:DeploymentConfirmation"] = "production");
+        pipeline.GitHub.SeedDemo();
+        var url = pipeline.GitHub.BaseAddress.ToString();
+
+        var (_, asked) = await RunAsync(StandIn, "comment", "1", ".deploy", "--as", "octocat", "--standin", url);
+        var react = Regex.Match(asked, @"answer it: (react \d+ \+1 --as octocat)");
+        Assert.True(react.Success, asked);
+        var (reacted, _) = await RunAsync([StandIn, .. Words(react.Groups[1].Value), "--standin", url]);
+
+        Assert.Equal(0, reacted);
+        Assert.Contains("- environment: production", asked, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1 && pipeline.StatesOf(pipeline.Deployments()[0]).Contains("success"), "the confirmed deployment");
+    }
+
+    /// <summary>A command line's words, as a shell splits them (double quotes group).</summary>
+    private static string[] Words(string line) =>
+        [.. Regex.Matches(line, "\"([^\"]*)\"|(\\S+)").Select(m => m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value)];
 
     [Fact]
     public async Task The_comment_command_says_when_no_stand_in_is_running()

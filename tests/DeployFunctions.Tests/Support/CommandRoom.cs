@@ -45,7 +45,7 @@ internal sealed class CommandRoom : IAsyncDisposable
 
     /// <summary>Our replies to one command (each carries the command's hidden marker).</summary>
     public List<StandInComment> RepliesTo(StandInComment command, StandInPullRequest? on = null) =>
-        [.. State.CommentsOn(Repository, (on ?? Pull).Number).Where(c => c.UserType == "Bot" && c.Body.StartsWith($"<!-- deployfunctions:reply:{command.Id}:", StringComparison.Ordinal))];
+        [.. State.CommentsOn((on ?? Pull).Repository.FullName, (on ?? Pull).Number).Where(c => c.UserType == "Bot" && c.Body.StartsWith($"<!-- deployfunctions:reply:{command.Id}:", StringComparison.Ordinal))];
 
     public async Task<StandInComment> AnsweredAsync(StandInComment command, string reaction, StandInPullRequest? on = null)
     {

@@ -29,6 +29,15 @@ public sealed partial class StandInServer
             AnnounceComment(pull, comment);
             return Json(201, GitHubShapes.Comment(BaseAddress, comment));
         });
+        web.MapGet("/repos/{owner}/{repo}/issues/comments/{id:long}/reactions", (string owner, string repo, long id) =>
+        {
+            lock (State.Gate)
+            {
+                return State.Comments.Any(c => c.Id == id && string.Equals(c.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase))
+                    ? Json(200, new JsonArray([.. State.Reactions.Where(r => r.CommentId == id).OrderBy(r => r.Id).Select(r => (JsonNode)GitHubShapes.Reaction(BaseAddress, r))]))
+                    : NotFound();
+            }
+        });
         web.MapPost("/repos/{owner}/{repo}/issues/comments/{id:long}/reactions", async (string owner, string repo, long id, HttpContext context) =>
         {
             var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
@@ -47,7 +56,7 @@ public sealed partial class StandInServer
                 }
 
                 // One reaction of a kind per user: GitHub answers 200 with the existing one.
-                if (State.Reactions.FirstOrDefault(r => r.CommentId == id && r.Content == content) is { } existing)
+                if (State.Reactions.FirstOrDefault(r => r.CommentId == id && r.Content == content && r.User == AppUser) is { } existing)
                 {
                     return Json(200, GitHubShapes.Reaction(BaseAddress, existing));
                 }

@@ -35,6 +35,79 @@ public sealed partial class StandInServer
 
     private void MapLocal(WebApplication web)
     {
+        web.MapPost("/_standin/repos/{owner}/{repo}/pulls", async (string owner, string repo, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            if ((string?)body?["head"] is not { Length: > 0 } head || (string?)body["user"] is not { Length: > 0 } user)
+            {
+                return Json(422, new JsonObject { ["message"] = "send {\"head\": \"<branch>\", \"base\": \"<branch>\", \"user\": \"<login>\"}" });
+            }
+
+            var repository = State.Repository(owner, repo);
+            var number = 1 + State.PullRequestsOf(repository.FullName).Select(p => p.Number).DefaultIfEmpty(0).Max();
+            var pull = State.OpenPullRequest(repository, number, NewSha(), author: user, headRef: head,
+                baseRef: (string?)body["base"] is { Length: > 0 } baseRef ? baseRef : repository.DefaultBranch);
+            State.Permissions.TryAdd((repository.FullName, user), "write");
+            return Json(201, LocalPull(pull));
+        });
+        web.MapPost("/_standin/repos/{owner}/{repo}/pulls/{number:long}/push", (string owner, string repo, long number) =>
+        {
+            if (State.PullRequest($"{owner}/{repo}", number) is not { } pull)
+            {
+                return Json(404, new JsonObject { ["message"] = $"the stand-in has no pull request #{number} in {owner}/{repo}" });
+            }
+
+            pull.HeadSha = NewSha();
+            return Json(200, LocalPull(pull));
+        });
+        web.MapPost("/_standin/repos/{owner}/{repo}/pulls/{number:long}/reviews", async (string owner, string repo, long number, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            var verdict = (string?)body?["event"];
+            if ((string?)body?["user"] is not { Length: > 0 } user || verdict is not ("APPROVE" or "REQUEST_CHANGES" or "COMMENT"))
+            {
+                return Json(422, new JsonObject { ["message"] = "send {\"user\": \"<login>\", \"event\": \"APPROVE\" | \"REQUEST_CHANGES\" | \"COMMENT\"}" });
+            }
+
+            if (State.PullRequest($"{owner}/{repo}", number) is not { } pull)
+            {
+                return Json(404, new JsonObject { ["message"] = $"the stand-in has no pull request #{number} in {owner}/{repo}" });
+            }
+
+            State.Permissions.TryAdd((pull.Repository.FullName, user), "write");
+            State.Review(pull, user, verdict switch { "APPROVE" => "APPROVED", "REQUEST_CHANGES" => "CHANGES_REQUESTED", _ => "COMMENTED" });
+            return Json(201, LocalPull(pull));
+        });
+        web.MapPost("/_standin/repos/{owner}/{repo}/issues/comments/{id:long}/reactions", async (string owner, string repo, long id, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            if ((string?)body?["user"] is not { Length: > 0 } user || (string?)body["content"] is not { Length: > 0 } content)
+            {
+                return Json(422, new JsonObject { ["message"] = "send {\"user\": \"<login>\", \"content\": \"+1\"}" });
+            }
+
+            if (!State.CommentsOf($"{owner}/{repo}").Any(c => c.Id == id))
+            {
+                return Json(404, new JsonObject { ["message"] = $"no comment {id} in {owner}/{repo}" });
+            }
+
+            State.React(id, user, content);
+            return Json(201, new JsonObject { ["comment"] = id, ["user"] = user, ["content"] = content });
+        });
+        web.MapGet("/_standin/repos/{owner}/{repo}/pulls/{number:long}/conversation", (string owner, string repo, long number) =>
+            State.PullRequest($"{owner}/{repo}", number) is { } pull
+                ? Json(200, new JsonObject
+                {
+                    ["pull_request"] = LocalPull(pull),
+                    ["comments"] = new JsonArray([.. State.CommentsOn(pull.Repository.FullName, number).Select(c => (JsonNode)new JsonObject
+                    {
+                        ["id"] = c.Id,
+                        ["user"] = c.User,
+                        ["body"] = c.Body,
+                        ["reactions"] = new JsonArray([.. State.ReactionsOn(c.Id).Select(r => (JsonNode)r)]),
+                    })]),
+                })
+                : Json(404, new JsonObject { ["message"] = $"the stand-in has no pull request #{number} in {owner}/{repo}" }));
         web.MapPost("/_standin/repos/{owner}/{repo}/pulls/{number:long}/comments", async (string owner, string repo, long number, HttpContext context) =>
         {
             var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
@@ -64,14 +137,27 @@ public sealed partial class StandInServer
                 return Json(404, new JsonObject { ["message"] = $"no comment {id} in {owner}/{repo}" });
             }
 
-            var replies = State.CommentsOn(comment.Repository.FullName, comment.Number)
-                .Where(c => c.UserType == "Bot" && c.Body.Contains($"deployfunctions:reply:{id}:", StringComparison.Ordinal))
-                .Select(c => (JsonNode)c.Body);
+            var ours = State.CommentsOn(comment.Repository.FullName, comment.Number).Where(c => c.UserType == "Bot").ToList();
             return Json(200, new JsonObject
             {
                 ["reactions"] = new JsonArray([.. State.ReactionsOn(id).Select(r => (JsonNode)r)]),
-                ["replies"] = new JsonArray([.. replies]),
+                ["replies"] = new JsonArray([.. ours.Where(c => c.Body.Contains($"deployfunctions:reply:{id}:", StringComparison.Ordinal)).Select(c => (JsonNode)c.Body)]),
+                ["questions"] = new JsonArray([.. ours.Where(c => c.Body.Contains($"deployfunctions:confirm:{id}:", StringComparison.Ordinal))
+                    .Select(c => (JsonNode)new JsonObject { ["id"] = c.Id, ["body"] = c.Body })]),
             });
         });
     }
+
+    private static JsonObject LocalPull(StandInPullRequest pull) => new()
+    {
+        ["number"] = pull.Number,
+        ["repository"] = pull.Repository.FullName,
+        ["author"] = pull.Author,
+        ["head"] = pull.HeadRef,
+        ["head_sha"] = pull.HeadSha,
+        ["base"] = pull.BaseRef,
+    };
+
+    /// <summary>A commit id no other commit of the stand-in has.</summary>
+    private static string NewSha() => Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20));
 }

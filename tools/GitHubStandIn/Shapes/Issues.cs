@@ -82,7 +82,7 @@ public static partial class GitHubShapes
     {
         ["id"] = reaction.Id,
         ["node_id"] = NodeId("REA", reaction.Id),
-        ["user"] = Person(api, reaction.User, "Bot"),
+        ["user"] = Person(api, reaction.User, reaction.UserType),
         ["content"] = reaction.Content,
         ["created_at"] = Time(reaction.CreatedAt),
     };
