@@ -27,6 +27,7 @@ var root = FindRoot();
 var starts = (int)Option("--starts", 10);
 var merges = (int)Option("--merges", 100);
 var commands = (int)Option("--commands", 40);
+var confirmations = (int)Option("--confirmations", 10);
 var variants = Value("--variants").Split(',').Select(v => v.Split('=', 2)).ToDictionary(v => v[0], v => v[1]);
 var payload = File.ReadAllBytes(Path.Combine(root, "tools", "GitHubStandIn", "Examples", "pull_request.closed.merged.json"));
 
@@ -61,6 +62,9 @@ Console.WriteLine($"e2e over {merges} merges (each a repository's first): p50 {p
 var (eyesP50, eyesP99, replyP50, replyP99) = await CommandsAsync(variants["app"]);
 Console.WriteLine($"commands over {commands} comments at idle polling: accepted -> eyes p50 {eyesP50:F0} ms, p99 {eyesP99:F0} ms; -> reply p50 {replyP50:F0} ms, p99 {replyP99:F0} ms");
 
+var (questionP50, confirmedP50, confirmedP99) = await ConfirmationsAsync(variants["app"]);
+Console.WriteLine($"deployment confirmation over {confirmations} .deploy: accepted -> question p50 {questionP50:F0} ms; thumbs-up -> deployment created p50 {confirmedP50:F0} ms, p99 {confirmedP99:F0} ms");
+
 var app = cold.TryGetValue("app-r2r", out var readyToRun) && readyToRun < cold["app"] ? "app-r2r" : "app";
 var baseline = app == "app-r2r" && cold.ContainsKey("minimal-r2r") ? "minimal-r2r" : "minimal";
 Console.WriteLine(JsonSerializer.Serialize(new
@@ -80,6 +84,9 @@ Console.WriteLine(JsonSerializer.Serialize(new
     command_eyes_p99_ms = Math.Round(eyesP99),
     command_reply_p50_ms = Math.Round(replyP50),
     command_reply_p99_ms = Math.Round(replyP99),
+    confirmation_question_p50_ms = Math.Round(questionP50),
+    confirmation_round_trip_p50_ms = Math.Round(confirmedP50),
+    confirmation_round_trip_p99_ms = Math.Round(confirmedP99),
 }));
 return 0;
 
@@ -233,6 +240,66 @@ async Task<(double EyesP50, double EyesP99, double ReplyP50, double ReplyP99)> C
     var toEyes = sent.Select(s => (eyes.Single(e => e.CommentId == s.CommentId).At - s.Accepted).TotalMilliseconds).Order().ToList();
     var toReply = sent.Select(s => (replies[s.CommentId] - s.Accepted).TotalMilliseconds).Order().ToList();
     return (Percentile(toEyes, 0.50), Percentile(toEyes, 0.99), Percentile(toReply, 0.50), Percentile(toReply, 0.99));
+}
+
+// Deployment confirmation: a .deploy to production asks first; the thumbs-up is read by polling (GitHub sends no webhook for
+// reactions, Commands__DeploymentConfirmationPollSeconds at its default). Measured: accepted -> question posted, and
+// thumbs-up -> deployment created.
+async Task<(double QuestionP50, double ConfirmedP50, double ConfirmedP99)> ConfirmationsAsync(string directory)
+{
+    await using var gitHub = new StandInServer(new StandInOptions { WebhookSecret = Secret });
+    await gitHub.StartAsync();
+    var settings = Settings(azurite.ConnectionString, "cnf" + Guid.NewGuid().ToString("N")[..8], gitHub.BaseAddress);
+    settings["Commands__DeploymentConfirmation"] = "production";
+    await using var host = await FunctionsHost.StartAsync(new HostOptions { AppDirectory = directory, WorkerAssembly = "DeployFunctions.dll", Settings = settings });
+    gitHub.WebhookUrl = new Uri(host.BaseAddress, "api/github/webhooks");
+    var repository = gitHub.State.Repository("octo", "app");
+    var pull = gitHub.State.OpenPullRequest(repository, 7, new string('a', 40), author: "alice");
+    gitHub.State.Permissions[("octo/app", "alice")] = "write";
+    gitHub.State.Permissions[("octo/app", "bob")] = "write";
+    gitHub.State.Review(pull, "bob", "APPROVED");
+    gitHub.State.Branches[("octo/app", "main")] = new string('b', 40);
+    var toQuestion = new List<double>();
+    var toDeployment = new List<double>();
+    for (var i = 0; i < confirmations; i++)
+    {
+        await Task.Delay(2500);
+        var comment = gitHub.State.AddComment(repository, pull.Number, "alice", "User", ".deploy", DateTimeOffset.UtcNow);
+        var status = await DeliverAsync(host, "issue_comment", Encoding.UTF8.GetBytes(gitHub.CommentPayload(pull, comment).ToJsonString()));
+        var accepted = DateTimeOffset.UtcNow;
+        if (status != HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"confirmation {i} answered {status}:\n{host.WorkerOutput}");
+        }
+
+        var question = await UntilAsync(() => gitHub.State.CommentsOn("octo/app", 7)
+            .FirstOrDefault(c => c.Body.Contains($"deployfunctions:confirm:{comment.Id}:", StringComparison.Ordinal)), host);
+        toQuestion.Add((question.CreatedAt - accepted).TotalMilliseconds);
+        var before = gitHub.State.Deployments.Count;
+        await Task.Delay(Random.Shared.Next(0, 2000)); // a person reacts at any moment of the poll
+        var reacted = gitHub.State.React(question.Id, "alice", "+1").CreatedAt;
+        var created = await UntilAsync(() => { lock (gitHub.State.Gate) { return gitHub.State.Deployments.Count > before ? gitHub.State.Deployments[^1] : null; } }, host);
+        toDeployment.Add((created.CreatedAt - reacted).TotalMilliseconds);
+    }
+
+    toDeployment.Sort();
+    return (Median(toQuestion), Percentile(toDeployment, 0.50), Percentile(toDeployment, 0.99));
+}
+
+static async Task<T> UntilAsync<T>(Func<T?> found, FunctionsHost host) where T : class
+{
+    var deadline = DateTime.UtcNow.AddMinutes(1);
+    while (DateTime.UtcNow < deadline)
+    {
+        if (found() is { } value)
+        {
+            return value;
+        }
+
+        await Task.Delay(20);
+    }
+
+    throw new InvalidOperationException($"nothing within a minute.\n{host.WorkerOutput}");
 }
 
 double Option(string name, double fallback) =>

@@ -71,22 +71,30 @@ public sealed class CommandHandler(
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, context.Repository, cancellationToken);
         var conversation = new PullRequestConversation(github, context.Repository, context.PullRequest, marks);
 
-        // Who asks comes first: anyone can comment on a public repository, and someone without the permission commands need gets
-        // one reaction and no reply, so strangers can neither make the app write what they like nor spend its limits on replies.
-        context = context with { Permission = await Commenters.PermissionAsync(github, context.Repository, context.Commenter) };
-        if (!PermissionLevels.AtLeast(context.Permission, options.MinimumPermission))
-        {
-            await conversation.ReactAsync(context.CommentId, ReactionType.Confused);
-            return new HandlerOutcome.Skipped(
-                $"{what}: @{context.Commenter} has {context.Permission ?? "no"} permission; commands need {options.MinimumPermission} (reacted, no reply)");
-        }
-
         // The conversation is searched for our reply only when an earlier attempt started and may have posted it: the usual
         // command pays for no search (GitHub's rate limit, not CPU, caps an organization).
         var replyKey = PullRequestConversation.ReplyKey(context.CommentId);
         var stage = await progress.ReadAsync(context.Repository, context.CommentId, cancellationToken);
-        if (stage >= CommandStage.Answered ||
-            (stage is CommandStage.Answering && await conversation.FindAsync(replyKey, context.CommentedAt) is not null))
+        if (stage >= CommandStage.Answered)
+        {
+            return new HandlerOutcome.Completed($"{what} was answered already");
+        }
+
+        // Who asks comes first: anyone can comment on a public repository, and someone without the permission commands need gets
+        // one reaction and no reply, so strangers can neither make the app write what they like nor spend its limits on replies.
+        // A command waiting for its confirmation was asked this already; its permission is looked up again when the 👍 comes.
+        if (stage is not CommandStage.Confirming)
+        {
+            context = context with { Permission = await Commenters.PermissionAsync(github, context.Repository, context.Commenter) };
+            if (!PermissionLevels.AtLeast(context.Permission, options.MinimumPermission))
+            {
+                await conversation.ReactAsync(context.CommentId, ReactionType.Confused);
+                return new HandlerOutcome.Skipped(
+                    $"{what}: @{context.Commenter} has {context.Permission ?? "no"} permission; commands need {options.MinimumPermission} (reacted, no reply)");
+            }
+        }
+
+        if (stage is CommandStage.Answering && await conversation.FindAsync(replyKey, context.CommentedAt) is not null)
         {
             await progress.AdvanceAsync(context.Repository, context.CommentId, CommandStage.Answered, cancellationToken);
             return new HandlerOutcome.Completed($"{what} was answered already");
@@ -116,7 +124,8 @@ public sealed class CommandHandler(
         if (answer.Confirmation is { } confirmation)
         {
             // Searched for only when an earlier attempt may have asked already (it died before remembering the question).
-            var question = await conversation.FindOrPostAsync(PullRequestConversation.ConfirmKey(context.CommentId), context.CommentedAt,
+            // The question's key names its commit: one found after a crash is about this commit, never an earlier head.
+            var question = await conversation.FindOrPostAsync(PullRequestConversation.ConfirmKey(context.CommentId, confirmation.Sha), context.CommentedAt,
                 confirmation.Question, search: stage is CommandStage.Answering);
             await progress.ConfirmingAsync(context.Repository, context.CommentId, new PendingConfirmation(question.Id, confirmation.Sha,
                 question.CreatedAt + TimeSpan.FromSeconds(options.DeploymentConfirmationTimeoutSeconds)), cancellationToken);
@@ -147,17 +156,20 @@ public sealed class CommandHandler(
             return await AnswerAsync(command, context, conversation, cancellationToken);
         }
 
+        // Only the commenter's reactions, and only those made before the deadline (a late poll still honours a 👍 in time).
+        // GitHub's times are whole seconds: a reaction in the deadline's own second is too late.
         var theirs = (await conversation.ReactionsAsync(pending.QuestionId))
-            .Where(r => string.Equals(r.Login, context.Commenter, StringComparison.OrdinalIgnoreCase))
+            .Where(r => string.Equals(r.Login, context.Commenter, StringComparison.OrdinalIgnoreCase) && r.At < pending.Deadline)
             .Select(r => r.Content)
             .ToList();
-        if (theirs.Contains(ReactionType.Minus1))
+        if (theirs.Contains("-1"))
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, cancelled: you reacted 👎 to the confirmation. Nothing was deployed.");
         }
 
-        if (theirs.Contains(ReactionType.Plus1))
+        if (theirs.Contains("+1"))
         {
+            context = context with { Permission = await Commenters.PermissionAsync(conversation.GitHub, context.Repository, context.Commenter) };
             return await AnswerAsync(command, context with { ConfirmedSha = pending.Sha }, conversation, cancellationToken);
         }
 

@@ -179,7 +179,7 @@ internal sealed class CommandOptionsValidator : IValidateOptions<CommandOptions>
 
         if (options.DeploymentConfirmationTimeoutSeconds is <= 0 or > 3600 || options.DeploymentConfirmationPollSeconds is <= 0 or > 60)
         {
-            failures.Add("Commands__DeploymentConfirmationTimeoutSeconds must be 1-3600 and Commands__DeploymentConfirmationPollSeconds 1-60.");
+            failures.Add("Commands__DeploymentConfirmationTimeoutSeconds must be above 0 and at most 3600, and Commands__DeploymentConfirmationPollSeconds above 0 and at most 60.");
         }
 
         if (options.LockWaitMinutes < 0 || options.LockPollSeconds <= 0)

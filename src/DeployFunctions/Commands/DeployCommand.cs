@@ -54,14 +54,20 @@ public sealed class DeployCommand(
 
         var sha = pull.HeadSha;
         var checks = pull.Checks;
-        if (command.Sha is { } asked && !string.Equals(asked, pull.HeadSha, StringComparison.OrdinalIgnoreCase))
+        var approvedBy = pull.ApprovedBy;
+        var asked = command.Sha;
+        var byId = asked is not null && !string.Equals(asked, pull.HeadSha, StringComparison.OrdinalIgnoreCase);
+        if (byId)
         {
-            if (await NotInHistoryAsync(conversation, asked, pull.HeadSha) is { } notReachable)
+            if (await NotInHistoryAsync(conversation, asked!, pull.HeadSha) is { } notReachable)
             {
                 return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {notReachable}.");
             }
 
-            (sha, checks) = (asked, await PullRequestFacts.ChecksOfCommitAsync(github, context.Repository, context.PullRequest, asked, cancellationToken));
+            // Reviewed and checked as itself: approving a later head does not cover it (a later commit can revert what a
+            // reviewer saw), and a commit no check ran on is not deployed by id.
+            (sha, approvedBy) = (asked!, pull.ApprovedAt(asked!));
+            checks = await PullRequestFacts.ChecksOfCommitAsync(github, context.Repository, context.PullRequest, asked!, cancellationToken);
         }
 
         var checkRules = policy.ChecksFor(environment, config);
@@ -77,7 +83,7 @@ public sealed class DeployCommand(
             FromFork = pull.FromFork,
             Draft = pull.Draft,
             HeadRepository = pull.HeadRepository,
-            ApprovedBy = pull.ApprovedBy,
+            ApprovedBy = approvedBy,
             HeadAuthors = pull.HeadAuthors,
             ChangesRequestedBy = pull.ChangesRequestedBy,
             ReviewDecision = pull.ReviewDecision,
@@ -91,7 +97,13 @@ public sealed class DeployCommand(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
         }
 
-        if (!rollback && await OutdatedBranches.RefuseAsync(github, conversation.Owner, conversation.Name, context.PullRequest, sha,
+        if (byId && !checks.Any(c => checkRules.Counts(c) && c.State == CommitCheck.Success))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: no counted check passed on `{sha}` " +
+                                        $"({checkRules.Describe()}); a commit is deployed by id only when its own checks ran and passed.");
+        }
+
+        if (!rollback && await OutdatedBranches.RefuseAsync(github, conversation.Owner, conversation.Name, context.PullRequest, sha, pull.HeadSha,
                 pull.BaseRef, stable, rules.OutdatedMode, rules.UpdateBranch, options.Prefix) is { } outdated)
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {outdated}.");
@@ -140,18 +152,26 @@ public sealed class DeployCommand(
         EnvironmentLock? deployLock = null;
         if (!noop)
         {
-            var attempt = await environmentLocks.TryLockAsync(new EnvironmentLock
+            var wanted = new EnvironmentLock
             {
                 Repository = context.Repository,
                 Environment = environment,
                 Holder = context.Commenter,
-                Reason = $"`{command.Text}`",
+                Reason = command.Text,
                 Since = clock.GetUtcNow(),
                 Until = options.StickyLocks ? null : clock.GetUtcNow() + DeployLockSafetyNet,
                 CommentUrl = context.CommentUrl,
                 PullRequest = context.PullRequest,
                 Sticky = options.StickyLocks,
-            }, cancellationToken);
+            };
+            var attempt = await environmentLocks.TryLockAsync(wanted, cancellationToken);
+            if (attempt is LockAttempt.AlreadyYours { Lock.Sticky: false } earlier && earlier.Lock.CommentUrl != context.CommentUrl &&
+                await environmentLocks.ReleaseAsync(earlier.Lock, cancellationToken))
+            {
+                // The commenter's own earlier deploy lock: this deployment takes it over, so the earlier one's end leaves it held.
+                attempt = await environmentLocks.TryLockAsync(wanted, cancellationToken);
+            }
+
             if (attempt is LockAttempt.HeldByOther other)
             {
                 return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {other.Lock.Describe()}.");
@@ -160,67 +180,76 @@ public sealed class DeployCommand(
             deployLock = (attempt as LockAttempt.Taken)?.Lock;
         }
 
-        var deployment = NewDeployment(command, context, environment, sha, noop, config);
-        approval ??= await ledger.ApproveAsync(new LedgerEntry
-        {
-            Repository = context.Repository,
-            Environment = environment,
-            Sha = sha,
-            Ref = sha,
-            BaseBranch = rollback ? stable : pull.BaseRef,
-            Source = LedgerSources.Command,
-            CommentId = context.CommentId,
-            CommentUrl = context.CommentUrl,
-            Command = command.Text,
-            Noop = noop,
-            Forced = forced,
-            PullRequest = context.PullRequest,
-            RequestedBy = context.Commenter,
-            Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",
-            Order = context.CommentedAt,
-            Payload = JsonSerializer.Serialize(deployment.Payload),
-            DeliveryId = context.DeliveryId,
-        }, cancellationToken);
-
-        // Only after a create call whose answer never came back can GitHub hold a deployment of ours the ledger lacks.
-        var comment = context.CommentId.ToString(CultureInfo.InvariantCulture);
-        if (approval.CreateSentAt is not null &&
-            await OwnDeployments.FindAsync(github, clients, context.Repository, sha, environment, d => d.CommentId == comment, cancellationToken) is { } existing)
-        {
-            await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
-            return CommandAnswer.Deferred($"deployment {existing} of {what} to {environment} exists already; recorded");
-        }
-
-        approval = await ledger.UpdateApprovalAsync(approval with { CreateSentAt = clock.GetUtcNow() }, cancellationToken);
-        Deployment created;
+        var created = false;
         try
         {
-            created = await github.Repository.Deployment.Create(conversation.Owner, conversation.Name, deployment);
-        }
-        catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
-        {
-            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
-            await ReleaseAsync(deployLock, cancellationToken);
-            return CommandAnswer.Refuse($"@{context.Commenter}, GitHub did not create the deployment of {what} to {environment}: " +
-                                        $"{conflict.ApiError?.Message ?? conflict.Message}. Wait for the commit's checks, then comment again.");
-        }
+            var newDeployment = NewDeployment(command, context, environment, sha, noop, config);
+            approval ??= await ledger.ApproveAsync(new LedgerEntry
+            {
+                Repository = context.Repository,
+                Environment = environment,
+                Sha = sha,
+                Ref = sha,
+                BaseBranch = rollback ? stable : pull.BaseRef,
+                Source = LedgerSources.Command,
+                CommentId = context.CommentId,
+                CommentUrl = context.CommentUrl,
+                Command = command.Text,
+                Noop = noop,
+                Forced = forced,
+                PullRequest = context.PullRequest,
+                RequestedBy = context.Commenter,
+                Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",
+                Order = context.CommentedAt,
+                Payload = JsonSerializer.Serialize(newDeployment.Payload),
+                DeliveryId = context.DeliveryId,
+            }, cancellationToken);
 
-        if (created is null || created.Id == 0)
-        {
-            await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
-            await ReleaseAsync(deployLock, cancellationToken);
-            return CommandAnswer.Refuse($"GitHub created no deployment of {what} to {environment} (it answered 202); comment again.");
-        }
+            // Only after a create call whose answer never came back can GitHub hold a deployment of ours the ledger lacks.
+            var comment = context.CommentId.ToString(CultureInfo.InvariantCulture);
+            if (approval.CreateSentAt is not null &&
+                await OwnDeployments.FindAsync(github, clients, context.Repository, sha, environment, d => d.CommentId == comment, cancellationToken) is { } existing)
+            {
+                await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
+                created = true;
+                return CommandAnswer.Deferred($"deployment {existing} of {what} to {environment} exists already; recorded");
+            }
 
-        await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
-        return CommandAnswer.Deferred($"created deployment {created.Id} of {what} to {environment}{(noop ? " (noop)" : "")}");
+            approval = await ledger.UpdateApprovalAsync(approval with { CreateSentAt = clock.GetUtcNow() }, cancellationToken);
+            Deployment deployment;
+            try
+            {
+                deployment = await github.Repository.Deployment.Create(conversation.Owner, conversation.Name, newDeployment);
+            }
+            catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
+            {
+                await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
+                return CommandAnswer.Refuse($"@{context.Commenter}, GitHub did not create the deployment of {what} to {environment}: " +
+                                            $"{conflict.ApiError?.Message ?? conflict.Message}. Wait for the commit's checks, then comment again.");
+            }
+
+            if (deployment is null || deployment.Id == 0)
+            {
+                await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
+                return CommandAnswer.Refuse($"GitHub created no deployment of {what} to {environment} (it answered 202); comment again.");
+            }
+
+            created = true;
+            await ledger.RecordCreatedAsync(approval, deployment.Id, cancellationToken);
+            return CommandAnswer.Deferred($"created deployment {deployment.Id} of {what} to {environment}{(noop ? " (noop)" : "")}");
+        }
+        finally
+        {
+            if (!created && deployLock is not null)
+            {
+                // Nothing was created (refused, or a failure the delivery retries): the lock would hold the environment for nothing.
+                await environmentLocks.ReleaseAsync(deployLock, CancellationToken.None);
+            }
+        }
     }
 
     /// <summary>How long a deploy lock lasts at most if the deployment's end is never seen (it is released when it ends).</summary>
     public static readonly TimeSpan DeployLockSafetyNet = TimeSpan.FromHours(6);
-
-    private Task ReleaseAsync(EnvironmentLock? deployLock, CancellationToken cancellationToken) =>
-        deployLock is null ? Task.CompletedTask : environmentLocks.ReleaseAsync(deployLock, cancellationToken);
 
     /// <summary>Null when <paramref name="sha"/> is in the history of <paramref name="head"/>; else why not (safe to reply).</summary>
     private static async Task<string?> NotInHistoryAsync(PullRequestConversation conversation, string sha, string head)
@@ -252,8 +281,15 @@ public sealed class DeployCommand(
             liveLine = $"{Short(live.Sha)} (deployment {live.DeploymentId}{(live.PullRequest is { } number ? $", #{number}" : "")} by @{live.RequestedBy})";
             if (!string.Equals(live.Sha, sha, StringComparison.OrdinalIgnoreCase))
             {
-                var comparison = await conversation.GitHub.Repository.Commit.Compare(conversation.Owner, conversation.Name, live.Sha, sha);
-                liveLine += $"; this is {comparison.AheadBy} commit{(comparison.AheadBy == 1 ? "" : "s")} ahead and {comparison.BehindBy} behind it ([compare]({comparison.HtmlUrl}))";
+                try
+                {
+                    var comparison = await conversation.GitHub.Repository.Commit.Compare(conversation.Owner, conversation.Name, live.Sha, sha);
+                    liveLine += $"; this is {comparison.AheadBy} commit{(comparison.AheadBy == 1 ? "" : "s")} ahead and {comparison.BehindBy} behind it ([compare]({comparison.HtmlUrl}))";
+                }
+                catch (NotFoundException)
+                {
+                    liveLine += "; GitHub no longer has that commit, so how far apart they are is not known";
+                }
             }
             else
             {

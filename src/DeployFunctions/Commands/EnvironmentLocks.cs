@@ -191,8 +191,9 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         ArgumentNullException.ThrowIfNull(held);
         try
         {
-            await table.DeleteEntityAsync(Partition(held.Repository), Row(held.Environment), held.ETag, cancellationToken);
-            return true;
+            // The SDK answers a row that is gone with a 404 response, not an exception: someone else released it first.
+            var response = await table.DeleteEntityAsync(Partition(held.Repository), Row(held.Environment), held.ETag, cancellationToken);
+            return response.Status != 404;
         }
         catch (RequestFailedException exception) when (exception.Status is 404 or 412)
         {
@@ -258,6 +259,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
             ["PullRequest"] = waiting.PullRequest,
             ["Reason"] = waiting.Reason,
             ["Since"] = waiting.Since,
+            ["Seen"] = clock.GetUtcNow(),
         }, TableUpdateMode.Replace, cancellationToken);
     }
 
@@ -281,12 +283,22 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         var waiting = new List<WaitingMerge>();
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
+            // A merge that waits writes its row on every look (at most every 5 minutes); one not seen since went ahead, gave up
+            // or was refused on a path that did not say so, and is no longer listed.
+            if (entity.GetDateTimeOffset("Seen") is not { } seen || clock.GetUtcNow() - seen > WaitingFreshFor)
+            {
+                continue;
+            }
+
             waiting.Add(new WaitingMerge(entity.GetString("Environment"), entity.GetString("Sha"), entity.GetInt64("PullRequest") ?? 0,
                 entity.GetString("Reason"), entity.GetDateTimeOffset("Since") ?? DateTimeOffset.MinValue));
         }
 
         return [.. waiting.OrderBy(w => w.Since)];
     }
+
+    /// <summary>How long a waiting merge's row counts after it was last written: twice the longest poll, and a margin.</summary>
+    public static readonly TimeSpan WaitingFreshFor = TimeSpan.FromMinutes(11);
 
     private static string WaitRow(string environment, string sha) => "wait-" + StorageKey.Escape(environment) + "-" + StorageKey.Escape(sha);
 

@@ -22,7 +22,7 @@ public sealed class LockCommands(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not lock: {other.Describe()}.");
         }
 
-        var attempt = await environmentLocks.TryLockAsync(new EnvironmentLock
+        var wanted = new EnvironmentLock
         {
             Repository = context.Repository,
             Environment = scope,
@@ -32,7 +32,14 @@ public sealed class LockCommands(
             Until = command.For is { } length ? clock.GetUtcNow() + length : null,
             CommentUrl = context.CommentUrl,
             PullRequest = context.PullRequest,
-        }, cancellationToken);
+        };
+        var attempt = await environmentLocks.TryLockAsync(wanted, cancellationToken);
+        if (attempt is LockAttempt.AlreadyYours { Lock.Sticky: false } deploying && await environmentLocks.ReleaseAsync(deploying.Lock, cancellationToken))
+        {
+            // The commenter's deployment holds it for now: '.lock' makes it theirs until they unlock it.
+            attempt = await environmentLocks.TryLockAsync(wanted, cancellationToken);
+        }
+
         if (attempt is LockAttempt.Taken taken && await OthersAsync(context, scope, cancellationToken) is { } raced)
         {
             // Taken at the same moment as a conflicting lock: give this one back, the other stands.
@@ -112,7 +119,7 @@ public sealed class LockCommands(
                     .Select(e => $"deployment {e.DeploymentId} of {Short(e.Sha)}{(e.PullRequest is { } number ? $" (#{number})" : "")}: {Cell(e.HeldFor ?? "")}"))
                 .ToList();
             text.Append(CultureInfo.InvariantCulture,
-                $"| `{environment}` | {(held is null ? "free" : $"🔒 @{held.Holder}{(held.IsGlobal ? " (global)" : "")}{(held.Sticky ? "" : " (deploying)")} since {held.Since:yyyy-MM-dd HH:mm} UTC{(held.Until is { } until ? $" until {until:HH:mm} UTC" : "")}{(held.Reason is { } r ? $": {Cell(r)}" : "")}")} | ");
+                $"| `{environment}` | {(held is null ? "free" : $"🔒 @{held.Holder}{(held.IsGlobal ? " (global)" : "")}{(held.Sticky ? "" : " (deploying)")} since {held.Since:yyyy-MM-dd HH:mm} UTC{(held.Until is { } until ? $" until {until:HH:mm} UTC" : "")}{(held.Reason is { } r ? $": {ChatCommand.Quote(r, 100)}" : "")}")} | ");
             text.Append(live is null
                 ? "nothing yet"
                 : $"{Short(live.Sha)}{(live.PullRequest is { } pr ? $" (#{pr})" : "")} by @{live.RequestedBy}{(live.StartedAt is { } at ? $" at {at:yyyy-MM-dd HH:mm} UTC" : "")}");

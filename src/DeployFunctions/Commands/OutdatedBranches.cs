@@ -28,13 +28,13 @@ public static class OutdatedBranches
     };
 
     /// <summary>
-    /// Null when <paramref name="headSha"/> contains every commit of each branch the mode names (or the check is
+    /// Null when <paramref name="headSha"/> (the commit to deploy: the head, or one of its history) contains every commit of each branch the mode names (or the check is
     /// <c>disabled</c>); otherwise why it may not deploy, and, with <c>force</c>, GitHub has been asked to update the branch
     /// with its base (only the base: merging the stable branch into someone's branch is theirs to do).
     /// </summary>
     public static async Task<string?> RefuseAsync(
-        IGitHubClient github, string owner, string name, long pullRequest, string headSha, string baseRef, string stableBranch,
-        string mode, string update, string prefix)
+        IGitHubClient github, string owner, string name, long pullRequest, string headSha, string pullRequestHead, string baseRef,
+        string stableBranch, string mode, string update, string prefix)
     {
         ArgumentNullException.ThrowIfNull(github);
         if (update == Disabled)
@@ -56,7 +56,7 @@ public static class OutdatedBranches
             {
                 await new ApiConnection(github.Connection).Put<object>(
                     new Uri($"repos/{owner}/{name}/pulls/{pullRequest}/update-branch", UriKind.Relative),
-                    new Dictionary<string, string> { ["expected_head_sha"] = headSha });
+                    new Dictionary<string, string> { ["expected_head_sha"] = pullRequestHead });
                 return $"{behind}. I asked GitHub to update it with `{branch}`; comment `{prefix}deploy` again once its checks pass";
             }
 

@@ -21,8 +21,8 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
     /// <summary>The reply key of a command comment.</summary>
     public static string ReplyKey(long commentId) => "reply:" + commentId.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>The key of the question a command waiting for confirmation asks.</summary>
-    public static string ConfirmKey(long commentId) => "confirm:" + commentId.ToString(CultureInfo.InvariantCulture);
+    /// <summary>The key of the question a command waiting for confirmation asks about <paramref name="sha"/>.</summary>
+    public static string ConfirmKey(long commentId, string sha) => "confirm:" + commentId.ToString(CultureInfo.InvariantCulture) + ":" + sha.ToLowerInvariant();
 
     /// <summary>Our comment with this key since <paramref name="since"/> when <paramref name="search"/> finds one; else posted now.</summary>
     public async Task<IssueComment> FindOrPostAsync(string key, DateTimeOffset since, string text, bool search)
@@ -30,9 +30,15 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
         return (search ? await FindAsync(key, since) : null) ?? await github.Issue.Comment.Create(owner, name, number, marks.Mark(key) + "\n" + text);
     }
 
-    /// <summary>The reactions people (not bots) left on a comment.</summary>
-    public async Task<IReadOnlyList<(string Login, ReactionType Content)>> ReactionsAsync(long commentId) =>
-        [.. (await github.Reaction.IssueComment.GetAll(owner, name, commentId)).Select(r => (r.User.Login, r.Content.Value))];
+    /// <summary>
+    /// The reactions on a comment: who, which (<c>+1</c>, <c>-1</c>, ...) and when (Octokit's <c>Reaction</c> has no
+    /// <c>created_at</c>, which a deadline needs).
+    /// </summary>
+    public async Task<IReadOnlyList<(string Login, string Content, DateTimeOffset At)>> ReactionsAsync(long commentId) =>
+        [.. (await new ApiConnection(github.Connection).GetAll<ReactionAt>(
+                new Uri($"repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(name)}/issues/comments/{commentId.ToString(CultureInfo.InvariantCulture)}/reactions", UriKind.Relative),
+                new ApiOptions { PageSize = 100 }))
+            .Select(r => (r.User?.Login ?? "", r.Content ?? "", r.CreatedAt))];
 
     /// <summary>Adds a reaction (GitHub answers 200 when it exists already, so repeating it is harmless).</summary>
     public Task ReactAsync(long commentId, ReactionType reaction) =>
@@ -63,4 +69,12 @@ public sealed class PullRequestConversation(IGitHubClient github, string reposit
         await github.Issue.Comment.Create(owner, name, number, marks.Mark(key) + "\n" + text);
         return true;
     }
+}
+
+/// <summary>GitHub's <c>reaction</c>, with the <c>created_at</c> Octokit's model leaves out.</summary>
+internal sealed class ReactionAt
+{
+    public User? User { get; set; }
+    public string? Content { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
 }

@@ -49,10 +49,10 @@ public sealed class MergedPullRequestHandler(
     {
         ArgumentNullException.ThrowIfNull(delivery);
         var merged = delivery.Read<PullRequestClosedEvent>();
-        if (commands.UnlockOnMerge && environmentLocks is not null && merged is { PullRequest: { } closed, Repository: { } repository } &&
+        if (commands.UnlockOnMerge && environmentLocks is not null && merged is { PullRequest: { } closed, Repository: { } repository, Sender: { } sender } &&
             policy.AllowsRepository(repository.FullName))
         {
-            await UnlockOnCloseAsync(delivery, repository.FullName, closed.Number, closed.ClosedAt ?? clock.GetUtcNow(), cancellationToken);
+            await UnlockOnCloseAsync(delivery, repository.FullName, closed.Number, sender.Login, closed.ClosedAt ?? clock.GetUtcNow(), cancellationToken);
         }
 
         DeploymentRequest request;
@@ -199,13 +199,17 @@ public sealed class MergedPullRequestHandler(
     }
 
     /// <summary>
-    /// <c>Commands__UnlockOnMerge</c>: every lock taken from a pull request ends when it is merged or closed, with one comment
-    /// on it saying which (a redelivery finds the locks gone, or the comment posted).
+    /// <c>Commands__UnlockOnMerge</c>: the locks taken from a pull request end when it is merged or closed, with one comment on it
+    /// saying which (a redelivery finds them gone, or the comment posted). Only the locks of the person who merged or closed
+    /// it (GitHub's <c>sender</c>), which they could <c>.unlock</c> themselves: closing someone's pull request, or one's own,
+    /// never releases another person's lock, and a deployment's own lock ends with the deployment.
     /// </summary>
-    private async Task UnlockOnCloseAsync(QueuedDelivery delivery, string repository, long number, DateTimeOffset closedAt, CancellationToken cancellationToken)
+    private async Task UnlockOnCloseAsync(
+        QueuedDelivery delivery, string repository, long number, string closedBy, DateTimeOffset closedAt, CancellationToken cancellationToken)
     {
         var released = new List<EnvironmentLock>();
-        foreach (var held in (await environmentLocks!.ListAsync(repository, cancellationToken)).Where(l => l.PullRequest == number))
+        foreach (var held in (await environmentLocks!.ListAsync(repository, cancellationToken))
+                 .Where(l => l.PullRequest == number && l.Sticky && l.IsHeldBy(closedBy)))
         {
             if (await environmentLocks.ReleaseAsync(held, cancellationToken))
             {
@@ -221,8 +225,8 @@ public sealed class MergedPullRequestHandler(
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
         await new PullRequestConversation(github, repository, number, Marks).PostOnceAsync(
             "unlocked-on-close:" + number.ToString(CultureInfo.InvariantCulture), closedAt,
-            $"🔓 This pull request is closed, so its locks are released (Commands__UnlockOnMerge): " +
-            string.Join(", ", released.Select(l => $"{l.Scope} (@{l.Holder})")) + ". Waiting merges go ahead.");
+            $"🔓 @{closedBy} closed this pull request, so the locks they took here are released (Commands__UnlockOnMerge): " +
+            string.Join(", ", released.Select(l => l.Scope)) + ". Waiting merges go ahead.");
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken)

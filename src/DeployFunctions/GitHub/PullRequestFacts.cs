@@ -48,6 +48,13 @@ public sealed record PullRequestFacts
     /// <summary>People with write access whose latest review requests changes.</summary>
     public required IReadOnlyList<string> ChangesRequestedBy { get; init; }
 
+    /// <summary>Each writer's latest review when it approves, and the commit it approved (any commit, not only the head).</summary>
+    public IReadOnlyList<(string Login, string? Commit)> Approvals { get; init; } = [];
+
+    /// <summary>People with write access whose latest review approves <paramref name="sha"/> itself.</summary>
+    public IReadOnlyList<string> ApprovedAt(string sha) =>
+        [.. Approvals.Where(a => string.Equals(a.Commit, sha, StringComparison.OrdinalIgnoreCase)).Select(a => a.Login)];
+
     /// <summary>The head commit's checks; empty when it has none.</summary>
     public required IReadOnlyList<CommitCheck> Checks { get; init; }
 
@@ -189,6 +196,7 @@ public sealed record PullRequestFacts
             ReviewDecision = pull.GetProperty("reviewDecision").ValueKind == JsonValueKind.String ? pull.GetProperty("reviewDecision").GetString() : null,
             ApprovedBy = [.. reviews.Where(r => r.State == "APPROVED" && string.Equals(r.Commit, head, StringComparison.OrdinalIgnoreCase)).Select(r => r.Login!)],
             ChangesRequestedBy = [.. reviews.Where(r => r.State == "CHANGES_REQUESTED").Select(r => r.Login!)],
+            Approvals = [.. reviews.Where(r => r.State == "APPROVED").Select(r => (r.Login!, r.Commit))],
             Checks = [],
         };
     }

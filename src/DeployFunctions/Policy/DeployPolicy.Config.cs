@@ -226,6 +226,11 @@ public sealed partial class DeployPolicy
         var (mode, names) = commands.ParseChecks() is { } chosen
             ? (chosen.Mode, chosen.Names.Concat(contexts ?? []))
             : contexts is null ? (CheckSelection.All, []) : (CheckSelection.Listed, contexts);
+        if (config?.For(environment)?.RequiresAllContexts == true)
+        {
+            mode = CheckSelection.All; // the file's required_contexts: all asks for every check, never for fewer than the app's names
+        }
+
         var file = config?.Commands?.Checks;
         if (file is JsonValue value && value.TryGetValue<string>(out var asked))
         {

@@ -439,7 +439,8 @@ public sealed class CommandLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("`production`, `staging`", help.Body, StringComparison.Ordinal);
         Assert.Contains("`.deploy main` | roll back", help.Body, StringComparison.Ordinal);
         Assert.Contains("at least `write` permission; a deploy needs an approving review of its head; forks do not deploy; " +
-                        "a head behind its base or `main` is not deployed.", help.Body, StringComparison.Ordinal);
+                        "a head behind its base or `main` is not deployed; drafts do not deploy; checks: every check must pass; " +
+                        "a deploy locks its environment until it ends.", help.Body, StringComparison.Ordinal);
 
         // Our own reply came back as an issue_comment webhook from the bot: the ingress answered it 'ignored'.
         var bot = room.State.AddComment(room.Pull.Repository, 7, "deployfunctions[bot]", "Bot", ".deploy", DateTimeOffset.UtcNow);

@@ -64,6 +64,7 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
 
         await using var room = await CommandRoom.OpenAsync(azurite, s => s["Commands:AllowShaDeployments"] = "true");
         room.State.AddCheckRun(OlderSha, "build", "completed", "success");
+        ApproveOlder(room, "bob");
         const string Elsewhere = "3333333333333333333333333333333333333333";
         room.State.Behind[(CommandRoom.Repository, Elsewhere, CommandRoom.HeadSha)] = 2; // not an ancestor of the head
 
@@ -75,12 +76,40 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains($"`{Elsewhere}` is not in the history of #7's head 1111111", foreign.Body, StringComparison.Ordinal);
     }
 
+    /// <summary><paramref name="reviewer"/> approved <see cref="OlderSha"/> when it was #7's head.</summary>
+    private static void ApproveOlder(CommandRoom room, string reviewer)
+    {
+        room.Pull.HeadSha = OlderSha;
+        room.State.Review(room.Pull, reviewer, "APPROVED");
+        room.Pull.HeadSha = CommandRoom.HeadSha;
+    }
+
+    [Fact]
+    public async Task A_commit_deployed_by_id_needs_its_own_approval_and_a_check_that_ran_on_it()
+    {
+        // A reviewer approved the head, whose diff is clean because its last commit reverts the one before: that one was never reviewed.
+        await using var room = await CommandRoom.OpenAsync(azurite, s => s["Commands:AllowShaDeployments"] = "true");
+        room.State.AddCheckRun(OlderSha, "build", "completed", "success");
+        const string Unchecked = "6666666666666666666666666666666666666666";
+        room.Pull.HeadSha = Unchecked;
+        room.State.Review(room.Pull, "bob", "APPROVED");
+        room.Pull.HeadSha = CommandRoom.HeadSha;
+
+        var unreviewed = await room.AnsweredAsync(room.Say("alice", $".deploy {OlderSha}"), "confused");
+        var noChecks = await room.AnsweredAsync(room.Say("alice", $".deploy {Unchecked}"), "confused");
+
+        Assert.Contains("has no approving review of its head commit", unreviewed.Body, StringComparison.Ordinal);
+        Assert.Contains($"no counted check passed on `{Unchecked}`", noChecks.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+    }
+
     [Fact]
     public async Task A_commit_deployed_by_id_is_held_to_its_own_checks_and_a_repository_can_turn_it_off()
     {
         await using var room = await CommandRoom.OpenAsync(azurite, s => s["Commands:AllowShaDeployments"] = "true");
         room.State.AddCheckRun(CommandRoom.HeadSha, "build", "completed", "success");
         room.State.AddCheckRun(OlderSha, "build", "completed", "failure");
+        ApproveOlder(room, "bob");
 
         var failing = await room.AnsweredAsync(room.Say("alice", $".deploy {OlderSha}"), "confused");
         room.State.Files[(CommandRoom.Repository, ".github/deployfunctions.yml")] = "commands:\n  allow_sha_deployments: false\n";

@@ -9,12 +9,13 @@ namespace DeployFunctions.Tests.Commands;
 /// </summary>
 public sealed class DeploymentConfirmationTests(Azurite azurite) : IClassFixture<Azurite>
 {
-    private static Task<CommandRoom> OpenAsync(Azurite azurite, string timeoutSeconds = "30") => CommandRoom.OpenWithStagingAsync(azurite, s =>
-    {
-        s["Commands:DeploymentConfirmation"] = "production";
-        s["Commands:DeploymentConfirmationTimeoutSeconds"] = timeoutSeconds;
-        s["Commands:DeploymentConfirmationPollSeconds"] = "0.3";
-    });
+    private static Task<CommandRoom> OpenAsync(Azurite azurite, string timeoutSeconds = "30", string pollSeconds = "0.3") =>
+        CommandRoom.OpenWithStagingAsync(azurite, s =>
+        {
+            s["Commands:DeploymentConfirmation"] = "production";
+            s["Commands:DeploymentConfirmationTimeoutSeconds"] = timeoutSeconds;
+            s["Commands:DeploymentConfirmationPollSeconds"] = pollSeconds;
+        });
 
     private static string Key(StandInComment command) => $"<!-- deployfunctions:confirm:{command.Id}:";
 
@@ -86,6 +87,30 @@ public sealed class DeploymentConfirmationTests(Azurite azurite) : IClassFixture
         var refused = await room.AnsweredAsync(command, "confused");
 
         Assert.Contains("you confirmed 1111111, and it is 4444444 now", refused.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+    }
+
+    [Fact]
+    public async Task A_thumbs_up_given_after_the_timeout_does_not_deploy_even_when_read_late()
+    {
+        await using var room = await OpenAsync(azurite, timeoutSeconds: "1", pollSeconds: "4");
+
+        var command = room.Say("alice", ".deploy");
+        var question = await QuestionAsync(room, command);
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+        room.State.React(question.Id, "alice", "+1"); // after the deadline, before the next look
+        StandInComment refused;
+        try
+        {
+            refused = await room.AnsweredAsync(command, "confused");
+        }
+        catch (Xunit.Sdk.FailException)
+        {
+            throw new InvalidOperationException(string.Join("\n---\n", room.State.CommentsOn(CommandRoom.Repository, 7).Select(c => $"{c.User} {c.CreatedAt:O} [{string.Join(' ', room.State.ReactionsOn(c.Id))}]: {c.Body}")));
+        }
+
+
+        Assert.Contains("cancelled: no 👍 from you within 1 seconds", refused.Body, StringComparison.Ordinal);
         Assert.Empty(room.Deployments());
     }
 }

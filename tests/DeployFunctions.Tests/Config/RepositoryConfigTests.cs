@@ -22,6 +22,26 @@ public sealed class RepositoryConfigTests
     }
 
     [Theory]
+    [InlineData(null, null, "", "all", "")]
+    [InlineData("ci/build", null, "", "listed", "ci/build")]
+    [InlineData("ci/build", "required", "", "required", "ci/build")]
+    [InlineData("ci/build", "required", "environments:\n  production:\n    required_contexts: all\n", "all", "")]
+    [InlineData("ci/build", "required", "commands:\n  checks: [scan]\n", "required", "ci/build,scan")]
+    [InlineData(null, "lint,test", "commands:\n  checks: all\n", "all", "lint,test")]
+    public void The_checks_a_command_counts_never_drop_below_the_apps(string? contexts, string? checks, string file, string mode, string names)
+    {
+        var config = file.Length == 0 ? null : Valid(file);
+
+        var selection = Policy(deploy: d => d.RequiredContexts = contexts, commands: c => c.Checks = checks).ChecksFor("production", config);
+
+        Assert.Equal(mode, selection.Mode);
+        Assert.Equal(names, string.Join(',', selection.Names));
+        // Whatever the file says, a failing check the app names (or, for 'all', any failing check) still blocks.
+        var failing = new DeployFunctions.GitHub.CommitCheck(contexts ?? checks?.Split(',')[0] ?? "any", "failure", false, null);
+        Assert.NotNull(selection.Blocking([failing]));
+    }
+
+    [Theory]
     [InlineData("strict", "warn", "outdated_mode: pr_base", "commands.outdated_mode")]
     [InlineData("strict", "warn", "outdated_mode: default_branch", "commands.outdated_mode")]
     [InlineData("strict", "warn", "update_branch: disabled", "commands.update_branch")]

@@ -96,7 +96,7 @@ public sealed class HostContractTests
         var host = JsonNode.Parse(output)!;
         var queues = host["extensions"]!["queues"]!;
         Assert.Equal("2.0", (string?)host["version"]);
-        Assert.Equal("00:00:02", (string?)queues["maxPollingInterval"]);
+        Assert.Equal("00:00:01", (string?)queues["maxPollingInterval"]);
         Assert.Equal(5, (int)queues["maxDequeueCount"]!);
         Assert.Equal("base64", (string?)queues["messageEncoding"]);
         Assert.Equal("api", (string?)host["extensions"]!["http"]!["routePrefix"]);
