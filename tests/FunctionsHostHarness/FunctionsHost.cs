@@ -172,6 +172,16 @@ public sealed class FunctionsHost : IAsyncDisposable
         if (jobs is not null)
         {
             await jobs.StopAsync(TimeSpan.FromSeconds(5));
+
+            // An invocation still waiting for the worker would finish after the host's logger factory is disposed, and its
+            // log line would crash the process: end those now and let the host log them while it still can.
+            channel.FailPending();
+            for (var waited = 0; (Queues?.InFlight ?? 0) > 0 && waited < 100; waited++)
+            {
+                await Task.Delay(50);
+            }
+
+            await Task.Delay(200);
             jobs.Dispose();
         }
 

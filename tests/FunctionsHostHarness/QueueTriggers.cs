@@ -73,6 +73,10 @@ public sealed class QueueDispatcher(WorkerChannel channel)
     private readonly Dictionary<int, HostedFunction> slots = [];
     private int invocations;
     private int failures;
+    private int inFlight;
+
+    /// <summary>Invocations sent to the worker and not answered yet.</summary>
+    public int InFlight => Volatile.Read(ref inFlight);
 
     /// <summary>Queue messages sent to the worker.</summary>
     public int Invocations => Volatile.Read(ref invocations);
@@ -112,7 +116,17 @@ public sealed class QueueDispatcher(WorkerChannel channel)
         request.TriggerMetadata["Id"] = new TypedData { Json = System.Text.Json.JsonSerializer.Serialize(id) };
 
         Interlocked.Increment(ref invocations);
-        var answer = await channel.RequestAsync("invocation:" + invocationId, new StreamingMessage { InvocationRequest = request }, CancellationToken.None);
+        Interlocked.Increment(ref inFlight);
+        StreamingMessage answer;
+        try
+        {
+            answer = await channel.RequestAsync("invocation:" + invocationId, new StreamingMessage { InvocationRequest = request }, CancellationToken.None);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref inFlight);
+        }
+
         var result = answer.InvocationResponse.Result;
         if (result.Status != StatusResult.Types.Status.Success)
         {

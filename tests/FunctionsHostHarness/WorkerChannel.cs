@@ -55,6 +55,15 @@ public sealed class WorkerChannel : FunctionRpc.FunctionRpcBase
 
     public void Close() => closed.TrySetResult();
 
+    /// <summary>Ends every request still waiting for the worker's answer (the host is stopping: none will come).</summary>
+    public void FailPending()
+    {
+        foreach (var waiter in waiting.Values)
+        {
+            waiter.TrySetException(new OperationCanceledException("The host is stopping; the worker's answer will not be read."));
+        }
+    }
+
     /// <summary>The key an answer is matched by: its kind, and the function or invocation it is about.</summary>
     public static string KeyOf(StreamingMessage message)
     {
