@@ -94,6 +94,9 @@ param operatorPrincipalType string = 'User'
 @description('Key Vault purge protection. On: a deleted vault cannot be purged for 90 days, so the same environment name cannot be installed again until then. Off: azd down --purge removes it at once.')
 param keyVaultPurgeProtection string = 'false'
 
+@description('The targets catalogue (Targets__<name>__*), each granted to some repositories: [{ name, provider (simulated|http|github-actions), repositories (owner/name;owner/*), workflow?, workflowRef?, timeoutSeconds?, delaySeconds?, watchdogMinutes?, environmentUrl? }]. Names: letters, digits and underscores (app setting names on Linux). An http target reads its hook URL and signing key from the Key Vault secrets target-<name>-url and target-<name>-secret (with _ as -), which the operator sets before the target is added (an unresolved reference stops start-up); no secret passes through this template.')
+param targets array = []
+
 @description('More app settings, e.g. Environments__staging__Provider; secrets belong in Key Vault and are referenced here.')
 param additionalAppSettings object = {}
 
@@ -200,6 +203,25 @@ module roles 'app/roles.bicep' = {
 // A Key Vault reference, resolved by the app's user-assigned identity (keyVaultReferenceIdentity).
 func keyVaultReference(vault string, secret string) string => '@Microsoft.KeyVault(VaultName=${vault};SecretName=${secret})'
 
+// Each target of the catalogue as the app settings the app binds (Targets__<name>__*); an http target's URL and key are
+// Key Vault references, so a second or third target needs no hand-edited app settings and no secret in a parameter.
+var targetSettings = reduce(targets, {}, (settings, target) => union(settings, {
+  'Targets__${target.name}__Provider': target.provider
+  'Targets__${target.name}__Repositories': target.repositories
+  'Targets__${target.name}__Workflow': target.?workflow ?? ''
+  'Targets__${target.name}__WorkflowRef': target.?workflowRef ?? ''
+  'Targets__${target.name}__DelaySeconds': string(target.?delaySeconds ?? 2)
+  'Targets__${target.name}__TimeoutSeconds': string(target.?timeoutSeconds ?? 120)
+  'Targets__${target.name}__WatchdogMinutes': string(target.?watchdogMinutes ?? 60)
+  'Targets__${target.name}__EnvironmentUrl': target.?environmentUrl ?? ''
+  'Targets__${target.name}__Url': target.provider == 'http'
+    ? keyVaultReference(vaultName, 'target-${replace(target.name, '_', '-')}-url')
+    : ''
+  'Targets__${target.name}__Secret': target.provider == 'http'
+    ? keyVaultReference(vaultName, 'target-${replace(target.name, '_', '-')}-secret')
+    : ''
+}))
+
 module function 'app/function.bicep' = {
   name: 'function'
   scope: resourceGroup
@@ -290,7 +312,7 @@ module function 'app/function.bicep' = {
       Retry__BaseDelaySeconds: '15'
       Retry__MaxDelaySeconds: '600'
       Notifications__WebhookUrl: empty(notificationWebhookUrl) ? '' : keyVaultReference(vaultName, 'notification-webhook-url')
-    }, additionalAppSettings)
+    }, targetSettings, additionalAppSettings)
   }
 }
 

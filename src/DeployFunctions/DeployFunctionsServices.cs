@@ -42,7 +42,11 @@ public static class DeployFunctionsServices
         services.AddOptions<DeployOptions>().Bind(configuration.GetSection(DeployOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DeployOptions>, DeployOptionsValidator>();
         services.AddOptions<EnvironmentsOptions>()
-            .Configure(options => configuration.GetSection(EnvironmentsOptions.SectionName).Bind(options.Environments));
+            .Configure(options =>
+            {
+                configuration.GetSection(EnvironmentsOptions.SectionName).Bind(options.Environments);
+                configuration.GetSection(EnvironmentsOptions.TargetsSectionName).Bind(options.Targets);
+            });
         services.AddOptions<DeliveryRetryOptions>().Bind(configuration.GetSection(DeliveryRetryOptions.SectionName))
             .Validate(o => o.MaxAttempts >= 0 && o.BaseDelaySeconds > 0 && o.MaxDelaySeconds >= o.BaseDelaySeconds,
                 "Retry__MaxAttempts must be >= 0, Retry__BaseDelaySeconds > 0 and Retry__MaxDelaySeconds >= Retry__BaseDelaySeconds.")

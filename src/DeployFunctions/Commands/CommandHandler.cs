@@ -207,7 +207,9 @@ public sealed class CommandHandler(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
         }
 
-        if (command.Verb is CommandVerb.Deploy or CommandVerb.Noop && Shorthand(command, context) is { } shorthand)
+        var environments = policy.EnvironmentsFor(context.Repository, config);
+        string? Known(string name) => environments.FirstOrDefault(e => string.Equals(e, name, StringComparison.OrdinalIgnoreCase));
+        if (command.Verb is CommandVerb.Deploy or CommandVerb.Noop && Shorthand(command, context, Known) is { } shorthand)
         {
             if (shorthand.Answer is { } ambiguous)
             {
@@ -221,16 +223,16 @@ public sealed class CommandHandler(
         {
             var verb = command.Verb == CommandVerb.Noop ? "noop" : "deploy";
             return CommandAnswer.Refuse($"@{context.Commenter}, say where: `{options.Prefix}{verb}{(command.Branch is { } branch ? $" {branch}" : "")} to <environment>` " +
-                                        $"(a bare `{options.Prefix}{verb}` is not taken here: Commands__DisableNakedCommands). Environments: {string.Join(", ", policy.Environments.Select(e => $"`{e}`"))}.");
+                                        $"(a bare `{options.Prefix}{verb}` is not taken here: Commands__DisableNakedCommands). Environments: {string.Join(", ", environments.Select(e => $"`{e}`"))}.");
         }
 
         string? environment = null;
         if (command.Environment is { } named)
         {
-            environment = policy.KnownEnvironment(named);
+            environment = Known(named);
             if (environment is null)
             {
-                return CommandAnswer.Refuse($"{ChatCommand.Quote(named)} is not an environment this app deploys to. Environments: {string.Join(", ", policy.Environments.Select(e => $"`{e}`"))}.");
+                return CommandAnswer.Refuse($"{ChatCommand.Quote(named)} is not an environment this app deploys to. Environments: {string.Join(", ", environments.Select(e => $"`{e}`"))}.");
             }
         }
 
@@ -241,8 +243,8 @@ public sealed class CommandHandler(
             CommandVerb.Lock when command.Details => await locks.DetailsAsync(context, environment, command.Global, cancellationToken),
             CommandVerb.Lock => await locks.LockAsync(command, context, environment, cancellationToken),
             CommandVerb.Unlock => await locks.UnlockAsync(context, environment, command.Global, cancellationToken),
-            CommandVerb.Wcid => await locks.WhatIsDeployingAsync(context, cancellationToken),
-            CommandVerb.Help => CommandAnswer.Done("help", Help.Full(options.Prefix, policy.Environments, policy.DefaultEnvironmentFor(context.DefaultBranch),
+            CommandVerb.Wcid => await locks.WhatIsDeployingAsync(context, environments, cancellationToken),
+            CommandVerb.Help => CommandAnswer.Done("help", Help.Full(options.Prefix, environments, policy.DefaultEnvironmentFor(context.DefaultBranch),
                 string.IsNullOrWhiteSpace(options.StableBranch) ? context.DefaultBranch : options.StableBranch, rules,
                 policy.ChecksFor(policy.DefaultEnvironmentFor(context.DefaultBranch), config), options.StickyLocks)),
             _ => throw new InvalidOperationException("Unknown command."),
@@ -254,9 +256,9 @@ public sealed class CommandHandler(
     /// (branch-deploy's environment targets); a name that is both is refused, with the two spellings that say which. Null:
     /// nothing to resolve.
     /// </summary>
-    private (ChatCommand? Command, CommandAnswer? Answer)? Shorthand(ChatCommand command, CommandContext context)
+    private (ChatCommand? Command, CommandAnswer? Answer)? Shorthand(ChatCommand command, CommandContext context, Func<string, string?> known)
     {
-        if (command.Branch is not { } word || command.Environment is not null || policy.KnownEnvironment(word) is not { } environment)
+        if (command.Branch is not { } word || command.Environment is not null || known(word) is not { } environment)
         {
             return null;
         }

@@ -97,6 +97,21 @@ public sealed class DeployCommand(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
         }
 
+        // Enforced deployment order: the same commit must have succeeded where this environment requires it first. A noop
+        // changes nothing and a rollback restores what ran before: neither is held to it.
+        if (!noop && !rollback)
+        {
+            foreach (var first in DeployPolicy.RequiredBefore(environment, config))
+            {
+                if (!await ledger.SucceededAsync(context.Repository, first, sha, cancellationToken))
+                {
+                    return CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: {Short(sha)} has not been deployed to `{first}` " +
+                                                $"with success, and {environment} requires it first (`requires` in {RepositoryConfig.Path}). " +
+                                                $"Comment `{options.Prefix}deploy to {first}`, then this again.");
+                }
+            }
+        }
+
         if (byId && !checks.Any(c => checkRules.Counts(c) && c.State == CommitCheck.Success))
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: no counted check passed on `{sha}` " +
@@ -197,6 +212,7 @@ public sealed class DeployCommand(
                 Command = command.Text,
                 Noop = noop,
                 Forced = forced,
+                Target = policy.TargetOf(environment, context.Repository, config),
                 PullRequest = context.PullRequest,
                 RequestedBy = context.Commenter,
                 Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",

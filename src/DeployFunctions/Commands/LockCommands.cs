@@ -101,13 +101,13 @@ public sealed class LockCommands(
     /// <c>.wcid</c>: per environment, its lock, what is live (commit, pull request, who, when), what is deploying now, and what
     /// waits behind a lock or a freeze (merges not yet created, and created deployments held before running).
     /// </summary>
-    internal async Task<CommandAnswer> WhatIsDeployingAsync(CommandContext context, CancellationToken cancellationToken)
+    internal async Task<CommandAnswer> WhatIsDeployingAsync(CommandContext context, IReadOnlyList<string> environments, CancellationToken cancellationToken)
     {
         var locks = await environmentLocks.ListAsync(context.Repository, cancellationToken);
         var waitingMerges = await environmentLocks.ListWaitingAsync(context.Repository, cancellationToken);
         var text = new StringBuilder("| environment | lock | live | deploying now | waiting |\n|---|---|---|---|---|\n");
         var global = locks.FirstOrDefault(l => l.IsGlobal);
-        foreach (var environment in policy.Environments)
+        foreach (var environment in environments)
         {
             var held = locks.FirstOrDefault(l => string.Equals(l.Environment, environment, StringComparison.OrdinalIgnoreCase)) ?? global;
             var live = await ledger.LiveAsync(context.Repository, environment, cancellationToken);

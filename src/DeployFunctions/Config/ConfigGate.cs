@@ -38,7 +38,7 @@ public sealed class ConfigGate(IRepositoryConfigSource source, DeployPolicy poli
         {
             ConfigRead.Missing => new ConfigCheck.Usable(null),
             ConfigRead.Invalid invalid => new ConfigCheck.Refused(invalid.Errors),
-            ConfigRead.Valid valid when policy.Widens(valid.Config, defaultBranch) is { Count: > 0 } widening => new ConfigCheck.Refused(widening),
+            ConfigRead.Valid valid when policy.Widens(valid.Config, defaultBranch, repository) is { Count: > 0 } widening => new ConfigCheck.Refused(widening),
             ConfigRead.Valid valid => new ConfigCheck.Usable(valid.Config),
             _ => throw new InvalidOperationException("Unknown configuration read."),
         };

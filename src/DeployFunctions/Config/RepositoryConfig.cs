@@ -37,6 +37,15 @@ public sealed class EnvironmentConfig
 
     public bool? AllowForce { get; set; }
 
+    /// <summary>
+    /// A repository's own environment: the operator's target it deploys with (<c>Targets__&lt;name&gt;__*</c>, granted to this
+    /// repository). Null: one of the app's environments, narrowed.
+    /// </summary>
+    public string? Target { get; set; }
+
+    /// <summary>Environments the same commit must have succeeded in first (branch-deploy's <c>enforced_deployment_order</c>).</summary>
+    public List<string>? Requires { get; set; }
+
     /// <summary>True when the file asks for every context (<c>all</c>).</summary>
     public bool RequiresAllContexts => RequiredContexts is JsonValue value && value.TryGetValue<string>(out var text) && text == "all";
 

@@ -80,9 +80,10 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
     /// Settings that contradict each other: a run the host would stop (a hook's wait past host.json's <c>functionTimeout</c>),
     /// or one the watchdog would call stuck while its provider is still within its own timeout.
     /// </summary>
-    internal static string? Contradiction(string environment, EnvironmentOptions settings, string provider, TimeSpan functionTimeout)
+    internal static string? Contradiction(
+        string environment, EnvironmentOptions settings, string provider, TimeSpan functionTimeout, string section = EnvironmentsOptions.SectionName)
     {
-        var prefix = $"Environments__{environment}__";
+        var prefix = $"{section}__{environment}__";
         var run = TimeSpan.FromSeconds(provider switch
         {
             ProviderKinds.Http => settings.TimeoutSeconds,
@@ -126,7 +127,7 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
             failures.Add("Deploy__Repositories is empty, and nothing deploys until you name what may: owner/name, owner/* for an " +
                          "owner's repositories, or * for every repository the credentials reach (separated by ';').");
         }
-        else if (repositories.FirstOrDefault(r => r != "*" && (r.Count(c => c == '/') != 1 || r.StartsWith('/') || (r.Contains('*', StringComparison.Ordinal) && !r.EndsWith("/*", StringComparison.Ordinal)))) is { } odd)
+        else if (repositories.FirstOrDefault(IsOddPattern) is { } odd)
         {
             failures.Add($"Deploy__Repositories entry '{odd}' is not owner/name, owner/* or *.");
         }
@@ -156,6 +157,28 @@ internal sealed class DeployOptionsValidator(IOptions<EnvironmentsOptions> envir
             }
         }
 
+        foreach (var (target, settings) in environments.Value.Targets)
+        {
+            var provider = settings.Provider ?? options.DefaultProvider;
+            if (EnvironmentOptions.Problem(target, settings, provider, EnvironmentsOptions.TargetsSectionName) is { } problem)
+            {
+                failures.Add(problem);
+            }
+            else if (DeployOptions.Split(settings.Repositories).ToList() is var granted && (granted.Count == 0 || granted.Any(IsOddPattern)))
+            {
+                failures.Add($"Targets__{target}__Repositories must name the repositories granted the target: owner/name, owner/* or *, separated by ';'.");
+            }
+            else if (Contradiction(target, settings, provider, functionTimeout, EnvironmentsOptions.TargetsSectionName) is { } contradiction)
+            {
+                failures.Add(contradiction);
+            }
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>A repository pattern that is not owner/name, owner/* or *.</summary>
+    private static bool IsOddPattern(string pattern) =>
+        pattern != "*" && (pattern.Count(c => c == '/') != 1 || pattern.StartsWith('/') ||
+                           (pattern.Contains('*', StringComparison.Ordinal) && !pattern.EndsWith("/*", StringComparison.Ordinal)));
 }

@@ -51,8 +51,15 @@ public sealed class DeploymentReports(
             return new(400, "rejected", "deployment_id, repository (owner/name) and environment are required");
         }
 
-        // Authenticate before anything is looked up: the environment's own hook secret.
-        var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
+        // Authenticate before anything is looked up: the environment's own hook secret. A repository's own environment has its
+        // target's secret, which only the ledger (written by the app alone) knows: that one row is read first.
+        LedgerEntry? known = null;
+        if (environments.Value.Find(environment) is null && environments.Value.Targets.Count > 0 && environment.Length <= 100 && repository.Length <= 200)
+        {
+            known = await ledger.FindDeploymentAsync(repository, environment, deploymentId, cancellationToken);
+        }
+
+        var settings = environments.Value.Find(environment, known?.Target) ?? new EnvironmentOptions();
         if ((settings.Provider ?? deploy.Value.DefaultProvider) != ProviderKinds.Http || string.IsNullOrEmpty(settings.Secret) ||
             signature is null || !Matches(signature, body.Span, settings.Secret))
         {

@@ -136,7 +136,7 @@ public sealed partial class DeploymentRunner(
             }
 
             if (entry is { State: LedgerState.AwaitingReport, ReportUrl: { } statusUrl } &&
-                ProviderFor(environment) is (var pollSettings, IPolledProvider polled))
+                ProviderFor(entry) is (var pollSettings, IPolledProvider polled))
             {
                 var job = Job(entry, deployment.Id, environment, delivery.Envelope.DeliveryId, defaultBranch, pollSettings, github);
                 if (await polled.PollAsync(job, new Uri(statusUrl), cancellationToken) is { } reported)
@@ -220,7 +220,7 @@ public sealed partial class DeploymentRunner(
                 $"{what} waits: deployment {busy.DeploymentId} to {environment} is still being carried out by the deploy hook", IsFault: false));
         }
 
-        var (settings, provider) = ProviderFor(environment);
+        var (settings, provider) = ProviderFor(entry);
         var job = Job(entry, deploymentId, environment, deliveryId, defaultBranch, settings, github);
         if (entry.State == LedgerState.Started && !provider.Idempotent)
         {
@@ -295,7 +295,7 @@ public sealed partial class DeploymentRunner(
             return entry with { State = LedgerState.Refused, ResultDescription = $"Not run: {no}" };
         }
 
-        return ProviderProblem(entry.Environment) is { } problem
+        return ProviderProblem(entry) is { } problem
             ? entry with { State = LedgerState.Errored, ResultDescription = $"Not run: {problem}" }
             : null;
     }
@@ -394,17 +394,25 @@ public sealed partial class DeploymentRunner(
         _ => $"{entry.State.ToString().ToLowerInvariant()}: {entry.ResultDescription}",
     };
 
-    private (EnvironmentOptions Settings, IDeploymentProvider Provider) ProviderFor(string environment)
+    /// <summary>The deployment's settings and provider: its target's (from the ledger), else its environment's.</summary>
+    private (EnvironmentOptions Settings, IDeploymentProvider Provider) ProviderFor(LedgerEntry entry)
     {
-        var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
+        var settings = environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions();
         return (settings, providers[settings.Provider ?? options.DefaultProvider]);
     }
 
-    /// <summary>Why the environment's provider cannot run (settings missing), before anything is posted.</summary>
-    private string? ProviderProblem(string environment)
+    /// <summary>Why the deployment's provider cannot run (settings missing, or its target withdrawn), before anything is posted.</summary>
+    private string? ProviderProblem(LedgerEntry entry)
     {
-        var settings = environments.Value.Find(environment) ?? new EnvironmentOptions();
-        return EnvironmentOptions.Problem(environment, settings, settings.Provider ?? options.DefaultProvider);
+        if (entry.Target is { } target && !environments.Value.Targets.ContainsKey(target))
+        {
+            return $"its target '{target}' is no longer in the app's settings (Targets__{target}__*)";
+        }
+
+        var settings = environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions();
+        return entry.Target is { } named
+            ? EnvironmentOptions.Problem(named, settings, settings.Provider ?? options.DefaultProvider, EnvironmentsOptions.TargetsSectionName)
+            : EnvironmentOptions.Problem(entry.Environment, settings, settings.Provider ?? options.DefaultProvider);
     }
 
     private static DeploymentJob Job(

@@ -57,6 +57,9 @@ public interface IDeploymentLedger
     /// <summary>Deployments of the environment created and held back before running (a lock, a freeze), oldest first.</summary>
     Task<IReadOnlyList<LedgerEntry>> HeldAsync(string repository, string environment, CancellationToken cancellationToken);
 
+    /// <summary>Whether <paramref name="sha"/> was deployed to the environment with success (a noop does not count).</summary>
+    Task<bool> SucceededAsync(string repository, string environment, string sha, CancellationToken cancellationToken);
+
     /// <summary>What is live in the environment: its latest deployment (not a noop) that succeeded, if any.</summary>
     Task<LedgerEntry?> LiveAsync(string repository, string environment, CancellationToken cancellationToken);
 

@@ -74,6 +74,12 @@ public sealed record LedgerEntry
     public long? PullRequest { get; init; }
     public required string RequestedBy { get; init; }
 
+    /// <summary>
+    /// The operator's target it deploys with (<c>Targets__&lt;name&gt;__*</c>), chosen when it was approved from the
+    /// repository's own environment; null: the environment's own settings (<c>Environments__&lt;name&gt;__*</c>).
+    /// </summary>
+    public string? Target { get; init; }
+
     /// <summary>Why the policy said yes.</summary>
     public required string Reason { get; init; }
 

@@ -207,6 +207,23 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         return [.. held.OrderBy(e => e.Order)];
     }
 
+    public async Task<bool> SucceededAsync(string repository, string environment, string sha, CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var succeeded = LedgerState.Succeeded.ToString();
+        var filter = TableClient.CreateQueryFilter(
+            $"PartitionKey eq {PartitionKey(repository, environment)} and RowKey ge {DeploymentPrefix} and RowKey lt {"deployment."} and State eq {succeeded} and Sha eq {sha}");
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (FromEntity(entity) is { Noop: false })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
     public async Task<LedgerEntry?> LiveAsync(string repository, string environment, CancellationToken cancellationToken)
     {
         await EnsureTableAsync(cancellationToken);
@@ -319,6 +336,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["RunId"] = entry.RunId,
         ["Reported"] = entry.Reported,
         ["HeldFor"] = entry.HeldFor,
+        ["Target"] = entry.Target,
         ["HeldUntil"] = entry.HeldUntil,
     };
 
@@ -353,6 +371,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         // Rows written before the flag existed were reported the old way: they count as reported.
         Reported = entity.GetBoolean("Reported") ?? true,
         HeldFor = entity.GetString("HeldFor"),
+        Target = entity.GetString("Target"),
         HeldUntil = entity.GetDateTimeOffset("HeldUntil"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,

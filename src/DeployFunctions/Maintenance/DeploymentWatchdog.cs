@@ -56,7 +56,7 @@ public sealed partial class DeploymentWatchdog(
 
         await foreach (var entry in ledger.UnreportedAsync(cancellationToken))
         {
-            var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment) ?? new EnvironmentOptions()).WatchdogMinutes);
+            var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).WatchdogMinutes);
             if (clock.GetUtcNow() - (entry.LastChanged ?? clock.GetUtcNow()) >= (limit < ReportGrace ? limit : ReportGrace))
             {
                 await IsolatedAsync(entry, report, async () =>
@@ -96,7 +96,7 @@ public sealed partial class DeploymentWatchdog(
         }
 
         var now = clock.GetUtcNow();
-        var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment) ?? new EnvironmentOptions()).WatchdogMinutes);
+        var limit = TimeSpan.FromMinutes((environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).WatchdogMinutes);
         var since = entry.StartedAt ?? entry.LastChanged ?? now;
         switch (entry.State)
         {
@@ -106,7 +106,7 @@ public sealed partial class DeploymentWatchdog(
             case LedgerState.HandedOff when entry.RunId is { } runId:
                 var run = await RunAsync(entry, runId);
                 if (run is { Status: "completed" } &&
-                    DeploymentResults.FromRun(entry, runId, run.Conclusion, run.HtmlUrl, environments.Value.Find(entry.Environment)?.EnvironmentUrl) is { } settled)
+                    DeploymentResults.FromRun(entry, runId, run.Conclusion, run.HtmlUrl, environments.Value.Find(entry.Environment, entry.Target)?.EnvironmentUrl) is { } settled)
                 {
                     // The run ended and its workflow_run delivery never settled it (lost): settle it from the run.
                     var github = await clients.CreateAsync(null, entry.Repository, cancellationToken);

@@ -1,6 +1,8 @@
 using System.Text.Json.Nodes;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
+using DeployFunctions.Deployments;
+using DeployFunctions.Providers;
 
 namespace DeployFunctions.Policy;
 
@@ -37,12 +39,36 @@ public sealed partial class DeployPolicy
     /// What in <paramref name="config"/> would widen the app's settings, for a repository whose default branch is
     /// <paramref name="defaultBranch"/>; empty when it only narrows them.
     /// </summary>
-    public IReadOnlyList<string> Widens(RepositoryConfig config, string defaultBranch)
+    public IReadOnlyList<string> Widens(RepositoryConfig config, string defaultBranch, string? repository = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         var problems = new List<string>();
         foreach (var (name, environment) in config.Environments)
         {
+            foreach (var required in environment.Requires ?? [])
+            {
+                if (KnownEnvironment(required) is null && config.For(required)?.Target is null)
+                {
+                    problems.Add($"environments.{name}.requires: '{required}' is not an environment of this repository");
+                }
+            }
+
+            if (RequiresItself(config, name, name, []))
+            {
+                problems.Add($"environments.{name}.requires: it requires itself (through {string.Join(", ", environment.Requires!)}), so nothing could ever deploy there");
+            }
+
+            if (environment.Target is { } target)
+            {
+                problems.AddRange(TargetProblems(name, environment, target, repository));
+                continue;
+            }
+
+            if (environment.Requires is { Count: > 0 } && KnownEnvironment(name) is not null)
+            {
+                problems.Add($"environments.{name}.requires: the order is enforced for a repository's own environments (with a target), which only commands deploy to; merges to {name} would not honour it");
+            }
+
             if (KnownEnvironment(name) is not { } known)
             {
                 problems.Add($"environments.{name}: not an environment the app's settings define ({string.Join(", ", Environments)})");
@@ -130,6 +156,95 @@ public sealed partial class DeployPolicy
     }
 
     /// <summary>The provider the app's settings give an environment.</summary>
+    /// <summary>True when following <c>requires</c> from <paramref name="from"/> leads back to <paramref name="start"/>.</summary>
+    private static bool RequiresItself(RepositoryConfig config, string start, string from, HashSet<string> seen)
+    {
+        foreach (var next in config.For(from)?.Requires ?? [])
+        {
+            if (string.Equals(next, start, StringComparison.OrdinalIgnoreCase) ||
+                (seen.Add(next.ToUpperInvariant()) && RequiresItself(config, start, next, seen)))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>A repository's own environment name: ASCII letters, digits, '.', '_' and '-', as storage keys and GitHub's environment names take them.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")]
+    private static partial System.Text.RegularExpressions.Regex OwnEnvironmentName();
+
+    /// <summary>Why a repository's own environment <paramref name="name"/> on <paramref name="target"/> asks for more than the app grants.</summary>
+    private IEnumerable<string> TargetProblems(string name, EnvironmentConfig environment, string target, string? repository)
+    {
+        if (!OwnEnvironmentName().IsMatch(name))
+        {
+            yield return $"environments.{name}: a repository's own environment is named with ASCII letters, digits, '.', '_' and '-' (at most 100)";
+        }
+
+        // Storage keys fold case with ToLowerInvariant: names that fold alike are one environment there.
+        if (Environments.Any(known => string.Equals(known.ToLowerInvariant(), name.ToLowerInvariant(), StringComparison.Ordinal)))
+        {
+            yield return $"environments.{name}: the app's settings define {name}; a repository's own environment needs a name of its own";
+        }
+
+        if (!environmentSettings.Targets.TryGetValue(target, out var settings))
+        {
+            yield return $"environments.{name}.target: '{target}' is not a target of the app's settings (Targets__{target}__*)";
+            yield break;
+        }
+
+        if (repository is not null && !Grants(settings, repository))
+        {
+            yield return $"environments.{name}.target: the app's settings do not grant '{target}' to {repository} (Targets__{target}__Repositories)";
+        }
+
+        if (environment.Provider is { } asked && !string.Equals(asked, settings.Provider ?? options.DefaultProvider, StringComparison.Ordinal))
+        {
+            yield return $"environments.{name}.provider: '{asked}' is not the provider of target '{target}' ('{settings.Provider ?? options.DefaultProvider}')";
+        }
+
+        if (environment.Branches is { Count: > 0 })
+        {
+            yield return $"environments.{name}.branches: merges deploy only to the app's environments in this version; deploy to {name} with a command";
+        }
+
+        if (environment.AllowForce == true && !options.AllowForce)
+        {
+            yield return $"environments.{name}.allow_force: the app's settings do not allow '.deploy --force' (Deploy__AllowForce)";
+        }
+    }
+
+    private static bool Grants(EnvironmentOptions target, string repository) =>
+        DeployOptions.Split(target.Repositories).Any(pattern => Matches(pattern, repository));
+
+    /// <summary>
+    /// The environments of <paramref name="repository"/>: the app's, and its file's own on a target the app grants it. A
+    /// command may name only these.
+    /// </summary>
+    public IReadOnlyList<string> EnvironmentsFor(string repository, RepositoryConfig? config) =>
+        [.. Environments.Concat(OwnEnvironments(repository, config).Select(e => e.Name))];
+
+    /// <summary>The repository's own environments (declared with a target) whose target the app grants it.</summary>
+    private IEnumerable<(string Name, string Target)> OwnEnvironments(string repository, RepositoryConfig? config) =>
+        (config?.Environments ?? []).Where(e => e.Value.Target is { } target && KnownEnvironment(e.Key) is null &&
+                                                 environmentSettings.Targets.TryGetValue(target, out var settings) && Grants(settings, repository))
+            .Select(e => (e.Key, e.Value.Target!))
+            .OrderBy(e => e.Key, StringComparer.Ordinal);
+
+    /// <summary>The environment of this repository named <paramref name="name"/> (as spelled in the settings or file), or null.</summary>
+    public string? KnownEnvironment(string name, string repository, RepositoryConfig? config) =>
+        EnvironmentsFor(repository, config).FirstOrDefault(known => string.Equals(known, name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The target a deployment to <paramref name="environment"/> of <paramref name="repository"/> uses; null: the environment's own settings.</summary>
+    public string? TargetOf(string environment, string repository, RepositoryConfig? config) =>
+        OwnEnvironments(repository, config).Where(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase))
+            .Select(e => e.Target).FirstOrDefault();
+
+    /// <summary>The environments the same commit must have succeeded in before it deploys to <paramref name="environment"/>.</summary>
+    public static IReadOnlyList<string> RequiredBefore(string environment, RepositoryConfig? config) => config?.For(environment)?.Requires ?? [];
+
     public string ProviderOf(string environment) => environmentSettings.Find(environment)?.Provider ?? options.DefaultProvider;
 
     /// <summary>The branches whose merges the app's settings deploy to <paramref name="environment"/>.</summary>
@@ -212,7 +327,7 @@ public sealed partial class DeployPolicy
         {
             AllowShaDeployments = commands.AllowShaDeployments && config?.Commands?.AllowShaDeployments != false,
             ConfirmTargets = [.. commands.ParseDeploymentConfirmation().Concat(config?.Commands?.DeploymentConfirmation ?? [])
-                .Select(KnownEnvironment).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)],
+                .Select(t => KnownEnvironment(t) ?? (config?.For(t)?.Target is not null ? t : null)).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)],
         };
     }
 

@@ -338,6 +338,14 @@ public sealed partial class DeployPolicy(
             return $"repository {deployment.Repository} is no longer in Deploy__Repositories";
         }
 
+        if (deployment.Source == LedgerSources.Command && deployment.Target is { } target)
+        {
+            // A repository's own environment: its target must still exist and still be granted to the repository.
+            return environmentSettings.Targets.TryGetValue(target, out var settings) && Grants(settings, deployment.Repository)
+                ? null
+                : $"target '{target}' is no longer granted to {deployment.Repository} (Targets__{target}__Repositories)";
+        }
+
         if (deployment.Source == LedgerSources.Command)
         {
             return KnownEnvironment(deployment.Environment) is null

@@ -43,11 +43,17 @@ public sealed class EnvironmentOptions
     /// <summary>The URL where the environment can be seen, reported with success. <c>Environments__&lt;name&gt;__EnvironmentUrl</c>.</summary>
     public Uri? EnvironmentUrl { get; set; }
 
+    /// <summary>
+    /// Targets only: the repositories granted this target (patterns as <c>Deploy__Repositories</c>; <c>owner/*</c> is that
+    /// owner's). <c>Targets__&lt;name&gt;__Repositories</c>.
+    /// </summary>
+    public string? Repositories { get; set; }
+
     /// <summary>Why <paramref name="provider"/> cannot deploy <paramref name="environment"/> with these settings, or null.</summary>
-    public static string? Problem(string environment, EnvironmentOptions settings, string provider)
+    public static string? Problem(string environment, EnvironmentOptions settings, string provider, string section = EnvironmentsOptions.SectionName)
     {
         ArgumentNullException.ThrowIfNull(settings);
-        var prefix = $"Environments__{environment}__";
+        var prefix = $"{section}__{environment}__";
         if (!ProviderKinds.All.Contains(provider))
         {
             return $"{prefix}Provider must be one of {string.Join(", ", ProviderKinds.All)}.";
@@ -77,13 +83,28 @@ public sealed class EnvironmentOptions
     }
 }
 
-/// <summary>All environments' providers, keyed by environment name (case-insensitive).</summary>
+/// <summary>
+/// All environments' providers, keyed by environment name (case-insensitive), and the targets: the operator's catalogue of
+/// where deployments can go, each granted to some repositories, which a repository's own environments point at.
+/// <c>Environments__&lt;name&gt;__*</c> is a target of the same name granted to every allowed repository.
+/// </summary>
 public sealed class EnvironmentsOptions
 {
     public const string SectionName = "Environments";
+    public const string TargetsSectionName = "Targets";
 
     public Dictionary<string, EnvironmentOptions> Environments { get; } = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary><c>Targets__&lt;name&gt;__*</c>.</summary>
+    public Dictionary<string, EnvironmentOptions> Targets { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public EnvironmentOptions? Find(string environment) =>
         Environments.TryGetValue(environment, out var options) ? options : null;
+
+    /// <summary>
+    /// The settings a deployment runs with: its target's (recorded in the ledger when it was approved), else its
+    /// environment's. Null: not configured (the default provider applies), or its target is gone (never the environment's instead).
+    /// </summary>
+    public EnvironmentOptions? Find(string environment, string? target) =>
+        target is null ? Find(environment) : Targets.TryGetValue(target, out var chosen) ? chosen : null;
 }

@@ -21,6 +21,83 @@ public sealed class RepositoryConfigTests
         return new DeployPolicy(Options.Create(options), Options.Create(settings), Options.Create(commandOptions));
     }
 
+    [Fact]
+    public void A_repositorys_own_environment_may_not_be_merged_to_yet_nor_take_another_provider_nor_require_an_unknown_environment()
+    {
+        var policy = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
+        var config = Valid("environments:\n  web:\n    target: shared\n    branches: [main]\n    provider: http\n    requires: [nowhere]\n");
+
+        var problems = policy.Widens(config, "main", "octo/web");
+
+        Assert.Contains(problems, p => p.StartsWith("environments.web.branches: merges deploy only to the app's environments", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("environments.web.provider: 'http' is not the provider of target 'shared'", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("environments.web.requires: 'nowhere' is not an environment of this repository", StringComparison.Ordinal));
+        Assert.Empty(policy.Widens(Valid("environments:\n  web:\n    target: shared\n"), "main", "octo/web"));
+        Assert.Single(policy.Widens(Valid("environments:\n  web:\n    target: shared\n"), "main", "other/web"));
+    }
+
+    [Theory]
+    [InlineData("Production", "the app's settings define Production")]
+    [InlineData("\u212Aube", "is named with ASCII letters, digits")] // a Kelvin sign: folds to 'k' in storage keys, not in comparisons
+    [InlineData("with space", "is named with ASCII letters, digits")]
+    public void A_repositorys_own_environment_has_a_plain_name_of_its_own(string name, string problem)
+    {
+        var policy = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
+
+        var problems = policy.Widens(Valid($"environments:\n  \"{name}\":\n    target: shared\n"), "main", "octo/web");
+
+        Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void An_order_that_loops_or_that_merges_would_not_honour_is_refused()
+    {
+        var policy = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
+
+        var loop = policy.Widens(Valid("environments:\n  a:\n    target: shared\n    requires: [b]\n  b:\n    target: shared\n    requires: [a]\n"), "main", "octo/web");
+        var merged = policy.Widens(Valid("environments:\n  production:\n    requires: [staging]\n"), "main", "octo/web");
+
+        Assert.Contains(loop, p => p.StartsWith("environments.a.requires: it requires itself", StringComparison.Ordinal));
+        Assert.Contains(merged, p => p.StartsWith("environments.production.requires: the order is enforced for a repository's own environments", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_deployment_whose_target_is_gone_never_falls_back_to_an_environment_of_the_same_name()
+    {
+        var settings = new EnvironmentsOptions();
+        settings.Environments["web"] = new EnvironmentOptions { Provider = ProviderKinds.Http };
+        settings.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "*" };
+
+        Assert.Equal(ProviderKinds.Simulated, settings.Find("web", "shared")?.Provider);
+        Assert.Null(settings.Find("web", "withdrawn"));
+        Assert.Equal(ProviderKinds.Http, settings.Find("web", null)?.Provider);
+    }
+
+    [Fact]
+    public void A_confirmation_setting_naming_no_environment_confirms_nothing()
+    {
+        var rules = Policy(commands: c => c.DeploymentConfirmation = "prodution; staging").CommandRulesFor(null);
+
+        Assert.Equal(["staging"], rules.ConfirmTargets);
+    }
+
+    [Fact]
+    public void A_deployment_to_a_repositorys_own_environment_is_refused_before_it_runs_once_its_target_is_withdrawn()
+    {
+        var entry = new DeployFunctions.Ledger.LedgerEntry
+        {
+            Repository = "octo/web", Environment = "web", Sha = "abc", Ref = "abc", BaseBranch = "main", Source = DeployFunctions.Ledger.LedgerSources.Command,
+            RequestedBy = "alice", Reason = "test", Order = DateTimeOffset.UnixEpoch, Target = "shared", Payload = "{}", DeliveryId = "d",
+        };
+
+        var granted = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
+        var withdrawn = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/api" });
+
+        Assert.Null(granted.Recheck(entry));
+        Assert.Equal("target 'shared' is no longer granted to octo/web (Targets__shared__Repositories)", withdrawn.Recheck(entry));
+        Assert.NotNull(Policy().Recheck(entry));
+    }
+
     [Theory]
     [InlineData(null, null, "", "all", "")]
     [InlineData("ci/build", null, "", "listed", "ci/build")]

@@ -250,6 +250,29 @@ public sealed class CompositionTests
         Assert.Contains(message, StartUpFailure(s => s[setting] = value), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(null, "Targets__shared__Repositories must name the repositories granted the target")]
+    [InlineData("octo", "Targets__shared__Repositories must name the repositories granted the target")]
+    [InlineData("octo/*;*/web", "Targets__shared__Repositories must name the repositories granted the target")]
+    public void A_target_granted_to_no_repository_or_to_a_pattern_that_is_not_one_stops_start_up(string? repositories, string message)
+    {
+        Assert.Contains(message, StartUpFailure(s =>
+        {
+            s["Targets:shared:Provider"] = "simulated";
+            s["Targets:shared:Repositories"] = repositories;
+        }), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_target_is_checked_for_what_its_provider_needs_by_its_own_setting_names()
+    {
+        Assert.Contains("Targets__hook__Url and Targets__hook__Secret are required for the http provider", StartUpFailure(s =>
+        {
+            s["Targets:hook:Provider"] = "http";
+            s["Targets:hook:Repositories"] = "octo/*";
+        }), StringComparison.Ordinal);
+    }
+
     /// <summary>The message start-up validation fails with, on the test settings changed by <paramref name="change"/>.</summary>
     private static string StartUpFailure(Action<Dictionary<string, string?>> change)
     {

@@ -328,6 +328,26 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.NotNull(parameters["additionalAppSettings"]); // the README sends extra environments there
     }
 
+    [BicepFact]
+    public void The_targets_catalogue_becomes_app_settings_with_http_hooks_read_from_key_vault()
+    {
+        var parameter = infra.Template["parameters"]!["targets"]!;
+        var settings = infra.Template["variables"]!["targetSettings"]!.ToString();
+
+        Assert.Equal("array", (string?)parameter["type"]);
+        Assert.Contains("targetSettings", AppSettingsExpression(), StringComparison.Ordinal);
+        foreach (var name in new[] { "Provider", "Repositories", "Workflow", "WorkflowRef", "TimeoutSeconds", "DelaySeconds", "WatchdogMinutes", "EnvironmentUrl", "Url", "Secret" })
+        {
+            Assert.Contains($"format('Targets__{{0}}__{name}'", settings, StringComparison.Ordinal);
+        }
+
+        // The hook's URL and key: Key Vault references by the app's identity to the target's own secrets (never another one of
+        // the vault, such as the GitHub App's key, which would then be sent to the hook), never a value in a parameter.
+        Assert.Matches(new Regex(@"__bicep\.keyVaultReference\(variables\('vaultName'\), format\('target-\{0\}-url'"), settings);
+        Assert.Matches(new Regex(@"__bicep\.keyVaultReference\(variables\('vaultName'\), format\('target-\{0\}-secret'"), settings);
+        Assert.DoesNotContain("SecretName", settings, StringComparison.Ordinal);
+    }
+
     private string AppSettingsExpression() =>
         (string?)infra.Deployment("function")["properties"]!["parameters"]!["appSettings"]!["value"] ?? "";
 

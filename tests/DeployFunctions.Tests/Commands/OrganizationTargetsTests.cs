@@ -1,0 +1,137 @@
+using System.Text.Json.Nodes;
+using DeployFunctions.Tests.Support;
+using GitHubStandIn;
+
+namespace DeployFunctions.Tests.Commands;
+
+/// <summary>
+/// One instance for an organization: the operator's targets (<c>Targets__&lt;name&gt;__*</c>, each granted to some
+/// repositories) and each repository's own environments on them, end to end through the stand-in.
+/// </summary>
+public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private const string File = ".github/deployfunctions.yml";
+
+    /// <summary>
+    /// Two targets: <c>shared-prod</c> (an http hook, granted to every repository of octo) and <c>web-preview</c> (simulated,
+    /// granted to octo/web only); <c>production</c> stays the app's own environment, as before targets.
+    /// </summary>
+    private static Task<CommandRoom> OpenAsync(Azurite azurite, Uri hook) => CommandRoom.OpenAsync(azurite, s =>
+    {
+        s["Targets:shared-prod:Provider"] = "http";
+        s["Targets:shared-prod:Url"] = hook.ToString();
+        s["Targets:shared-prod:Secret"] = "a-shared-production-hook-secret";
+        s["Targets:shared-prod:Repositories"] = "octo/*";
+        s["Targets:web-preview:Provider"] = "simulated";
+        s["Targets:web-preview:DelaySeconds"] = "0.2";
+        s["Targets:web-preview:Repositories"] = "octo/web";
+    });
+
+    private static StandInPullRequest Open(CommandRoom room, string name)
+    {
+        var repository = room.State.Repository("octo", name);
+        var pull = room.State.OpenPullRequest(repository, 3, CommandRoom.HeadSha, author: "alice");
+        room.State.Permissions[(repository.FullName, "alice")] = "write";
+        room.State.Permissions[(repository.FullName, "carol")] = "write";
+        room.State.Review(pull, "carol", "APPROVED");
+        room.State.Branches[(repository.FullName, "main")] = CommandRoom.StableSha;
+        return pull;
+    }
+
+    [Fact]
+    public async Task Each_repository_deploys_where_it_may_and_only_there()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await OpenAsync(azurite, hook.Url);
+        var web = Open(room, "web");
+        var api = Open(room, "api");
+        room.State.Files[("octo/web", File)] = "environments:\n  web-prod:\n    target: shared-prod\n  preview:\n    target: web-preview\n";
+        room.State.Files[("octo/api", File)] = "environments:\n  preview:\n    target: web-preview\n";
+
+        // octo/app has no file: the app's environments only.
+        var unknown = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod"), "confused");
+        await room.AnsweredAsync(room.Say("alice", ".deploy"), "rocket");
+        // octo/web deploys to both of its own environments, each with its target's provider.
+        await room.AnsweredAsync(room.Say("alice", ".deploy to preview", web), "rocket", web);
+        await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "rocket", web);
+        var help = await room.AnsweredAsync(room.Say("alice", ".help", web), "rocket", web);
+        // octo/api names a target the app does not grant it: its file is refused, nothing deploys.
+        var refused = await room.AnsweredAsync(room.Say("alice", ".deploy to preview", api), "confused", api);
+
+        Assert.Contains("`web-prod` is not an environment this app deploys to", unknown.Body, StringComparison.Ordinal);
+        Assert.Contains("the app's settings do not grant 'web-preview' to octo/api (Targets__web-preview__Repositories)", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("`production`, `preview`, `web-prod`", help.Body, StringComparison.Ordinal);
+        var deployed = room.Deployments().Select(d => $"{d.Repository.FullName}:{d.Environment}").Order().ToList();
+        Assert.Equal(["octo/app:production", "octo/web:preview", "octo/web:web-prod"], deployed);
+        var body = JsonNode.Parse(Assert.Single(hook.Received).Body)!; // only web-prod went to the shared hook
+        Assert.Equal("web-prod", (string?)body["environment"]);
+        Assert.Equal("octo/web", (string?)body["repository"]);
+    }
+
+    [Fact]
+    public async Task A_file_cannot_take_a_target_that_does_not_exist_nor_an_environment_name_the_app_uses()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await OpenAsync(azurite, hook.Url);
+        room.State.Files[(CommandRoom.Repository, File)] = "environments:\n  production:\n    target: shared-prod\n  qa:\n    target: nowhere\n";
+
+        var refused = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        Assert.Contains("environments.production: the app's settings define production", refused.Body, StringComparison.Ordinal);
+        Assert.Contains("environments.qa.target: 'nowhere' is not a target of the app's settings", refused.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+        Assert.Empty(hook.Received);
+    }
+
+    [Fact]
+    public async Task Production_waits_for_the_same_commit_to_succeed_in_the_environment_it_requires_and_a_rollback_is_exempt()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await OpenAsync(azurite, hook.Url);
+        var web = Open(room, "web");
+        room.State.Files[("octo/web", File)] =
+            "environments:\n  web-prod:\n    target: shared-prod\n    requires: [preview]\n  preview:\n    target: web-preview\n";
+
+        var early = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "confused", web);
+        var rollback = room.Say("alice", ".deploy main to web-prod", web);
+        await room.AnsweredAsync(rollback, "rocket", web);
+        await room.AnsweredAsync(room.Say("alice", ".deploy to preview", web), "rocket", web);
+        await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "rocket", web);
+
+        Assert.Contains("1111111 has not been deployed to `preview` with success, and web-prod requires it first", early.Body, StringComparison.Ordinal);
+        Assert.Contains("Comment `.deploy to preview`, then this again.", early.Body, StringComparison.Ordinal);
+        var production = room.Deployments().Where(d => d.Environment == "web-prod").Select(d => d.Sha).ToList();
+        Assert.Equal([CommandRoom.StableSha, CommandRoom.HeadSha], production);
+    }
+
+    [Fact]
+    public async Task Two_repositories_environments_of_the_same_name_on_different_targets_neither_block_nor_supersede_each_other()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await CommandRoom.OpenAsync(azurite, s =>
+        {
+            s["Targets:shared-prod:Provider"] = "http";
+            s["Targets:shared-prod:Url"] = hook.Url.ToString();
+            s["Targets:shared-prod:Secret"] = "a-shared-production-hook-secret";
+            s["Targets:shared-prod:Repositories"] = "octo/web";
+            s["Targets:api-prod:Provider"] = "simulated";
+            s["Targets:api-prod:DelaySeconds"] = "0.2";
+            s["Targets:api-prod:Repositories"] = "octo/api";
+        });
+        var web = Open(room, "web");
+        var api = Open(room, "api");
+        room.State.Permissions[("octo/web", "bob")] = "write";
+        room.State.Files[("octo/web", File)] = "environments:\n  prod:\n    target: shared-prod\n";
+        room.State.Files[("octo/api", File)] = "environments:\n  prod:\n    target: api-prod\n";
+
+        await room.AnsweredAsync(room.Say("bob", ".lock prod --reason web release", web), "rocket", web);
+        await room.AnsweredAsync(room.Say("alice", ".deploy to prod", api), "rocket", api);
+        var webRefused = await room.AnsweredAsync(room.Say("alice", ".deploy to prod", web), "confused", web);
+
+        Assert.Contains("prod is locked by @bob", webRefused.Body, StringComparison.Ordinal);
+        var deployed = Assert.Single(room.Deployments());
+        Assert.Equal("octo/api", deployed.Repository.FullName);
+        Assert.Contains("success", room.Pipeline.StatesOf(deployed));
+        Assert.Empty(hook.Received); // octo/api's prod ran on its own target, not on octo/web's hook
+    }
+}
