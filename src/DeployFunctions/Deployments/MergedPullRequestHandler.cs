@@ -55,8 +55,20 @@ public sealed class MergedPullRequestHandler(
             await UnlockOnCloseAsync(delivery, repository.FullName, closed.Number, sender.Login, closed.ClosedAt ?? clock.GetUtcNow(), cancellationToken);
         }
 
+        // With targets, the repository's file may move a merge to an environment of its own: it is read first, once (an
+        // installation without targets reads it after the lease, as before).
+        ConfigCheck? early = null;
+        var github = merged.Repository is { } merging && configGate is not null && policy.HasTargets && policy.AllowsRepository(merging.FullName)
+            ? await clients.CreateAsync(delivery.Envelope.InstallationId, merging.FullName, cancellationToken)
+            : null;
+        if (github is not null)
+        {
+            early = await configGate!.CheckAsync(github, merged.Repository!.FullName, merged.Repository.DefaultBranch ?? "main",
+                merged.Repository.DefaultBranch ?? "main", cancellationToken);
+        }
+
         DeploymentRequest request;
-        switch (policy.Decide(merged))
+        switch (policy.Decide(merged, (early as ConfigCheck.Usable)?.Config))
         {
             case MergeDecision.DoNotDeploy no:
                 return new HandlerOutcome.Skipped(no.Reason);
@@ -85,12 +97,12 @@ public sealed class MergedPullRequestHandler(
         // The repository's own file, at its default branch (where a change needs the branch's own review, not a branch a pull
         // request's author chose), may narrow the app's settings. It is read on every attempt until the deployment exists: a
         // retry creates it with the same required contexts.
-        var github = await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
+        github ??= await clients.CreateAsync(delivery.Envelope.InstallationId, request.FullName, cancellationToken);
         RepositoryConfig? config = null;
         var defaultBranch = merged.Repository!.DefaultBranch ?? request.BaseBranch;
         if (configGate is not null)
         {
-            switch (await configGate.CheckAsync(github, request.FullName, defaultBranch, defaultBranch, cancellationToken))
+            switch (early ?? await configGate.CheckAsync(github, request.FullName, defaultBranch, defaultBranch, cancellationToken))
             {
                 case ConfigCheck.Refused refused:
                     await ConfigGate.ReportAsync(github, request.FullName, request.Sha, request.PullRequestNumber, refused, delivery.Envelope.ReceivedAt, Marks);
@@ -324,6 +336,7 @@ public sealed class MergedPullRequestHandler(
         Ref = request.Sha,
         BaseBranch = request.BaseBranch,
         Source = LedgerSources.Merge,
+        Target = request.Target,
         PullRequest = request.PullRequestNumber,
         RequestedBy = request.DeployUser,
         Reason = $"pull request #{request.PullRequestNumber} merged into {request.BaseBranch} by {request.DeployUser}",

@@ -205,9 +205,9 @@ public sealed partial class DeployPolicy
             yield return $"environments.{name}.provider: '{asked}' is not the provider of target '{target}' ('{settings.Provider ?? options.DefaultProvider}')";
         }
 
-        if (environment.Branches is { Count: > 0 })
+        if (environment.Branches is { Count: > 0 } && environment.Requires is { Count: > 0 })
         {
-            yield return $"environments.{name}.branches: merges deploy only to the app's environments in this version; deploy to {name} with a command";
+            yield return $"environments.{name}: 'requires' is enforced for commands, and a merge deploys its merge commit, which no other environment ran first: list 'branches' or 'requires', not both";
         }
 
         if (environment.AllowForce == true && !options.AllowForce)
@@ -241,6 +241,16 @@ public sealed partial class DeployPolicy
     public string? TargetOf(string environment, string repository, RepositoryConfig? config) =>
         OwnEnvironments(repository, config).Where(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase))
             .Select(e => e.Target).FirstOrDefault();
+
+    /// <summary>Whether any target is configured: only then can a repository's file move a merge to an environment of its own.</summary>
+    public bool HasTargets => environmentSettings.Targets.Count > 0;
+
+    /// <summary>The repository's own environment whose <c>branches</c> list <paramref name="baseBranch"/> (the first by name), or null.</summary>
+    public (string Name, string Target)? OwnEnvironmentFor(string repository, string baseBranch, RepositoryConfig? config) =>
+        OwnEnvironments(repository, config)
+            .Where(e => config!.For(e.Name)?.Branches?.Contains(baseBranch, StringComparer.Ordinal) == true)
+            .Select(e => ((string Name, string Target)?)e)
+            .FirstOrDefault();
 
     /// <summary>The environments the same commit must have succeeded in before it deploys to <paramref name="environment"/>.</summary>
     public static IReadOnlyList<string> RequiredBefore(string environment, RepositoryConfig? config) => config?.For(environment)?.Requires ?? [];

@@ -21,6 +21,9 @@ public sealed record DeploymentRequest
     public required string DeployUser { get; init; }
     public required string BaseBranch { get; init; }
 
+    /// <summary>The operator's target when the environment is the repository's own (<c>environments.&lt;name&gt;.target</c>); null: the app's environment.</summary>
+    public string? Target { get; init; }
+
     /// <summary>When the merge landed: the deployment's place in its environment's order (newest wins).</summary>
     public required DateTimeOffset MergedAt { get; init; }
 
@@ -278,7 +281,13 @@ public sealed partial class DeployPolicy(
         // The base branch is where the merge landed: in the base repository, also for pull requests from forks.
         var baseBranch = pullRequest.Base.Ref;
         string? environment;
-        if (branches.Count > 0)
+        var own = OwnEnvironmentFor(repository.FullName, baseBranch, config);
+        if (own is { } claimed)
+        {
+            // The repository's own environment lists the branch: its merges deploy there, on the target the app grants it.
+            environment = claimed.Name;
+        }
+        else if (branches.Count > 0)
         {
             if (!branches.TryGetValue(baseBranch, out environment))
             {
@@ -322,6 +331,7 @@ public sealed partial class DeployPolicy(
             PullRequestTitle = pullRequest.Title ?? "",
             DeployUser = pullRequest.MergedBy?.Login ?? merged.Sender?.Login ?? "unknown",
             BaseBranch = baseBranch,
+            Target = own?.Target,
             MergedAt = pullRequest.MergedAt ?? pullRequest.ClosedAt ?? DateTimeOffset.MinValue,
         });
     }
@@ -338,7 +348,7 @@ public sealed partial class DeployPolicy(
             return $"repository {deployment.Repository} is no longer in Deploy__Repositories";
         }
 
-        if (deployment.Source == LedgerSources.Command && deployment.Target is { } target)
+        if (deployment.Target is { } target)
         {
             // A repository's own environment: its target must still exist and still be granted to the repository.
             return environmentSettings.Targets.TryGetValue(target, out var settings) && Grants(settings, deployment.Repository)

@@ -16,12 +16,12 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
     /// Two targets: <c>shared-prod</c> (an http hook, granted to every repository of octo) and <c>web-preview</c> (simulated,
     /// granted to octo/web only); <c>production</c> stays the app's own environment, as before targets.
     /// </summary>
-    private static Task<CommandRoom> OpenAsync(Azurite azurite, Uri hook) => CommandRoom.OpenAsync(azurite, s =>
+    private static Task<CommandRoom> OpenAsync(Azurite azurite, Uri hook, string grantedTo = "octo/*") => CommandRoom.OpenAsync(azurite, s =>
     {
         s["Targets:shared-prod:Provider"] = "http";
         s["Targets:shared-prod:Url"] = hook.ToString();
         s["Targets:shared-prod:Secret"] = "a-shared-production-hook-secret";
-        s["Targets:shared-prod:Repositories"] = "octo/*";
+        s["Targets:shared-prod:Repositories"] = grantedTo;
         s["Targets:web-preview:Provider"] = "simulated";
         s["Targets:web-preview:DelaySeconds"] = "0.2";
         s["Targets:web-preview:Repositories"] = "octo/web";
@@ -133,5 +133,26 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         Assert.Equal("octo/api", deployed.Repository.FullName);
         Assert.Contains("success", room.Pipeline.StatesOf(deployed));
         Assert.Empty(hook.Received); // octo/api's prod ran on its own target, not on octo/web's hook
+    }
+
+    [Fact]
+    public async Task A_merge_into_a_branch_the_repositorys_own_environment_lists_deploys_there_on_its_target_and_only_there()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await OpenAsync(azurite, hook.Url, grantedTo: "Codertocat/*");
+        room.State.OpenPullRequest(room.State.Repository("Codertocat", "Hello-World", "master"), 2, "0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c").State = "closed";
+
+        // No file: the merge deploys to the app's environment, exactly as before targets existed.
+        Assert.Equal(202, await room.Pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")));
+        await Eventually.TrueAsync(() => room.Deployments().Count == 1 && room.Pipeline.StatesOf(room.Deployments()[0]).Contains("success"), "the merge to production");
+
+        room.State.Files[("Codertocat/Hello-World", File)] = "environments:\n  web-prod:\n    target: shared-prod\n    branches: [master]\n";
+        Assert.Equal(202, await room.Pipeline.DeliverAsync("pull_request", WebhookExamples.DerivedMergedPullRequest("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")));
+        await Eventually.TrueAsync(() => room.Deployments().Count == 2 && room.Pipeline.StatesOf(room.Deployments()[1]).Contains("success"), "the merge to web-prod");
+
+        Assert.Equal(["production", "web-prod"], room.Deployments().Select(d => d.Environment).ToList());
+        var body = JsonNode.Parse(Assert.Single(hook.Received).Body)!;
+        Assert.Equal("web-prod", (string?)body["environment"]);
+        Assert.Equal("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", (string?)body["sha"]);
     }
 }

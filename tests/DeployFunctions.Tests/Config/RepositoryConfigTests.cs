@@ -22,14 +22,14 @@ public sealed class RepositoryConfigTests
     }
 
     [Fact]
-    public void A_repositorys_own_environment_may_not_be_merged_to_yet_nor_take_another_provider_nor_require_an_unknown_environment()
+    public void A_repositorys_own_environment_may_not_both_take_merges_and_an_order_nor_take_another_provider_nor_require_an_unknown_environment()
     {
         var policy = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
         var config = Valid("environments:\n  web:\n    target: shared\n    branches: [main]\n    provider: http\n    requires: [nowhere]\n");
 
         var problems = policy.Widens(config, "main", "octo/web");
 
-        Assert.Contains(problems, p => p.StartsWith("environments.web.branches: merges deploy only to the app's environments", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("environments.web: 'requires' is enforced for commands, and a merge deploys its merge commit", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("environments.web.provider: 'http' is not the provider of target 'shared'", StringComparison.Ordinal));
         Assert.Contains(problems, p => p.StartsWith("environments.web.requires: 'nowhere' is not an environment of this repository", StringComparison.Ordinal));
         Assert.Empty(policy.Widens(Valid("environments:\n  web:\n    target: shared\n"), "main", "octo/web"));
