@@ -89,6 +89,7 @@ public sealed class DeployCommand(
             ReviewDecision = pull.ReviewDecision,
             Checks = checks,
             CheckRules = checkRules,
+            RequiredApprovals = config?.For(environment)?.RequiredApprovals ?? 1,
             Rollback = rollback,
             Noop = noop,
         }, rules);
@@ -213,6 +214,7 @@ public sealed class DeployCommand(
                 Noop = noop,
                 Forced = forced,
                 Target = policy.TargetOf(environment, context.Repository, config),
+                EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(environment, context.Repository, config),
                 PullRequest = context.PullRequest,
                 RequestedBy = context.Commenter,
                 Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",

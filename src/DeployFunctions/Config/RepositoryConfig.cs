@@ -43,6 +43,15 @@ public sealed class EnvironmentConfig
     /// </summary>
     public string? Target { get; set; }
 
+    /// <summary>
+    /// The environment's URL, reported with success when the provider gives none: a template with <c>{environment}</c>,
+    /// <c>{owner}</c> and <c>{repository}</c> (the name), e.g. <c>https://{environment}.example.com</c>.
+    /// </summary>
+    public string? Url { get; set; }
+
+    /// <summary>How many approvals a deploy here needs (only more than the app's one).</summary>
+    public int? RequiredApprovals { get; set; }
+
     /// <summary>Environments the same commit must have succeeded in first (branch-deploy's <c>enforced_deployment_order</c>).</summary>
     public List<string>? Requires { get; set; }
 

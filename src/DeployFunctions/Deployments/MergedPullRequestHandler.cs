@@ -138,7 +138,7 @@ public sealed class MergedPullRequestHandler(
         }
 
         var deployment = NewDeployment(request, delivery.Envelope, config);
-        approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope), cancellationToken);
+        approval ??= await ledger.ApproveAsync(Approval(request, deployment, delivery.Envelope, config), cancellationToken);
 
         // Only after a create call whose answer never came back can GitHub hold a deployment of ours the ledger lacks; a
         // deployment anyone else made of this commit is never taken for it.
@@ -328,7 +328,7 @@ public sealed class MergedPullRequestHandler(
     /// <summary>How often a merge waiting out a freeze looks again (a freeze may be ended early by editing the file).</summary>
     public static readonly TimeSpan FreezePoll = TimeSpan.FromMinutes(5);
 
-    private static LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope) => new()
+    private static LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope, RepositoryConfig? config) => new()
     {
         Repository = request.FullName,
         Environment = request.Environment,
@@ -337,6 +337,7 @@ public sealed class MergedPullRequestHandler(
         BaseBranch = request.BaseBranch,
         Source = LedgerSources.Merge,
         Target = request.Target,
+        EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(request.Environment, request.FullName, config),
         PullRequest = request.PullRequestNumber,
         RequestedBy = request.DeployUser,
         Reason = $"pull request #{request.PullRequestNumber} merged into {request.BaseBranch} by {request.DeployUser}",

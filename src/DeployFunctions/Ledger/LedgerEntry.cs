@@ -80,6 +80,9 @@ public sealed record LedgerEntry
     /// </summary>
     public string? Target { get; init; }
 
+    /// <summary>The environment's URL from the repository's file (<c>url</c>), filled in when it was approved; null: the settings'.</summary>
+    public string? EnvironmentUrl { get; init; }
+
     /// <summary>Why the policy said yes.</summary>
     public required string Reason { get; init; }
 

@@ -337,6 +337,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["Reported"] = entry.Reported,
         ["HeldFor"] = entry.HeldFor,
         ["Target"] = entry.Target,
+        ["EnvironmentUrl"] = entry.EnvironmentUrl,
         ["HeldUntil"] = entry.HeldUntil,
     };
 
@@ -372,6 +373,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         Reported = entity.GetBoolean("Reported") ?? true,
         HeldFor = entity.GetString("HeldFor"),
         Target = entity.GetString("Target"),
+        EnvironmentUrl = entity.GetString("EnvironmentUrl"),
         HeldUntil = entity.GetDateTimeOffset("HeldUntil"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,

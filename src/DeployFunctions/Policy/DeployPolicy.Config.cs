@@ -53,6 +53,11 @@ public sealed partial class DeployPolicy
                 }
             }
 
+            if (environment.Url is { } template && UrlProblem(name, template) is { } badUrl)
+            {
+                problems.Add(badUrl);
+            }
+
             if (RequiresItself(config, name, name, []))
             {
                 problems.Add($"environments.{name}.requires: it requires itself (through {string.Join(", ", environment.Requires!)}), so nothing could ever deploy there");
@@ -241,6 +246,30 @@ public sealed partial class DeployPolicy
     public string? TargetOf(string environment, string repository, RepositoryConfig? config) =>
         OwnEnvironments(repository, config).Where(e => string.Equals(e.Name, environment, StringComparison.OrdinalIgnoreCase))
             .Select(e => e.Target).FirstOrDefault();
+
+    /// <summary>The environment's URL from the repository's file, filled in for <paramref name="repository"/>; null when it gives none.</summary>
+    public static string? EnvironmentUrlFor(string environment, string repository, RepositoryConfig? config)
+    {
+        if (config?.For(environment)?.Url is not { } template)
+        {
+            return null;
+        }
+
+        var (owner, name) = GitHub.GitHubNames.Split(repository);
+        return template.Replace("{environment}", Uri.EscapeDataString(environment), StringComparison.Ordinal)
+            .Replace("{owner}", Uri.EscapeDataString(owner), StringComparison.Ordinal)
+            .Replace("{repository}", Uri.EscapeDataString(name), StringComparison.Ordinal);
+    }
+
+    /// <summary>Why a <c>url</c> template cannot give an https URL, or null.</summary>
+    private static string? UrlProblem(string environment, string template)
+    {
+        var filled = template.Replace("{environment}", "environment", StringComparison.Ordinal)
+            .Replace("{owner}", "owner", StringComparison.Ordinal).Replace("{repository}", "repository", StringComparison.Ordinal);
+        return filled.Contains('{', StringComparison.Ordinal) || !Uri.TryCreate(filled, UriKind.Absolute, out var url) || url.Scheme != Uri.UriSchemeHttps
+            ? $"environments.{environment}.url: '{template}' is not an https URL once {{environment}}, {{owner}} and {{repository}} are filled in"
+            : null;
+    }
 
     /// <summary>Whether any target is configured: only then can a repository's file move a merge to an environment of its own.</summary>
     public bool HasTargets => environmentSettings.Targets.Count > 0;

@@ -76,6 +76,9 @@ public sealed record CommandFacts
     /// <summary>The head commit's check runs and commit statuses.</summary>
     public required IReadOnlyList<CommitCheck> Checks { get; init; }
 
+    /// <summary>How many approvals (not the commenter's, not the head's authors') a deploy needs: the file may raise it above one.</summary>
+    public int RequiredApprovals { get; init; } = 1;
+
     /// <summary>Which of <see cref="Checks"/> must pass (all by default).</summary>
     public CheckSelection CheckRules { get; init; } = CheckSelection.Everything;
 
@@ -224,7 +227,7 @@ public sealed partial class DeployPolicy(
                    "(required approvals, code owners, dismissed stale reviews)";
         }
 
-        if (rules.RequireApproval && reviewed)
+        if ((rules.RequireApproval || facts.RequiredApprovals > 1) && reviewed)
         {
             if (facts.ChangesRequestedBy.Count > 0)
             {
@@ -232,8 +235,15 @@ public sealed partial class DeployPolicy(
             }
 
             // Someone approving what they ask to deploy, or what they wrote, is not a second pair of eyes.
-            if (!facts.ApprovedBy.Any(login => !string.Equals(login, facts.Commenter, StringComparison.OrdinalIgnoreCase) &&
-                                               !facts.HeadAuthors.Contains(login, StringComparer.OrdinalIgnoreCase)))
+            var counted = facts.ApprovedBy.Where(login => !string.Equals(login, facts.Commenter, StringComparison.OrdinalIgnoreCase) &&
+                                                          !facts.HeadAuthors.Contains(login, StringComparer.OrdinalIgnoreCase)).ToList();
+            if (counted.Count > 0 && counted.Count < facts.RequiredApprovals)
+            {
+                return $"{facts.Environment} needs {facts.RequiredApprovals} approvals of the head commit by people with write access (required_approvals in " +
+                       $"{RepositoryConfig.Path}); it has {counted.Count} ({string.Join(", ", counted.Select(login => "@" + login))})";
+            }
+
+            if (counted.Count == 0)
             {
                 return facts.ApprovedBy.Count == 0
                     ? $"pull request #{facts.PullRequest} has no approving review of its head commit by someone with write access (Commands__RequireApproval)"

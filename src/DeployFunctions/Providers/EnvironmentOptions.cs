@@ -49,6 +49,19 @@ public sealed class EnvironmentOptions
     /// </summary>
     public string? Repositories { get; set; }
 
+    /// <summary>These settings, reporting <paramref name="environmentUrl"/> (when given) with success instead of their own.</summary>
+    public EnvironmentOptions WithEnvironmentUrl(string? environmentUrl)
+    {
+        if (environmentUrl is null || !Uri.TryCreate(environmentUrl, UriKind.Absolute, out var url))
+        {
+            return this;
+        }
+
+        var copy = (EnvironmentOptions)MemberwiseClone();
+        copy.EnvironmentUrl = url;
+        return copy;
+    }
+
     /// <summary>Why <paramref name="provider"/> cannot deploy <paramref name="environment"/> with these settings, or null.</summary>
     public static string? Problem(string environment, EnvironmentOptions settings, string provider, string section = EnvironmentsOptions.SectionName)
     {

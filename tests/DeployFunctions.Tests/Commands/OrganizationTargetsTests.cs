@@ -155,4 +155,25 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         Assert.Equal("web-prod", (string?)body["environment"]);
         Assert.Equal("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", (string?)body["sha"]);
     }
+
+    [Fact]
+    public async Task An_environment_of_the_file_may_ask_for_more_approvals_and_name_its_url()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await OpenAsync(azurite, hook.Url);
+        var web = Open(room, "web");
+        room.State.Files[("octo/web", File)] =
+            "environments:\n  preview:\n    target: web-preview\n    required_approvals: 2\n    url: https://{environment}.{repository}.example.com\n";
+
+        var one = await room.AnsweredAsync(room.Say("alice", ".deploy to preview", web), "confused", web);
+        room.State.Permissions[("octo/web", "bob")] = "write";
+        room.State.Review(web, "bob", "APPROVED");
+        var two = await room.AnsweredAsync(room.Say("alice", ".deploy to preview", web), "rocket", web);
+
+        Assert.Contains("preview needs 2 approvals of the head commit by people with write access (required_approvals", one.Body, StringComparison.Ordinal);
+        Assert.Contains("it has 1 (@carol)", one.Body, StringComparison.Ordinal);
+        Assert.Contains("- environment: https://preview.web.example.com", two.Body, StringComparison.Ordinal);
+        var deployment = Assert.Single(room.Deployments());
+        Assert.Contains(deployment.Statuses, s => s.State == "success" && s.EnvironmentUrl == "https://preview.web.example.com/");
+    }
 }

@@ -49,6 +49,25 @@ public sealed class RepositoryConfigTests
         Assert.Contains(problems, p => p.Contains(problem, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("https://{environment}.example.com", null)]
+    [InlineData("https://{owner}.example.com/{repository}", null)]
+    [InlineData("https://{env}.example.com", "environments.production.url: 'https://{env}.example.com' is not an https URL")]
+    [InlineData("https://", "environments.production.url: 'https://' is not an https URL")]
+    public void An_environment_url_must_be_https_with_only_the_known_placeholders(string url, string? problem)
+    {
+        var problems = Policy().Widens(Valid($"environments:\n  production:\n    url: \"{url}\"\n"), "main", "octo/web");
+
+        if (problem is null)
+        {
+            Assert.Empty(problems);
+        }
+        else
+        {
+            Assert.Contains(problems, p => p.StartsWith(problem, StringComparison.Ordinal));
+        }
+    }
+
     [Fact]
     public void An_order_that_loops_or_that_merges_would_not_honour_is_refused()
     {
