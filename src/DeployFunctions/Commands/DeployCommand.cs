@@ -215,6 +215,7 @@ public sealed class DeployCommand(
                 Forced = forced,
                 Target = policy.TargetOf(environment, context.Repository, config),
                 EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(environment, context.Repository, config),
+                Workflow = policy.WorkflowFor(environment, context.Repository, config),
                 PullRequest = context.PullRequest,
                 RequestedBy = context.Commenter,
                 Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",

@@ -49,6 +49,9 @@ public sealed class EnvironmentConfig
     /// </summary>
     public string? Url { get; set; }
 
+    /// <summary>A repository's own environment on a <c>github-actions</c> target: the workflow file of the repository to dispatch.</summary>
+    public string? Workflow { get; set; }
+
     /// <summary>How many approvals a deploy here needs (only more than the app's one).</summary>
     public int? RequiredApprovals { get; set; }
 

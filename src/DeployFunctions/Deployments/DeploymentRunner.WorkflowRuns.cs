@@ -25,7 +25,7 @@ public sealed partial class DeploymentRunner
         }
 
         var github = await clients.CreateAsync(delivery.Envelope.InstallationId, repository, cancellationToken);
-        var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).WithEnvironmentUrl(entry.EnvironmentUrl);
+        var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).For(entry.EnvironmentUrl, entry.Workflow);
         if (DeploymentResults.FromRun(entry, run.Id, run.Conclusion, run.HtmlUrl, settings.EnvironmentUrl) is { } settled)
         {
             try

@@ -397,7 +397,7 @@ public sealed partial class DeploymentRunner(
     /// <summary>The deployment's settings and provider: its target's (from the ledger), else its environment's.</summary>
     private (EnvironmentOptions Settings, IDeploymentProvider Provider) ProviderFor(LedgerEntry entry)
     {
-        var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).WithEnvironmentUrl(entry.EnvironmentUrl);
+        var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).For(entry.EnvironmentUrl, entry.Workflow);
         return (settings, providers[settings.Provider ?? options.DefaultProvider]);
     }
 

@@ -328,7 +328,7 @@ public sealed class MergedPullRequestHandler(
     /// <summary>How often a merge waiting out a freeze looks again (a freeze may be ended early by editing the file).</summary>
     public static readonly TimeSpan FreezePoll = TimeSpan.FromMinutes(5);
 
-    private static LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope, RepositoryConfig? config) => new()
+    private LedgerEntry Approval(DeploymentRequest request, NewDeployment deployment, WebhookEnvelope envelope, RepositoryConfig? config) => new()
     {
         Repository = request.FullName,
         Environment = request.Environment,
@@ -338,6 +338,7 @@ public sealed class MergedPullRequestHandler(
         Source = LedgerSources.Merge,
         Target = request.Target,
         EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(request.Environment, request.FullName, config),
+        Workflow = policy.WorkflowFor(request.Environment, request.FullName, config),
         PullRequest = request.PullRequestNumber,
         RequestedBy = request.DeployUser,
         Reason = $"pull request #{request.PullRequestNumber} merged into {request.BaseBranch} by {request.DeployUser}",

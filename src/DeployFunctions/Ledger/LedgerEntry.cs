@@ -83,6 +83,9 @@ public sealed record LedgerEntry
     /// <summary>The environment's URL from the repository's file (<c>url</c>), filled in when it was approved; null: the settings'.</summary>
     public string? EnvironmentUrl { get; init; }
 
+    /// <summary>The repository's own workflow for a <c>github-actions</c> target (<c>workflow</c> in its file); null: the target's.</summary>
+    public string? Workflow { get; init; }
+
     /// <summary>Why the policy said yes.</summary>
     public required string Reason { get; init; }
 

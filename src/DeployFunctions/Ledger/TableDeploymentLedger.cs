@@ -338,6 +338,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["HeldFor"] = entry.HeldFor,
         ["Target"] = entry.Target,
         ["EnvironmentUrl"] = entry.EnvironmentUrl,
+        ["Workflow"] = entry.Workflow,
         ["HeldUntil"] = entry.HeldUntil,
     };
 
@@ -374,6 +375,7 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         HeldFor = entity.GetString("HeldFor"),
         Target = entity.GetString("Target"),
         EnvironmentUrl = entity.GetString("EnvironmentUrl"),
+        Workflow = entity.GetString("Workflow"),
         HeldUntil = entity.GetDateTimeOffset("HeldUntil"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,

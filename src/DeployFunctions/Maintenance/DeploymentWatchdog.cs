@@ -106,7 +106,7 @@ public sealed partial class DeploymentWatchdog(
             case LedgerState.HandedOff when entry.RunId is { } runId:
                 var run = await RunAsync(entry, runId);
                 if (run is { Status: "completed" } &&
-                    DeploymentResults.FromRun(entry, runId, run.Conclusion, run.HtmlUrl, environments.Value.Find(entry.Environment, entry.Target)?.WithEnvironmentUrl(entry.EnvironmentUrl).EnvironmentUrl) is { } settled)
+                    DeploymentResults.FromRun(entry, runId, run.Conclusion, run.HtmlUrl, environments.Value.Find(entry.Environment, entry.Target)?.For(entry.EnvironmentUrl, entry.Workflow).EnvironmentUrl) is { } settled)
                 {
                     // The run ended and its workflow_run delivery never settled it (lost): settle it from the run.
                     var github = await clients.CreateAsync(null, entry.Repository, cancellationToken);

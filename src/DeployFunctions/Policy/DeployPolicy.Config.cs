@@ -69,6 +69,11 @@ public sealed partial class DeployPolicy
                 continue;
             }
 
+            if (environment.Workflow is not null)
+            {
+                problems.Add($"environments.{name}.workflow: only a repository's own environment (with a target) names its workflow; {name}'s is the app's setting");
+            }
+
             if (environment.Requires is { Count: > 0 } && KnownEnvironment(name) is not null)
             {
                 problems.Add($"environments.{name}.requires: the order is enforced for a repository's own environments (with a target), which only commands deploy to; merges to {name} would not honour it");
@@ -219,6 +224,11 @@ public sealed partial class DeployPolicy
         {
             yield return $"environments.{name}.allow_force: the app's settings do not allow '.deploy --force' (Deploy__AllowForce)";
         }
+
+        if (environment.Workflow is not null && (settings.Provider ?? options.DefaultProvider) != ProviderKinds.GitHubActions)
+        {
+            yield return $"environments.{name}.workflow: target '{target}' does not run workflows (its provider is '{settings.Provider ?? options.DefaultProvider}')";
+        }
     }
 
     private static bool Grants(EnvironmentOptions target, string repository) =>
@@ -260,6 +270,10 @@ public sealed partial class DeployPolicy
             .Replace("{owner}", Uri.EscapeDataString(owner), StringComparison.Ordinal)
             .Replace("{repository}", Uri.EscapeDataString(name), StringComparison.Ordinal);
     }
+
+    /// <summary>The repository's own workflow for <paramref name="environment"/> (on a github-actions target), or null.</summary>
+    public string? WorkflowFor(string environment, string repository, RepositoryConfig? config) =>
+        TargetOf(environment, repository, config) is not null ? config?.For(environment)?.Workflow : null;
 
     /// <summary>Why a <c>url</c> template cannot give an https URL, or null.</summary>
     private static string? UrlProblem(string environment, string template)

@@ -49,16 +49,20 @@ public sealed class EnvironmentOptions
     /// </summary>
     public string? Repositories { get; set; }
 
-    /// <summary>These settings, reporting <paramref name="environmentUrl"/> (when given) with success instead of their own.</summary>
-    public EnvironmentOptions WithEnvironmentUrl(string? environmentUrl)
+    /// <summary>
+    /// These settings for one deployment of a repository's own environment: its <paramref name="environmentUrl"/> reported with
+    /// success, and its own <paramref name="workflow"/> dispatched, when the repository's file gave them (kept in the ledger).
+    /// </summary>
+    public EnvironmentOptions For(string? environmentUrl, string? workflow)
     {
-        if (environmentUrl is null || !Uri.TryCreate(environmentUrl, UriKind.Absolute, out var url))
+        if (environmentUrl is null && workflow is null)
         {
             return this;
         }
 
         var copy = (EnvironmentOptions)MemberwiseClone();
-        copy.EnvironmentUrl = url;
+        copy.EnvironmentUrl = environmentUrl is not null && Uri.TryCreate(environmentUrl, UriKind.Absolute, out var url) ? url : EnvironmentUrl;
+        copy.Workflow = workflow ?? Workflow;
         return copy;
     }
 

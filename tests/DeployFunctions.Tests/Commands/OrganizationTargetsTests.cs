@@ -176,4 +176,26 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         var deployment = Assert.Single(room.Deployments());
         Assert.Contains(deployment.Statuses, s => s.State == "success" && s.EnvironmentUrl == "https://preview.web.example.com/");
     }
+
+    [Fact]
+    public async Task A_github_actions_target_dispatches_the_repositorys_own_workflow_when_its_environment_names_one()
+    {
+        await using var room = await CommandRoom.OpenAsync(azurite, s =>
+        {
+            s["Targets:actions-qa:Provider"] = "github-actions";
+            s["Targets:actions-qa:Workflow"] = "deploy.yml";
+            s["Targets:actions-qa:Repositories"] = "octo/*";
+        });
+        var web = Open(room, "web");
+        var api = Open(room, "api");
+        room.State.Files[("octo/web", File)] = "environments:\n  qa:\n    target: actions-qa\n    workflow: deploy-web.yml\n";
+        room.State.Files[("octo/api", File)] = "environments:\n  qa:\n    target: actions-qa\n";
+
+        room.Say("alice", ".deploy to qa", web);
+        room.Say("alice", ".deploy to qa", api);
+        await Eventually.TrueAsync(() => room.State.Requests.Count(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)) == 2, "both dispatches");
+
+        var dispatched = room.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)).Select(r => r.Path).Order().ToList();
+        Assert.Equal(["/repos/octo/api/actions/workflows/deploy.yml/dispatches", "/repos/octo/web/actions/workflows/deploy-web.yml/dispatches"], dispatched);
+    }
 }

@@ -69,6 +69,17 @@ public sealed class RepositoryConfigTests
     }
 
     [Fact]
+    public void Only_a_repositorys_own_environment_on_a_github_actions_target_names_its_workflow()
+    {
+        var policy = Policy(environments: e => e.Targets["sim"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
+
+        var problems = policy.Widens(Valid("environments:\n  production:\n    workflow: mine.yml\n  own:\n    target: sim\n    workflow: mine.yml\n"), "main", "octo/web");
+
+        Assert.Contains(problems, p => p.StartsWith("environments.production.workflow: only a repository's own environment", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("environments.own.workflow: target 'sim' does not run workflows", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void An_order_that_loops_or_that_merges_would_not_honour_is_refused()
     {
         var policy = Policy(environments: e => e.Targets["shared"] = new EnvironmentOptions { Provider = ProviderKinds.Simulated, Repositories = "octo/*" });
