@@ -98,6 +98,16 @@ public sealed class DeployCommand(
             return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: {refusal}.");
         }
 
+        // Named reviewers of the environment: one of the approvals that count must be theirs (a rollback is not reviewed).
+        if (!rollback && (!noop || !rules.NoopSkipsReview) && config?.For(environment)?.Reviewers is { Count: > 0 } reviewers &&
+            !await ApprovedByReviewerAsync(github, approvedBy.Where(a => !string.Equals(a, context.Commenter, StringComparison.OrdinalIgnoreCase) &&
+                                                                       !pull.HeadAuthors.Contains(a, StringComparer.OrdinalIgnoreCase)), reviewers))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not {verb} to {environment}: it needs an approval of the commit by one of " +
+                                        $"{string.Join(", ", reviewers.Select(r => ChatCommand.Quote(r, 100)))} (reviewers in {RepositoryConfig.Path}); " +
+                                        $"approved by {(approvedBy.Count == 0 ? "nobody" : string.Join(", ", approvedBy.Select(a => "@" + a)))}.");
+        }
+
         // Enforced deployment order: the same commit must have succeeded where this environment requires it first. A noop
         // changes nothing and a rollback restores what ran before: neither is held to it.
         if (!noop && !rollback)
@@ -269,6 +279,20 @@ public sealed class DeployCommand(
 
     /// <summary>How long a deploy lock lasts at most if the deployment's end is never seen (it is released when it ends).</summary>
     public static readonly TimeSpan DeployLockSafetyNet = TimeSpan.FromHours(6);
+
+    /// <summary>Whether one of <paramref name="approvers"/> is a listed reviewer (a login, or an active member of a listed team).</summary>
+    private static async Task<bool> ApprovedByReviewerAsync(IGitHubClient github, IEnumerable<string> approvers, IReadOnlyList<string> reviewers)
+    {
+        foreach (var approver in approvers)
+        {
+            if (await Commenters.IsListedAsync(github, approver, reviewers))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     /// <summary>Null when <paramref name="sha"/> is in the history of <paramref name="head"/>; else why not (safe to reply).</summary>
     private static async Task<string?> NotInHistoryAsync(PullRequestConversation conversation, string sha, string head)

@@ -52,6 +52,9 @@ public sealed class EnvironmentConfig
     /// <summary>A repository's own environment on a <c>github-actions</c> target: the workflow file of the repository to dispatch.</summary>
     public string? Workflow { get; set; }
 
+    /// <summary>People (logins) and teams (<c>org/team-slug</c>) one of whom must have approved a deploy here.</summary>
+    public List<string>? Reviewers { get; set; }
+
     /// <summary>How many approvals a deploy here needs (only more than the app's one).</summary>
     public int? RequiredApprovals { get; set; }
 

@@ -198,4 +198,21 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         var dispatched = room.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)).Select(r => r.Path).Order().ToList();
         Assert.Equal(["/repos/octo/api/actions/workflows/deploy.yml/dispatches", "/repos/octo/web/actions/workflows/deploy-web.yml/dispatches"], dispatched);
     }
+
+    [Fact]
+    public async Task An_environment_with_named_reviewers_deploys_only_once_one_of_them_approved()
+    {
+        await using var room = await CommandRoom.OpenAsync(azurite);
+        room.State.Files[(CommandRoom.Repository, File)] = "environments:\n  production:\n    reviewers: [ada]\n";
+
+        var carolOnly = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+        room.State.Review(room.Pull, "ada", "APPROVED");
+        var adaToo = room.Say("ada", ".deploy"); // ada's own approval does not count for ada's command
+        var own = await room.AnsweredAsync(adaToo, "confused");
+        await room.AnsweredAsync(room.Say("alice", ".deploy"), "rocket");
+
+        Assert.Contains("it needs an approval of the commit by one of `ada` (reviewers in .github/deployfunctions.yml); approved by @carol", carolOnly.Body, StringComparison.Ordinal);
+        Assert.Contains("reviewers in", own.Body, StringComparison.Ordinal);
+        Assert.Single(room.Deployments());
+    }
 }
