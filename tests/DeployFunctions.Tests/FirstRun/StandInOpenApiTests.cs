@@ -278,6 +278,11 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
         Assert.Equal((201, 200), (created, again));
         var (invalid, refusal) = await SendAsync(HttpMethod.Post, $"/repos/octo/app/issues/comments/{comment.Id}/reactions", """{"content":"party"}""");
         FitsAnswer("post", Reactions, invalid, refusal);
+        GitHub.State.React(comment.Id, "alice", "+1"); // a person's, as a confirmation is answered
+        var (listed, reactions) = await SendAsync(HttpMethod.Get, $"/repos/octo/app/issues/comments/{comment.Id}/reactions");
+        FitsAnswer("get", Reactions, listed, reactions);
+        Assert.Equal(["eyes", "+1"], reactions!.AsArray().Select(r => (string?)r!["content"]).ToList());
+        Assert.Equal("User", (string?)reactions[1]!["user"]!["type"]);
 
         await Eventually.TrueAsync(() => App.Received.Count(r => r.Headers["X-GitHub-Event"] == "issue_comment") >= 2, "both comment webhooks");
         foreach (var (_, body) in App.Received.Where(r => r.Headers["X-GitHub-Event"] == "issue_comment"))
