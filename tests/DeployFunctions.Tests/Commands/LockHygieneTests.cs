@@ -52,6 +52,7 @@ public sealed class LockHygieneTests(Azurite azurite) : IClassFixture<Azurite>
             {
                 s["Commands:UnlockOnMerge"] = on ? "true" : "false";
                 s["Environments:staging:Provider"] = "simulated";
+                s["Environments:qa:Provider"] = "simulated";
             });
             foreach (var person in new[] { "Codertocat", "ada", "alice" })
             {
@@ -61,6 +62,8 @@ public sealed class LockHygieneTests(Azurite azurite) : IClassFixture<Azurite>
             var closing = room.State.OpenPullRequest(room.State.Repository("Codertocat", "Hello-World"), 2, CommandRoom.HeadSha, author: "Codertocat");
             await room.AnsweredAsync(room.Say("Codertocat", ".lock production --reason release", closing), "rocket", closing);
             await room.AnsweredAsync(room.Say("ada", ".lock staging --reason incident", closing), "rocket", closing); // an admin's lock on the same pull request
+            var elsewhere = room.State.OpenPullRequest(room.State.Repository("Codertocat", "Hello-World"), 9, CommandRoom.HeadSha, author: "Codertocat");
+            await room.AnsweredAsync(room.Say("Codertocat", ".lock qa --reason tests", elsewhere), "rocket", elsewhere); // the closer's lock on another pull request
 
             Assert.Equal(on ? 202 : 200, await room.Pipeline.DeliverAsync("pull_request", WebhookExamples.Get("pull_request", "closed")));
             await room.Pipeline.DeliverAsync("pull_request", WebhookExamples.Get("pull_request", "closed")); // a redelivery says nothing twice
@@ -76,6 +79,8 @@ public sealed class LockHygieneTests(Azurite azurite) : IClassFixture<Azurite>
             var staging = await room.AnsweredAsync(room.Say("alice", ".lock --details staging", closing), "rocket", closing);
             Assert.Contains(on ? "🔓 production is not locked" : "production is locked by @Codertocat", production.Body, StringComparison.Ordinal);
             Assert.Contains("staging is locked by @ada", staging.Body, StringComparison.Ordinal);
+            var qa = await room.AnsweredAsync(room.Say("alice", ".lock --details qa", closing), "rocket", closing);
+            Assert.Contains("qa is locked by @Codertocat", qa.Body, StringComparison.Ordinal);
             Assert.True((on ? 1 : 0) == room.State.CommentsOn(Hello, 2).Count(c => c.Body.Contains("locks they took here are released", StringComparison.Ordinal)),
                 string.Join("\n---\n", room.State.CommentsOn(Hello, 2).Select(c => $"{c.User}: {c.Body}")));
         }

@@ -93,12 +93,17 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
             "environments:\n  web-prod:\n    target: shared-prod\n    requires: [preview]\n  preview:\n    target: web-preview\n";
 
         var early = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "confused", web);
+        await room.AnsweredAsync(room.Say("alice", ".noop to preview", web), "rocket", web);
+        var afterNoop = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "confused", web); // a dry run ran nothing
+        await room.AnsweredAsync(room.Say("alice", ".deploy main to preview", web), "rocket", web);
+        var afterOther = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "confused", web); // another commit succeeded there
         var rollback = room.Say("alice", ".deploy main to web-prod", web);
         await room.AnsweredAsync(rollback, "rocket", web);
         await room.AnsweredAsync(room.Say("alice", ".deploy to preview", web), "rocket", web);
         await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "rocket", web);
 
-        Assert.Contains("1111111 has not been deployed to `preview` with success, and web-prod requires it first", early.Body, StringComparison.Ordinal);
+        Assert.All(new[] { early, afterNoop, afterOther }, refused =>
+            Assert.Contains("1111111 has not been deployed to `preview` with success, and web-prod requires it first", refused.Body, StringComparison.Ordinal));
         Assert.Contains("Comment `.deploy to preview`, then this again.", early.Body, StringComparison.Ordinal);
         var production = room.Deployments().Where(d => d.Environment == "web-prod").Select(d => d.Sha).ToList();
         Assert.Equal([CommandRoom.StableSha, CommandRoom.HeadSha], production);
@@ -214,5 +219,24 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         Assert.Contains("it needs an approval of the commit by one of `ada` (reviewers in .github/deployfunctions.yml); approved by @carol", carolOnly.Body, StringComparison.Ordinal);
         Assert.Contains("reviewers in", own.Body, StringComparison.Ordinal);
         Assert.Single(room.Deployments());
+    }
+
+    [Fact]
+    public async Task A_named_reviewer_who_wrote_the_head_does_not_count_and_a_repository_may_ask_for_confirmation()
+    {
+        await using var room = await CommandRoom.OpenAsync(azurite, s => s["Commands:DeploymentConfirmationPollSeconds"] = "0.3");
+        room.Pull.HeadCommitAuthor = "ada";
+        room.State.Review(room.Pull, "ada", "APPROVED");
+        room.State.Files[(CommandRoom.Repository, File)] = "environments:\n  production:\n    reviewers: [ada]\n";
+
+        var authored = await room.AnsweredAsync(room.Say("alice", ".deploy"), "confused");
+
+        room.State.Files[(CommandRoom.Repository, File)] = "commands:\n  deployment_confirmation: [production]\n";
+        var asked = room.Say("alice", ".deploy");
+        await Eventually.TrueAsync(() => room.State.CommentsOn(CommandRoom.Repository, 7).Any(c => c.Body.Contains($"deployfunctions:confirm:{asked.Id}:", StringComparison.Ordinal)),
+            "the question the repository asked for");
+
+        Assert.Contains("reviewers in", authored.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
     }
 }

@@ -128,6 +128,16 @@ public sealed class RepositoryConfigTests
         Assert.NotNull(Policy().Recheck(entry));
     }
 
+    [Fact]
+    public void A_check_both_named_and_ignored_still_counts()
+    {
+        var selection = Policy(commands: c => (c.Checks, c.IgnoredChecks) = ("build", "build; lint")).ChecksFor("production", null);
+
+        Assert.NotNull(selection.Blocking([new DeployFunctions.GitHub.CommitCheck("build", "failure", false, null)]));
+        Assert.Null(selection.Blocking([new DeployFunctions.GitHub.CommitCheck("lint", "failure", false, null),
+            new DeployFunctions.GitHub.CommitCheck("build", "success", false, null)]));
+    }
+
     [Theory]
     [InlineData(null, null, "", "all", "")]
     [InlineData("ci/build", null, "", "listed", "ci/build")]
