@@ -143,7 +143,7 @@ public sealed class DeployCommand(
         }
 
         var forced = false;
-        if (!noop && policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        if (!noop && policy.FreezeOn(environment, config, clock.GetUtcNow(), policy.TargetOf(environment, context.Repository, config)) is { } freeze)
         {
             if (ForceRefusal(command, context, environment, config, freeze) is { } notForced)
             {
@@ -165,7 +165,8 @@ public sealed class DeployCommand(
             return CommandAnswer.Deferred($"deployment {recorded} exists already; its result is replied when it finishes");
         }
 
-        if (!noop && rules.Confirms(environment) && !string.Equals(context.ConfirmedSha, sha, StringComparison.OrdinalIgnoreCase))
+        if (!noop && (rules.Confirms(environment) || policy.TargetOf(environment, context.Repository, config) is { } onTarget && rules.Confirms(onTarget)) &&
+            !string.Equals(context.ConfirmedSha, sha, StringComparison.OrdinalIgnoreCase))
         {
             return context.ConfirmedSha is { } confirmed
                 ? CommandAnswer.Refuse($"@{context.Commenter}, I did not deploy to {environment}: you confirmed {Short(confirmed)}, and it is {Short(sha)} now " +

@@ -54,7 +54,7 @@ public sealed partial class DeploymentRunner
             }
         }
 
-        if (policy.FreezeOn(entry.Environment, config, clock.GetUtcNow()) is not { } freeze)
+        if (policy.FreezeOn(entry.Environment, config, clock.GetUtcNow(), entry.Target) is not { } freeze)
         {
             return null;
         }

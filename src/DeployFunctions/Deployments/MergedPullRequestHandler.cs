@@ -305,7 +305,7 @@ public sealed class MergedPullRequestHandler(
     private async Task<HandlerOutcome?> WaitForFreezeAsync(
         IGitHubClient github, DeploymentRequest request, RepositoryConfig? config, WebhookEnvelope envelope, string what)
     {
-        if (policy.FreezeOn(request.Environment, config, clock.GetUtcNow()) is not { } freeze)
+        if (policy.FreezeOn(request.Environment, config, clock.GetUtcNow(), request.Target) is not { } freeze)
         {
             return null;
         }

@@ -306,10 +306,12 @@ public sealed partial class DeployPolicy
         : string.Equals(environment, options.DefaultEnvironment, StringComparison.OrdinalIgnoreCase) ? [defaultBranch] : [];
 
     /// <summary>The freeze holding <paramref name="environment"/> at <paramref name="at"/> that ends last, if any.</summary>
-    public ActiveFreeze? FreezeOn(string environment, RepositoryConfig? config, DateTimeOffset at)
+    public ActiveFreeze? FreezeOn(string environment, RepositoryConfig? config, DateTimeOffset at, string? target = null)
     {
+        // An operator's freeze names an environment of the app or a target: a repository's own environment on that target is frozen too.
         var active = operatorFreezes
-            .Where(f => string.IsNullOrWhiteSpace(f.Environment) || string.Equals(f.Environment, environment, StringComparison.OrdinalIgnoreCase))
+            .Where(f => string.IsNullOrWhiteSpace(f.Environment) || string.Equals(f.Environment, environment, StringComparison.OrdinalIgnoreCase) ||
+                        (target is not null && string.Equals(f.Environment, target, StringComparison.OrdinalIgnoreCase)))
             .Select(f => (Window: f, Until: f.EndsAfter(at), Repository: false))
             .Concat((config?.For(environment)?.Freezes ?? []).Select(f => (Window: f, Until: f.EndsAfter(at), Repository: true)))
             .Where(f => f.Until is not null)
@@ -380,7 +382,8 @@ public sealed partial class DeployPolicy
         {
             AllowShaDeployments = commands.AllowShaDeployments && config?.Commands?.AllowShaDeployments != false,
             ConfirmTargets = [.. commands.ParseDeploymentConfirmation().Concat(config?.Commands?.DeploymentConfirmation ?? [])
-                .Select(t => KnownEnvironment(t) ?? (config?.For(t)?.Target is not null ? t : null)).OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)],
+                .Select(t => KnownEnvironment(t) ?? (config?.For(t)?.Target is not null || environmentSettings.Targets.ContainsKey(t) ? t : null))
+                .OfType<string>().Distinct(StringComparer.OrdinalIgnoreCase)],
         };
     }
 

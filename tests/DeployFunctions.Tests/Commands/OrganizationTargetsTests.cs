@@ -239,4 +239,36 @@ public sealed class OrganizationTargetsTests(Azurite azurite) : IClassFixture<Az
         Assert.Contains("reviewers in", authored.Body, StringComparison.Ordinal);
         Assert.Empty(room.Deployments());
     }
+
+    [Fact]
+    public async Task An_operators_freeze_or_confirmation_naming_a_target_holds_every_repositorys_environment_on_it()
+    {
+        await using var hook = await RecordingServer.StartAsync();
+        await using var room = await CommandRoom.OpenAsync(azurite, s =>
+        {
+            s["Targets:shared-prod:Provider"] = "http";
+            s["Targets:shared-prod:Url"] = hook.Url.ToString();
+            s["Targets:shared-prod:Secret"] = "a-shared-production-hook-secret";
+            s["Targets:shared-prod:Repositories"] = "octo/*";
+            s["Targets:web-preview:Provider"] = "simulated";
+            s["Targets:web-preview:Repositories"] = "octo/*";
+            s["Freezes:0:Environment"] = "shared-prod";
+            s["Freezes:0:Reason"] = "release freeze";
+            s["Freezes:0:From"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("O");
+            s["Freezes:0:Until"] = DateTimeOffset.UtcNow.AddHours(1).ToString("O");
+            s["Commands:DeploymentConfirmation"] = "web-preview";
+            s["Commands:DeploymentConfirmationPollSeconds"] = "0.3";
+        });
+        var web = Open(room, "web");
+        room.State.Files[("octo/web", File)] = "environments:\n  web-prod:\n    target: shared-prod\n  preview:\n    target: web-preview\n";
+
+        var frozen = await room.AnsweredAsync(room.Say("alice", ".deploy to web-prod", web), "confused", web);
+        var asked = room.Say("alice", ".deploy to preview", web);
+        await Eventually.TrueAsync(() => room.State.CommentsOn("octo/web", 3).Any(c => c.Body.Contains($"deployfunctions:confirm:{asked.Id}:", StringComparison.Ordinal)),
+            "the question for an environment on a target that asks for confirmation");
+
+        Assert.Contains("release freeze", frozen.Body, StringComparison.Ordinal);
+        Assert.Empty(room.Deployments());
+        Assert.Empty(hook.Received);
+    }
 }
