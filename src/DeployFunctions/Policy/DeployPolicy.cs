@@ -147,8 +147,14 @@ public sealed partial class DeployPolicy(
     /// True when a merge into <paramref name="branch"/> deploys to <paramref name="environment"/>: the operator's branch map
     /// (else the default branch to the default environment), narrowed by the file's <c>branches</c> for that environment.
     /// </summary>
-    public bool DeploysFrom(string branch, string defaultBranch, string environment, RepositoryConfig? config)
+    public bool DeploysFrom(string branch, string defaultBranch, string environment, RepositoryConfig? config, string? repository = null)
     {
+        if (repository is not null && TargetOf(environment, repository, config) is not null)
+        {
+            // A repository's own environment: the branches its file lists (reviewed at the default branch), and no other.
+            return config!.For(environment)?.Branches?.Contains(branch, StringComparer.Ordinal) == true;
+        }
+
         var mapped = branches.Count > 0
             ? branches.GetValueOrDefault(branch)
             : string.Equals(branch, defaultBranch, StringComparison.Ordinal) ? options.DefaultEnvironment : null;

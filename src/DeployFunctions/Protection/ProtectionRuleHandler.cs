@@ -183,10 +183,11 @@ public sealed class ProtectionRuleHandler(
             }
         }
 
-        if (jobBranch is not null && !policy.DeploysFrom(jobBranch, defaultBranch, environment, config))
+        if (jobBranch is not null && !policy.DeploysFrom(jobBranch, defaultBranch, environment, config, repository))
         {
             return ($"the job runs `{(jobBranch.Length > 0 ? jobBranch : "a ref that is not a branch")}`, and merges into it do not deploy to {environment} " +
-                    $"(Deploy__BranchEnvironments, Deploy__DefaultEnvironment, branches in {RepositoryConfig.Path}); only a branch that deploys there may run a job in it", false, null);
+                    $"(Deploy__BranchEnvironments, Deploy__DefaultEnvironment, branches in {RepositoryConfig.Path}, for a repository's own environment only its " +
+                    "listed branches); only a branch that deploys there may run a job in it", false, null);
         }
 
         if (await environmentLocks.BlockingAsync(repository, environment, requester, cancellationToken) is { } locked)
@@ -194,7 +195,7 @@ public sealed class ProtectionRuleHandler(
             return (locked.Describe(), true, null);
         }
 
-        if (!forced && policy.FreezeOn(environment, config, clock.GetUtcNow()) is { } freeze)
+        if (!forced && policy.FreezeOn(environment, config, clock.GetUtcNow(), policy.TargetOf(environment, repository, config)) is { } freeze)
         {
             return (freeze.Describe(), true, freeze.Until);
         }

@@ -24,6 +24,38 @@ public sealed class ProtectionRuleTests(Azurite azurite) : IClassFixture<Azurite
             pipeline.GitHub.ProtectionRuleRequested(pipeline.GitHub.State.Repository("octo", "app"), environment, Sha, run, "alice", 42), deliveryId);
 
     [Fact]
+    public async Task A_repositorys_own_environment_approves_jobs_from_the_branches_it_lists_and_is_frozen_with_its_target()
+    {
+        await using var pipeline = await StartAsync(s =>
+        {
+            s["Targets:shared:Provider"] = "simulated";
+            s["Targets:shared:Repositories"] = "octo/*";
+            s["Targets:frozen:Provider"] = "simulated";
+            s["Targets:frozen:Repositories"] = "octo/*";
+            s["Freezes:0:Environment"] = "frozen";
+            s["Freezes:0:Reason"] = "release freeze";
+            s["Freezes:0:From"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("O");
+            s["Freezes:0:Until"] = DateTimeOffset.UtcNow.AddHours(1).ToString("O");
+            s["Protection:MaxWaitMinutes"] = "0.01";
+        });
+        pipeline.GitHub.State.CombinedStatuses[Sha] = ("success", "ci/build");
+        pipeline.GitHub.State.Files[("octo/app", ".github/deployfunctions.yml")] =
+            "environments:\n  web-prod:\n    target: shared\n    branches: [main]\n  web-qa:\n    target: shared\n  web-frozen:\n    target: frozen\n    branches: [main]\n";
+
+        await RequestAsync(pipeline, 601, "web-prod");
+        await RequestAsync(pipeline, 602, "web-qa");
+        await RequestAsync(pipeline, 603, "web-frozen");
+        await Eventually.TrueAsync(() => pipeline.GitHub.State.ProtectionAnswers.Count == 3, "three answers");
+
+        var answers = pipeline.GitHub.State.ProtectionAnswers.ToDictionary(a => a.RunId);
+        Assert.Equal("approved", answers[601].State);
+        Assert.Equal("rejected", answers[602].State); // main is not one of web-qa's branches
+        Assert.Contains("for a repository's own environment only its listed branches", answers[602].Comment, StringComparison.Ordinal);
+        Assert.Equal("rejected", answers[603].State);
+        Assert.Contains("release freeze", answers[603].Comment, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_request_with_nothing_against_it_is_approved()
     {
         await using var pipeline = await StartAsync();
