@@ -123,10 +123,11 @@ public sealed class CommandHandler(
 
         if (answer.Confirmation is { } confirmation)
         {
-            // Searched for only when an earlier attempt may have asked already (it died before remembering the question).
+            // Searched for only when an earlier attempt may have asked already (it died before remembering the question, or the
+            // question it remembered cannot be read back).
             // The question's key names its commit: one found after a crash is about this commit, never an earlier head.
             var question = await conversation.FindOrPostAsync(PullRequestConversation.ConfirmKey(context.CommentId, confirmation.Sha), context.CommentedAt,
-                confirmation.Question, search: stage is CommandStage.Answering);
+                confirmation.Question, search: stage is CommandStage.Answering or CommandStage.Confirming);
             await progress.ConfirmingAsync(context.Repository, context.CommentId, new PendingConfirmation(question.Id, confirmation.Sha,
                 question.CreatedAt + TimeSpan.FromSeconds(options.DeploymentConfirmationTimeoutSeconds)), cancellationToken);
             return new HandlerOutcome.RetryLater(poll, $"{what}: {answer.Summary}", IsFault: false);

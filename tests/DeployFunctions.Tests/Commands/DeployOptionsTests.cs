@@ -26,8 +26,8 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
 
         var simulated = await room.AnsweredAsync(room.Say("alice", ".deploy to production | --canary 10 @bob"), "rocket");
         await room.AnsweredAsync(room.Say("alice", ".deploy to staging | region=eu"), "rocket");
-        var plain = room.Say("alice", ".deploy to qa");
-        var withParams = room.Say("alice", ".noop to qa | --plan-only");
+        room.Say("alice", ".deploy to qa");
+        room.Say("alice", ".noop to qa | --plan-only");
         await Eventually.TrueAsync(() => room.State.Requests.Count(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)) == 2, "both dispatches");
 
         Assert.Contains("- parameters: `--canary 10 @bob`", simulated.Body, StringComparison.Ordinal); // a code span: @bob is not notified
@@ -38,7 +38,6 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
             .Select(r => JsonNode.Parse(r.Body)!["inputs"]!.AsObject()).ToList();
         Assert.Single(dispatches, i => (string?)i["params"] == "--plan-only");
         Assert.Single(dispatches, i => !i.ContainsKey("params")); // a workflow without a 'params' input still takes plain deployments
-        Assert.NotEqual(plain.Id, withParams.Id);
     }
 
     [Theory]

@@ -113,4 +113,26 @@ public sealed class DeploymentConfirmationTests(Azurite azurite) : IClassFixture
         Assert.Contains("cancelled: no 👍 from you within 1 seconds", refused.Body, StringComparison.Ordinal);
         Assert.Empty(room.Deployments());
     }
+
+    [Fact]
+    public async Task A_command_delivered_again_while_it_waits_asks_once_and_deploys_once()
+    {
+        await using var room = await OpenAsync(azurite);
+
+        var command = room.Say("alice", ".deploy");
+        var question = await QuestionAsync(room, command);
+        for (var i = 0; i < 2; i++)
+        {
+            Assert.Equal(202, await room.Pipeline.DeliverAsync("issue_comment", room.Pipeline.GitHub.CommentPayload(room.Pull, command))); // GitHub redelivers it
+        }
+
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        room.State.React(question.Id, "alice", "+1");
+        await room.AnsweredAsync(command, "rocket");
+        await Task.Delay(TimeSpan.FromSeconds(1));
+
+        Assert.Single(room.State.CommentsOn(CommandRoom.Repository, 7), c => c.Body.StartsWith(Key(command), StringComparison.Ordinal));
+        Assert.Single(room.Deployments());
+        Assert.Single(room.RepliesTo(command));
+    }
 }
