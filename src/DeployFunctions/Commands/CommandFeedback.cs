@@ -81,7 +81,7 @@ public sealed class CommandFeedback(
         };
         var lines = new List<string>
         {
-            $"{headline} (`{entry.Command}` by @{entry.RequestedBy}).",
+            $"{headline} ({ChatCommand.Quote(entry.Command ?? "", ChatCommand.MaxParamsLength + 100)} by @{entry.RequestedBy}).",
             "",
             $"- deployment: {entry.DeploymentId} ({outcome.State})",
         };

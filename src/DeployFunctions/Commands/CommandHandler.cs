@@ -194,7 +194,7 @@ public sealed class CommandHandler(
                 case ConfigCheck.Refused refused:
                     var head = await conversation.GitHub.Repository.Branch.Get(conversation.Owner, conversation.Name, context.DefaultBranch);
                     await ConfigGate.ReportAsync(conversation.GitHub, context.Repository, head.Commit.Sha, null, refused, context.CommentedAt, marks);
-                    return CommandAnswer.Refuse($"@{context.Commenter}, I did not run `{command.Text}`: `{RepositoryConfig.Path}` on `{context.DefaultBranch}` cannot be used.\n\n" +
+                    return CommandAnswer.Refuse($"@{context.Commenter}, I did not run {ChatCommand.Quote(command.Text, ChatCommand.MaxParamsLength + 100)}: `{RepositoryConfig.Path}` on `{context.DefaultBranch}` cannot be used.\n\n" +
                                                 string.Join('\n', refused.Errors.Select(e => $"- {e}")));
                 case ConfigCheck.Usable usable:
                     config = usable.Config;
@@ -205,7 +205,7 @@ public sealed class CommandHandler(
         var rules = policy.CommandRulesFor(config);
         if (await WhyNotAllowedAsync(conversation.GitHub, context, rules) is { } notAllowed)
         {
-            return CommandAnswer.Refuse($"@{context.Commenter}, I did not run `{command.Text}`: {notAllowed}.");
+            return CommandAnswer.Refuse($"@{context.Commenter}, I did not run {ChatCommand.Quote(command.Text, ChatCommand.MaxParamsLength + 100)}: {notAllowed}.");
         }
 
         var environments = policy.EnvironmentsFor(context.Repository, config);

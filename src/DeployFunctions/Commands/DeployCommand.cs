@@ -229,7 +229,7 @@ public sealed class DeployCommand(
                 Workflow = policy.WorkflowFor(environment, context.Repository, config),
                 PullRequest = context.PullRequest,
                 RequestedBy = context.Commenter,
-                Reason = $"`{command.Text}` by @{context.Commenter} on #{context.PullRequest}",
+                Reason = $"{ChatCommand.Quote(command.Text, ChatCommand.MaxParamsLength + 100)} by @{context.Commenter} on #{context.PullRequest}",
                 Order = context.CommentedAt,
                 Payload = JsonSerializer.Serialize(newDeployment.Payload),
                 DeliveryId = context.DeliveryId,

@@ -25,7 +25,7 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
         });
 
         var simulated = await room.AnsweredAsync(room.Say("alice", ".deploy to production | --canary 10 @bob"), "rocket");
-        await room.AnsweredAsync(room.Say("alice", ".deploy to staging | region=eu"), "rocket");
+        var quoted = await room.AnsweredAsync(room.Say("alice", ".deploy to staging | region=eu ` @octo/admins [x](https://example.com) `"), "rocket");
         room.Say("alice", ".deploy to qa");
         room.Say("alice", ".noop to qa | --plan-only");
         await Eventually.TrueAsync(() => room.State.Requests.Count(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal)) == 2, "both dispatches");
@@ -33,7 +33,10 @@ public sealed class DeployOptionsTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("- parameters: `--canary 10 @bob`", simulated.Body, StringComparison.Ordinal); // a code span: @bob is not notified
         var production = room.Deployments().Single(d => d.Environment == "production");
         Assert.Equal("--canary 10 @bob", (string?)production.Payload!["params"]);
-        Assert.Equal("region=eu", (string?)JsonNode.Parse(hook.Received.Single().Body)!["params"]);
+        Assert.Equal("region=eu ` @octo/admins [x](https://example.com) `", (string?)JsonNode.Parse(hook.Received.Single().Body)!["params"]);
+        // The commenter's backticks cannot end the code span the reply repeats the command in: no mention, no link.
+        Assert.Contains("(`.deploy to staging | region=eu ' @octo/admins [x](https://example.com) '` by @alice)", quoted.Body, StringComparison.Ordinal);
+        Assert.Equal(4, quoted.Body.Count(c => c == '`')); // the command's span and the parameters' span, nothing more
         var dispatches = room.State.Requests.Where(r => r.Path.EndsWith("/dispatches", StringComparison.Ordinal))
             .Select(r => JsonNode.Parse(r.Body)!["inputs"]!.AsObject()).ToList();
         Assert.Single(dispatches, i => (string?)i["params"] == "--plan-only");
