@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Identity;
 using Azure.Storage.Queues;
+using DeployFunctions.Board;
 using DeployFunctions.Commands;
 using DeployFunctions.Config;
 using DeployFunctions.Deployments;
@@ -128,10 +129,14 @@ public static class DeployFunctionsServices
         services.AddHttpClient<INotifier, IncomingWebhookNotifier>().RemoveAllLoggers();
         services.AddSingleton<IDeploymentHistory, TableDeploymentHistory>();
         services.AddSingleton<IDeploymentLedger, TableDeploymentLedger>();
+        services.AddSingleton<IDeployBoard, TableDeployBoard>();
+        services.AddSingleton<BoardReader>();
+        services.AddSingleton<BoardAssets>();
 
         services.AddTransient<WebhookIngressFunction>();
         services.AddTransient<QueuedDeliveryFunctions>();
         services.AddTransient<DeploymentHistoryFunction>();
+        services.AddTransient<BoardFunctions>();
         services.AddTransient<MaintenanceFunctions>();
         services.AddTransient<PoisonFunctions>();
         services.AddTransient<DeploymentReportFunction>();

@@ -224,6 +224,7 @@ public sealed class DeployCommand(
                 Command = command.Text,
                 Noop = noop,
                 Forced = forced,
+                Rollback = rollback,
                 Target = policy.TargetOf(environment, context.Repository, config),
                 EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(environment, context.Repository, config),
                 Workflow = policy.WorkflowFor(environment, context.Repository, config),

@@ -57,6 +57,9 @@ public sealed record EnvironmentLock
 /// <summary>A merge waiting before its deployment is created: behind a lock or a freeze, since when.</summary>
 public sealed record WaitingMerge(string Environment, string Sha, long PullRequest, string Reason, DateTimeOffset Since);
 
+/// <summary>Locks and waiting merges of every repository; a waiting merge with its repository's storage key (<see cref="Storage.StorageKey"/>).</summary>
+public sealed record LocksOverview(IReadOnlyList<EnvironmentLock> Locks, IReadOnlyList<(string RepositoryKey, WaitingMerge Merge)> Waiting);
+
 /// <summary>What <see cref="IEnvironmentLocks.TryLockAsync"/> found.</summary>
 public abstract record LockAttempt(EnvironmentLock Lock)
 {
@@ -98,6 +101,9 @@ public interface IEnvironmentLocks
 
     /// <summary>The merges of the repository waiting now, oldest first.</summary>
     Task<IReadOnlyList<WaitingMerge>> ListWaitingAsync(string repository, CancellationToken cancellationToken);
+
+    /// <summary>Every lock held and every merge waiting, of every repository, in one query (the deploy board).</summary>
+    Task<LocksOverview> OverviewAsync(CancellationToken cancellationToken);
 
     /// <summary>True the first time it is called for this key (a notice to post once); false after.</summary>
     Task<bool> TryMarkOnceAsync(string repository, string key, CancellationToken cancellationToken);
@@ -283,19 +289,49 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         var waiting = new List<WaitingMerge>();
         await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            // A merge that waits writes its row on every look (at most every 5 minutes); one not seen since went ahead, gave up
-            // or was refused on a path that did not say so, and is no longer listed.
-            if (entity.GetDateTimeOffset("Seen") is not { } seen || clock.GetUtcNow() - seen > WaitingFreshFor)
+            if (Waiting(entity) is { } merge)
             {
-                continue;
+                waiting.Add(merge);
             }
-
-            waiting.Add(new WaitingMerge(entity.GetString("Environment"), entity.GetString("Sha"), entity.GetInt64("PullRequest") ?? 0,
-                entity.GetString("Reason"), entity.GetDateTimeOffset("Since") ?? DateTimeOffset.MinValue));
         }
 
         return [.. waiting.OrderBy(w => w.Since)];
     }
+
+    public async Task<LocksOverview> OverviewAsync(CancellationToken cancellationToken)
+    {
+        await EnsureTableAsync(cancellationToken);
+        var filter = TableClient.CreateQueryFilter(
+            $"(RowKey ge {"lock"} and RowKey lt {"lock\u007f"}) or (RowKey ge {"wait-"} and RowKey lt {"wait."})");
+        var locks = new List<EnvironmentLock>();
+        var waiting = new List<(string, WaitingMerge)>();
+        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
+        {
+            if (entity.RowKey.StartsWith("wait-", StringComparison.Ordinal))
+            {
+                if (Waiting(entity) is { } merge)
+                {
+                    waiting.Add((entity.PartitionKey, merge));
+                }
+            }
+            else if (FromEntity(entity) is var held && !Expired(held))
+            {
+                locks.Add(held);
+            }
+        }
+
+        return new LocksOverview(locks, [.. waiting.OrderBy(w => w.Item2.Since)]);
+    }
+
+    /// <summary>
+    /// A merge that waits writes its row on every look (at most every 5 minutes); one not seen since went ahead, gave up or
+    /// was refused on a path that did not say so, and is no longer listed.
+    /// </summary>
+    private WaitingMerge? Waiting(TableEntity entity) =>
+        entity.GetDateTimeOffset("Seen") is not { } seen || clock.GetUtcNow() - seen > WaitingFreshFor
+            ? null
+            : new WaitingMerge(entity.GetString("Environment"), entity.GetString("Sha"), entity.GetInt64("PullRequest") ?? 0,
+                entity.GetString("Reason"), entity.GetDateTimeOffset("Since") ?? DateTimeOffset.MinValue);
 
     /// <summary>How long a waiting merge's row counts after it was last written: twice the longest poll, and a margin.</summary>
     public static readonly TimeSpan WaitingFreshFor = TimeSpan.FromMinutes(11);

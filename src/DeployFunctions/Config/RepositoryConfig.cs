@@ -153,6 +153,26 @@ public sealed class FreezeWindow
         return end > at ? end : null;
     }
 
+    /// <summary>The next time after <paramref name="at"/> this freeze starts, or null when it never starts again.</summary>
+    public DateTimeOffset? StartsAfter(DateTimeOffset at)
+    {
+        if (From is { } from && Until is not null)
+        {
+            return from > at ? from : null;
+        }
+
+        if (Cron is null || ParseDuration(Duration) is null)
+        {
+            return null;
+        }
+
+        var zone = string.IsNullOrWhiteSpace(TimeZone) ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(TimeZone);
+        return CronExpression.Parse(Cron, CronFormat.Standard).GetNextOccurrence(at, zone, inclusive: false);
+    }
+
+    /// <summary>How long it lasts once started.</summary>
+    public TimeSpan Length => From is { } from && Until is { } until ? until - from : ParseDuration(Duration) ?? TimeSpan.Zero;
+
     /// <summary>Why this window cannot be used, or null.</summary>
     public string? Problem()
     {

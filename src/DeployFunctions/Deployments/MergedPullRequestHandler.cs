@@ -340,6 +340,7 @@ public sealed class MergedPullRequestHandler(
         EnvironmentUrl = DeployPolicy.EnvironmentUrlFor(request.Environment, request.FullName, config),
         Workflow = policy.WorkflowFor(request.Environment, request.FullName, config),
         PullRequest = request.PullRequestNumber,
+        Reverts = request.Reverts,
         RequestedBy = request.DeployUser,
         Reason = $"pull request #{request.PullRequestNumber} merged into {request.BaseBranch} by {request.DeployUser}",
         Order = request.MergedAt,

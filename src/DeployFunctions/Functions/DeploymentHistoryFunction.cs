@@ -7,13 +7,17 @@ using Microsoft.Azure.Functions.Worker;
 namespace DeployFunctions.Functions;
 
 /// <summary>
-/// <c>GET /api/deployments/history?repository=owner/name&amp;environment=production&amp;limit=50</c>, function key
-/// required: recent deployment statuses, newest first.
+/// <c>GET /api/deployments/history?repository=owner/name&amp;environment=production&amp;limit=50&amp;since=&amp;until=</c>,
+/// function key required: deployment statuses, newest first. When more are left, the answer's <c>X-Continuation</c>
+/// header holds the token to pass back as <c>continuation</c> for the next page.
 /// </summary>
 public sealed class DeploymentHistoryFunction(IDeploymentHistory history)
 {
     public const string Name = "DeploymentHistory";
     public const int MaxLimit = 500;
+
+    /// <summary>The header that carries the next page's token.</summary>
+    public const string ContinuationHeader = "X-Continuation";
 
     [Function(Name)]
     public async Task<IActionResult> Run(
@@ -21,15 +25,27 @@ public sealed class DeploymentHistoryFunction(IDeploymentHistory history)
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var query = request.Query;
         var limit = 50;
-        if (request.Query.TryGetValue("limit", out var text) &&
+        if (query.TryGetValue("limit", out var text) &&
             (!int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
             return new SnakeCaseAnswer(400, new { status = "rejected", reason = $"limit must be a number from 1 to {MaxLimit}" });
         }
 
-        var records = await history.RecentAsync(
-            request.Query["repository"].FirstOrDefault(), request.Query["environment"].FirstOrDefault(), limit, cancellationToken);
-        return new SnakeCaseAnswer(200, records);
+        if (BoardFunctions.Problem(query, out var since, out var until, out _) is { } problem)
+        {
+            return new SnakeCaseAnswer(400, new { status = "rejected", reason = problem });
+        }
+
+        var page = await history.PageAsync(new HistoryQuery(
+            query["repository"].FirstOrDefault(), query["environment"].FirstOrDefault(), since, until, limit,
+            query["continuation"].FirstOrDefault() is { Length: > 0 } continuation ? continuation : null), cancellationToken);
+        if (page.Continuation is { } next)
+        {
+            request.HttpContext.Response.Headers[ContinuationHeader] = next;
+        }
+
+        return new SnakeCaseAnswer(200, page.Statuses);
     }
 }

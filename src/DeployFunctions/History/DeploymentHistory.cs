@@ -38,7 +38,19 @@ public interface IDeploymentHistory
 
     /// <summary>The most recent statuses first, optionally for one repository and/or environment.</summary>
     Task<IReadOnlyList<StatusRecord>> RecentAsync(string? repository, string? environment, int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A page of statuses, newest first, created in [<paramref name="since"/>, <paramref name="until"/>] when given; the
+    /// continuation reads the next page (null: the last).
+    /// </summary>
+    Task<HistoryPage> PageAsync(HistoryQuery query, CancellationToken cancellationToken);
 }
+
+/// <summary>What to read of the history.</summary>
+public sealed record HistoryQuery(string? Repository, string? Environment, DateTimeOffset? Since, DateTimeOffset? Until, int Limit, string? Continuation);
+
+/// <summary>A page of statuses and where the next one starts.</summary>
+public sealed record HistoryPage(IReadOnlyList<StatusRecord> Statuses, string? Continuation);
 
 /// <summary>
 /// Azure Table storage. Partition: the repository (<c>owner~name</c>, as '/' is not allowed in keys). Row: inverted
@@ -112,6 +124,40 @@ public sealed class TableDeploymentHistory(TableServiceClient tables, IOptions<S
 
         return results;
     }
+
+    public async Task<HistoryPage> PageAsync(HistoryQuery query, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        await EnsureTableAsync(cancellationToken);
+        var partition = string.IsNullOrWhiteSpace(query.Repository) ? AllRepositories : PartitionKey(query.Repository);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partition}");
+        if (!string.IsNullOrWhiteSpace(query.Environment))
+        {
+            filter += TableClient.CreateQueryFilter($" and Environment eq {query.Environment}");
+        }
+
+        // Rows are keyed by inverted time: the newest has the smallest key.
+        if (query.Until is { } until)
+        {
+            filter += TableClient.CreateQueryFilter($" and RowKey ge {Inverted(until)}");
+        }
+
+        if (query.Since is { } since)
+        {
+            filter += TableClient.CreateQueryFilter($" and RowKey lt {Inverted(since) + "."}");
+        }
+
+        await foreach (var page in table.QueryAsync<TableEntity>(filter, maxPerPage: query.Limit, cancellationToken: cancellationToken)
+                           .AsPages(query.Continuation, query.Limit))
+        {
+            return new HistoryPage([.. page.Values.Select(FromEntity)], page.ContinuationToken);
+        }
+
+        return new HistoryPage([], null);
+    }
+
+    private static string Inverted(DateTimeOffset at) =>
+        string.Create(CultureInfo.InvariantCulture, $"{DateTimeOffset.MaxValue.UtcTicks - at.UtcTicks:D19}");
 
     public static string PartitionKey(string repository) => repository.Replace('/', '~').ToLowerInvariant();
 

@@ -1,4 +1,6 @@
+using DeployFunctions.Board;
 using DeployFunctions.Commands;
+using DeployFunctions.Ledger;
 using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
@@ -16,7 +18,9 @@ public sealed partial class DeploymentStatusRecorder(
     IDeploymentHistory history,
     INotifier notifier,
     ILogger<DeploymentStatusRecorder> logger,
-    CommandFeedback? feedback = null) : IDeliveryHandler
+    CommandFeedback? feedback = null,
+    IDeploymentLedger? ledger = null,
+    IDeployBoard? board = null) : IDeliveryHandler
 {
     private static readonly string[] NotifiedStates = ["success", "failure", "error"];
 
@@ -57,6 +61,13 @@ public sealed partial class DeploymentStatusRecorder(
         };
 
         var owed = await history.AddAsync(record, cancellationToken);
+
+        // The board counts only the app's own deployments, as its ledger says they ended.
+        if (board is not null && ledger is not null &&
+            await ledger.FindDeploymentAsync(repository, deployment.Environment, deployment.Id, cancellationToken) is { } ours)
+        {
+            await board.RecordAsync(record, ours, cancellationToken);
+        }
         if (feedback is not null && await feedback.OnStatusAsync(delivery.Envelope,
                 new ReportedStatus(repository, environment, deployment.Id, state, record.Description, record.LogUrl, record.EnvironmentUrl),
                 cancellationToken) == false)

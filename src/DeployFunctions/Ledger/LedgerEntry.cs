@@ -74,6 +74,16 @@ public sealed record LedgerEntry
     public long? PullRequest { get; init; }
     public required string RequestedBy { get; init; }
 
+    /// <summary><c>.deploy &lt;stable branch&gt;</c>: it restores what ran before (the board counts what it replaced as a failed change).</summary>
+    public bool Rollback { get; init; }
+
+    /// <summary>
+    /// The merged pull request says it reverts this one of the same repository (GitHub's "Reverts owner/name#n"); the
+    /// board counts that pull request's recent deployments as failed changes. Written by whoever opened the revert: it
+    /// decides no deployment, only a figure.
+    /// </summary>
+    public long? Reverts { get; init; }
+
     /// <summary>
     /// The operator's target it deploys with (<c>Targets__&lt;name&gt;__*</c>), chosen when it was approved from the
     /// repository's own environment; null: the environment's own settings (<c>Environments__&lt;name&gt;__*</c>).

@@ -340,6 +340,8 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         ["EnvironmentUrl"] = entry.EnvironmentUrl,
         ["Workflow"] = entry.Workflow,
         ["HeldUntil"] = entry.HeldUntil,
+        ["Rollback"] = entry.Rollback,
+        ["Reverts"] = entry.Reverts,
     };
 
     private static LedgerEntry FromEntity(TableEntity entity) => new()
@@ -377,6 +379,8 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
         EnvironmentUrl = entity.GetString("EnvironmentUrl"),
         Workflow = entity.GetString("Workflow"),
         HeldUntil = entity.GetDateTimeOffset("HeldUntil"),
+        Rollback = entity.GetBoolean("Rollback") ?? false,
+        Reverts = entity.GetInt64("Reverts"),
         ETag = entity.ETag,
         LastChanged = entity.Timestamp,
     };

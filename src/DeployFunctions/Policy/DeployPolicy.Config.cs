@@ -320,6 +320,15 @@ public sealed partial class DeployPolicy
         return active.Window is null ? null : new ActiveFreeze(environment, active.Window.Reason ?? "deploy freeze", active.Until!.Value, active.Repository);
     }
 
+    /// <summary>The next operator's freeze of <paramref name="environment"/> that starts after <paramref name="at"/>: its reason, start and end.</summary>
+    public (string Reason, DateTimeOffset From, DateTimeOffset Until)? NextFreeze(string environment, DateTimeOffset at) => operatorFreezes
+        .Where(f => string.IsNullOrWhiteSpace(f.Environment) || string.Equals(f.Environment, environment, StringComparison.OrdinalIgnoreCase))
+        .Select(f => (Window: f, Start: f.StartsAfter(at)))
+        .Where(f => f.Start is not null)
+        .OrderBy(f => f.Start)
+        .Select(f => ((string, DateTimeOffset, DateTimeOffset)?)(f.Window.Reason ?? "deploy freeze", f.Start!.Value, f.Start!.Value + f.Window.Length))
+        .FirstOrDefault();
+
     /// <summary>True: a merge during a freeze waits for its end; false: it is skipped.</summary>
     public bool MergesWaitOutFreezes(string environment, RepositoryConfig? config) =>
         (config?.For(environment)?.FreezeMerges ?? options.FreezeMerges) != "skip";

@@ -27,6 +27,9 @@ public sealed record DeploymentRequest
     /// <summary>When the merge landed: the deployment's place in its environment's order (newest wins).</summary>
     public required DateTimeOffset MergedAt { get; init; }
 
+    /// <summary>The pull request of the same repository this merge reverts (its body's "Reverts owner/name#n"), for the board.</summary>
+    public long? Reverts { get; init; }
+
     public string FullName => $"{Owner}/{Repository}";
 }
 
@@ -349,7 +352,29 @@ public sealed partial class DeployPolicy(
             BaseBranch = baseBranch,
             Target = own?.Target,
             MergedAt = pullRequest.MergedAt ?? pullRequest.ClosedAt ?? DateTimeOffset.MinValue,
+            Reverts = Reverted(pullRequest.Body, repository.FullName),
         });
+    }
+
+    /// <summary>
+    /// The pull request a revert's body names, as GitHub's "Revert" button writes it: "Reverts owner/name#n" at the start of
+    /// a line, of this repository only.
+    /// </summary>
+    public static long? Reverted(string? body, string repository)
+    {
+        foreach (var line in (body ?? "").Split('\n'))
+        {
+            var text = line.Trim();
+            var prefix = $"Reverts {repository}#";
+            if (text.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) &&
+                long.TryParse(text.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) &&
+                number > 0)
+            {
+                return number;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

@@ -20,6 +20,7 @@ public sealed class StorageNamesOptions
     public const string DefaultCommandsQueue = "github-commands";
     public const string DefaultProtectionRulesQueue = "github-protection-rules";
     public const string DefaultLockTable = "EnvironmentLocks";
+    public const string DefaultBoardTable = "DeployBoard";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
     public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
@@ -44,6 +45,9 @@ public sealed class StorageNamesOptions
 
     /// <summary>Blob container for locks and idempotency records. App setting <c>LockContainer</c>.</summary>
     public string LockContainer { get; set; } = DefaultLockContainer;
+
+    /// <summary>Table of the deploy board's summary rows (environments, results, day totals). App setting <c>BoardTable</c>.</summary>
+    public string BoardTable { get; set; } = DefaultBoardTable;
 
     /// <summary>Table of deployment status history. App setting <c>HistoryTable</c>.</summary>
     public string HistoryTable { get; set; } = DefaultHistoryTable;
@@ -78,6 +82,7 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckTable(failures, nameof(options.HistoryTable), options.HistoryTable);
         CheckTable(failures, nameof(options.LedgerTable), options.LedgerTable);
         CheckTable(failures, nameof(options.LockTable), options.LockTable);
+        CheckTable(failures, nameof(options.BoardTable), options.BoardTable);
         var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable };
         if (tables.Distinct(StringComparer.OrdinalIgnoreCase).Count() != tables.Length)
         {

@@ -1,0 +1,100 @@
+using DeployFunctions.Commands;
+using DeployFunctions.GitHub;
+using DeployFunctions.Policy;
+using DeployFunctions.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DeployFunctions.Board;
+
+/// <summary>A lock as the board shows it (who, why, since when, until when; the comment that took it).</summary>
+public sealed record BoardLock(string Holder, string? Reason, DateTimeOffset Since, DateTimeOffset? Until, bool Global, string? CommentUrl);
+
+/// <summary>A merge that waits (a lock, a freeze, checks), and why.</summary>
+public sealed record BoardWaiting(string Sha, long PullRequest, string Reason, DateTimeOffset Since);
+
+/// <summary>A freeze that holds the environment now (<see cref="Active"/>) or the next one to come.</summary>
+public sealed record BoardFreeze(string Reason, DateTimeOffset? From, DateTimeOffset Until, bool Active);
+
+/// <summary>One environment on the board: its summary row with the locks, waits and freezes that hold it now.</summary>
+public sealed record BoardEnvironmentView
+{
+    public required string Repository { get; init; }
+    public required string Environment { get; init; }
+    public BoardDeployment? Live { get; init; }
+    public BoardDeployment? Current { get; init; }
+    public required IReadOnlyList<BoardDeployment> Recent { get; init; }
+    public BoardLock? Lock { get; init; }
+    public required IReadOnlyList<BoardWaiting> Waiting { get; init; }
+    public BoardFreeze? Freeze { get; init; }
+}
+
+/// <summary>What <c>GET /api/board/data</c> answers.</summary>
+public sealed record BoardData
+{
+    public required DateTimeOffset GeneratedAt { get; init; }
+
+    /// <summary>GitHub's web address (github.com, or an Enterprise Server's), for links.</summary>
+    public required string GitHubUrl { get; init; }
+
+    public required IReadOnlyList<BoardEnvironmentView> Environments { get; init; }
+
+    /// <summary>Pass back as <c>continuation</c> for the next page; null on the last.</summary>
+    public string? Continuation { get; init; }
+}
+
+/// <summary>Puts the board together: summary rows (one query), every lock and waiting merge (one query), the operator's freezes.</summary>
+public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, DeployPolicy policy, IOptions<GitHubOptions> github, TimeProvider clock)
+{
+    public async Task<BoardData> ReadAsync(
+        string? repository, string? environment, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation,
+        CancellationToken cancellationToken)
+    {
+        var pageTask = board.EnvironmentsAsync(repository, environment, limit, continuation, cancellationToken);
+        var overviewTask = locks.OverviewAsync(cancellationToken);
+        var page = await pageTask;
+        var overview = await overviewTask;
+        var now = clock.GetUtcNow();
+
+        var views = page.Environments.Select(e =>
+        {
+            var key = StorageKey.Escape(e.Repository);
+            var held = overview.Locks
+                .Where(l => string.Equals(l.Repository, e.Repository, StringComparison.OrdinalIgnoreCase) &&
+                            (l.IsGlobal || string.Equals(l.Environment, e.Environment, StringComparison.OrdinalIgnoreCase)))
+                .OrderBy(l => l.IsGlobal)
+                .FirstOrDefault();
+            var frozen = policy.FreezeOn(e.Environment, null, now);
+            var next = frozen is null ? policy.NextFreeze(e.Environment, now) : null;
+            return new BoardEnvironmentView
+            {
+                Repository = e.Repository,
+                Environment = e.Environment,
+                Live = e.Live,
+                Current = e.Current,
+                Recent = [.. e.Recent.Where(d => (since is null || d.At >= since) && (until is null || d.At <= until))],
+                Lock = held is null ? null : new BoardLock(held.Holder, held.Reason, held.Since, held.Until, held.IsGlobal, held.CommentUrl),
+                Waiting = [.. overview.Waiting
+                    .Where(w => w.RepositoryKey == key && string.Equals(w.Merge.Environment, e.Environment, StringComparison.OrdinalIgnoreCase))
+                    .Select(w => new BoardWaiting(w.Merge.Sha, w.Merge.PullRequest, w.Merge.Reason, w.Merge.Since))],
+                Freeze = frozen is not null
+                    ? new BoardFreeze(frozen.Reason, null, frozen.Until, Active: true)
+                    : next is { } n ? new BoardFreeze(n.Reason, n.From, n.Until, Active: false) : null,
+            };
+        }).ToList();
+
+        return new BoardData { GeneratedAt = now, GitHubUrl = WebUrl(github.Value.ApiBaseUrl), Environments = views, Continuation = page.Continuation };
+    }
+
+    /// <summary>GitHub's web address for an API address: api.github.com is github.com, an Enterprise Server's <c>/api/v3</c> is its host.</summary>
+    public static string WebUrl(Uri api)
+    {
+        ArgumentNullException.ThrowIfNull(api);
+        if (string.Equals(api.Host, "api.github.com", StringComparison.OrdinalIgnoreCase))
+        {
+            return "https://github.com";
+        }
+
+        var text = api.GetLeftPart(UriPartial.Path).TrimEnd('/');
+        return text.EndsWith("/api/v3", StringComparison.OrdinalIgnoreCase) ? text[..^"/api/v3".Length] : text;
+    }
+}
