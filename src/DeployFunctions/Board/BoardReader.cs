@@ -54,10 +54,28 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
         var page = await pageTask;
         var overview = await overviewTask;
         var now = clock.GetUtcNow();
+        var rows = page.Environments.ToList();
 
-        var views = page.Environments.Select(e =>
+        // A lock or a waiting merge on an environment nothing was deployed to yet: shown too (on the first page).
+        if (continuation is null)
         {
-            var key = StorageKey.Escape(e.Repository);
+            var pending = overview.Locks.Where(l => !l.IsGlobal).Select(l => (l.Repository, Environment: l.Environment!))
+                .Concat(overview.Waiting.Select(w => (w.Repository, w.Merge.Environment)))
+                .Where(p => Matches(p.Repository, repository) && Matches(p.Environment, environment))
+                .DistinctBy(p => Key(p.Repository, p.Environment))
+                .Where(p => !rows.Any(r => Key(r.Repository, r.Environment) == Key(p.Repository, p.Environment)))
+                .ToList();
+            foreach (var (name, env) in pending)
+            {
+                if (!await board.HasEnvironmentAsync(name, env, cancellationToken))
+                {
+                    rows.Add(new BoardEnvironment { Repository = name, Environment = env });
+                }
+            }
+        }
+
+        var views = rows.Select(e =>
+        {
             var held = overview.Locks
                 .Where(l => string.Equals(l.Repository, e.Repository, StringComparison.OrdinalIgnoreCase) &&
                             (l.IsGlobal || string.Equals(l.Environment, e.Environment, StringComparison.OrdinalIgnoreCase)))
@@ -74,7 +92,7 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
                 Recent = [.. e.Recent.Where(d => (since is null || d.At >= since) && (until is null || d.At <= until))],
                 Lock = held is null ? null : new BoardLock(held.Holder, held.Reason, held.Since, held.Until, held.IsGlobal, held.CommentUrl),
                 Waiting = [.. overview.Waiting
-                    .Where(w => w.RepositoryKey == key && string.Equals(w.Merge.Environment, e.Environment, StringComparison.OrdinalIgnoreCase))
+                    .Where(w => Key(w.Repository, w.Merge.Environment) == Key(e.Repository, e.Environment))
                     .Select(w => new BoardWaiting(w.Merge.Sha, w.Merge.PullRequest, w.Merge.Reason, w.Merge.Since))],
                 Freeze = frozen is not null
                     ? new BoardFreeze(frozen.Reason, null, frozen.Until, Active: true)
@@ -84,6 +102,10 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
 
         return new BoardData { GeneratedAt = now, GitHubUrl = WebUrl(github.Value.ApiBaseUrl), Environments = views, Continuation = page.Continuation };
     }
+
+    private static string Key(string repository, string environment) => StorageKey.Join('|', repository, environment);
+
+    private static bool Matches(string name, string? filter) => filter is null || string.Equals(name, filter, StringComparison.OrdinalIgnoreCase);
 
     /// <summary>GitHub's web address for an API address: api.github.com is github.com, an Enterprise Server's <c>/api/v3</c> is its host.</summary>
     public static string WebUrl(Uri api)

@@ -30,6 +30,9 @@ public interface IDeployBoard
     Task<BoardEnvironmentsPage> EnvironmentsAsync(
         string? repository, string? environment, int limit, string? continuation, CancellationToken cancellationToken);
 
+    /// <summary>Whether anything of the app's was ever recorded for the environment.</summary>
+    Task<bool> HasEnvironmentAsync(string repository, string environment, CancellationToken cancellationToken);
+
     /// <summary>The day totals of one environment name, of one repository or (null) of all, from <paramref name="first"/> to <paramref name="last"/> inclusive.</summary>
     Task<IReadOnlyList<DayTotals>> DaysAsync(string? repository, string environment, DateOnly first, DateOnly last, CancellationToken cancellationToken);
 }
@@ -97,7 +100,7 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             {
                 Current = clearCurrent ? null : current.Current,
                 Live = succeeded && (current.Live is null || current.Live.At <= shown.At) ? shown : current.Live,
-                Recent = [.. current.Recent.Append(shown).OrderByDescending(d => d.At).Take(RecentKept)],
+                Recent = [.. current.Recent.Append(shown).OrderByDescending(d => d.At).ThenByDescending(d => d.DeploymentId).Take(RecentKept)],
                 FailingSince = succeeded
                     ? (current.FailingSince is { } since && since <= shown.At ? null : current.FailingSince)
                     : current.FailingSince ?? shown.At,
@@ -145,6 +148,13 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         }
 
         return new BoardEnvironmentsPage([], null);
+    }
+
+    public async Task<bool> HasEnvironmentAsync(string repository, string environment, CancellationToken cancellationToken)
+    {
+        var table = await lazy.GetAsync(cancellationToken);
+        var row = $"{RepositoryKey(repository)}|{StorageKey.Escape(environment)}";
+        return (await table.GetEntityIfExistsAsync<TableEntity>(EnvironmentsPartition, row, ["RowKey"], cancellationToken)).HasValue;
     }
 
     public async Task<IReadOnlyList<DayTotals>> DaysAsync(

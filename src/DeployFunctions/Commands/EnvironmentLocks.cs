@@ -57,8 +57,8 @@ public sealed record EnvironmentLock
 /// <summary>A merge waiting before its deployment is created: behind a lock or a freeze, since when.</summary>
 public sealed record WaitingMerge(string Environment, string Sha, long PullRequest, string Reason, DateTimeOffset Since);
 
-/// <summary>Locks and waiting merges of every repository; a waiting merge with its repository's storage key (<see cref="Storage.StorageKey"/>).</summary>
-public sealed record LocksOverview(IReadOnlyList<EnvironmentLock> Locks, IReadOnlyList<(string RepositoryKey, WaitingMerge Merge)> Waiting);
+/// <summary>Locks and waiting merges of every repository; a waiting merge with its repository's name.</summary>
+public sealed record LocksOverview(IReadOnlyList<EnvironmentLock> Locks, IReadOnlyList<(string Repository, WaitingMerge Merge)> Waiting);
 
 /// <summary>What <see cref="IEnvironmentLocks.TryLockAsync"/> found.</summary>
 public abstract record LockAttempt(EnvironmentLock Lock)
@@ -260,6 +260,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         await EnsureTableAsync(cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(Partition(repository), WaitRow(waiting.Environment, waiting.Sha))
         {
+            ["Repository"] = repository,
             ["Environment"] = waiting.Environment,
             ["Sha"] = waiting.Sha,
             ["PullRequest"] = waiting.PullRequest,
@@ -311,7 +312,7 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
             {
                 if (Waiting(entity) is { } merge)
                 {
-                    waiting.Add((entity.PartitionKey, merge));
+                    waiting.Add((entity.GetString("Repository") ?? entity.PartitionKey, merge));
                 }
             }
             else if (FromEntity(entity) is var held && !Expired(held))

@@ -1,5 +1,6 @@
 using System.Globalization;
 using DeployFunctions.Board;
+using DeployFunctions.Http;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -36,7 +37,7 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
     {
         ArgumentNullException.ThrowIfNull(request);
         Secure(request.HttpContext.Response, cache: false);
-        return new FileContentResult(assets.Page, "text/html; charset=utf-8");
+        return new BytesAnswer(200, assets.Page, "text/html; charset=utf-8");
     }
 
     [Function(AssetName)]
@@ -49,7 +50,7 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
         }
 
         Secure(request.HttpContext.Response, cache: true);
-        return new FileContentResult(asset.Bytes, asset.ContentType);
+        return new BytesAnswer(200, asset.Bytes, asset.ContentType);
     }
 
     [Function(DataName)]

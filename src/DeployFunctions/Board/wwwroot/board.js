@@ -105,7 +105,7 @@
     }
     if (view.current) add("Now", deploymentLine(view.repository, view.current));
     if (view.lock) {
-      add("Lock", el("span", { class: "locked" }, "🔒 " + (view.lock.global ? "global lock" : "locked") + " by " + view.lock.holder),
+      add("Lock", el("span", { class: "locked" }, (view.lock.global ? "Global lock" : "Locked") + " by " + view.lock.holder),
         view.lock.reason ? " · " + view.lock.reason : "", " · since " + when(view.lock.since),
         view.lock.until ? " · until " + when(view.lock.until) : "",
         view.lock.comment_url ? el("span", {}, " · ", link(view.lock.comment_url, "comment")) : "");
@@ -113,11 +113,11 @@
     if (view.freeze) {
       const freeze = view.freeze;
       add(freeze.active ? "Frozen" : "Next freeze", el("span", { class: freeze.active ? "frozen" : "" },
-        (freeze.active ? "❄️ until " : when(freeze.from) + " → ") + when(freeze.until) + " · " + freeze.reason));
+        (freeze.active ? "until " : when(freeze.from) + " → ") + when(freeze.until) + " · " + freeze.reason));
     }
     for (const waiting of view.waiting) {
       add("Waiting", commitLink(view.repository, waiting.sha), " ", pullLink(view.repository, waiting.pull_request),
-        " · " + waiting.reason + " · since " + when(waiting.since));
+        " · " + waiting.reason + " · waiting since " + when(waiting.since));
     }
     const timeline = el("ol", { class: "timeline", "aria-label": "Last deployments, newest first" },
       view.recent.map((d) => el("li", {}, el("a", {
@@ -175,15 +175,16 @@
     target.replaceChildren();
     if (typeof uPlot === "undefined") { target.append(el("p", {}, "The chart library did not load.")); return; }
     const width = Math.max(300, target.clientWidth || 360);
-    const bars = uPlot.paths.bars({ size: [0.7, 40] });
+    const size = series.length > 1 ? 0.4 : 0.7;
+    const bars = (i) => uPlot.paths.bars({ size: [size, 40], align: series.length > 1 ? (i === 0 ? -1 : 1) : 0 });
     charts[id] = new uPlot({
-      width: width, height: 200, legend: { show: series.length > 1 },
-      scales: { x: { time: false } },
+      width: width, height: 200, legend: { show: series.length > 1 }, padding: [10, 40, 0, 0],
+      scales: { x: { time: false, range: (u, min, max) => [min - 0.6, max + 0.6] } },
       axes: [
         { values: (u, ticks) => ticks.map((t) => labels[t] !== undefined ? labels[t] : ""), space: 40 },
         { values: (u, ticks) => ticks.map((t) => Number.isInteger(t) ? t : "") },
       ],
-      series: [{}].concat(series.map((s, i) => ({ label: s.label, stroke: colors[i], fill: colors[i], paths: bars, points: { show: false } }))),
+      series: [{ label: "Day" }].concat(series.map((s, i) => ({ label: s.label, stroke: colors[i], fill: colors[i], paths: bars(i), points: { show: false } }))),
     }, [labels.map((_, i) => i)].concat(series.map((s) => s.values)), target);
   }
 
