@@ -124,6 +124,15 @@ public sealed class BoardBrowserTests(Azurite azurite) : IClassFixture<Azurite>
 
         Assert.Empty(errors);
         Assert.Empty(elsewhere);
+
+        // Nothing secret on the page or in its data: not the hook's address, not its secret.
+        var data = await (await page.APIRequest.GetAsync(new Uri(server.Address, $"api/board/data?code={BoardServer.Key}").ToString())).TextAsync();
+        var html = await page.ContentAsync();
+        foreach (var secret in new[] { hook.Url.ToString(), hook.Url.Authority, "a-hook-secret-of-some-length" })
+        {
+            Assert.DoesNotContain(secret, data, StringComparison.Ordinal);
+            Assert.DoesNotContain(secret, html, StringComparison.Ordinal);
+        }
     }
 
     [BrowserFact]

@@ -28,9 +28,14 @@ public sealed class DeploymentHistoryTests(Azurite azurite) : IClassFixture<Azur
     }
 
     /// <summary>GitHub's real deployment_status example, with the state and id changed where asked (DERIVED then).</summary>
-    private static DeployFunctions.Storage.QueuedDelivery Status(string state = "success", long id = 209916254, string repository = "Codertocat/Hello-World", string environment = "production")
+    private static DeployFunctions.Storage.QueuedDelivery Status(string state = "success", long id = 209916254, string repository = "Codertocat/Hello-World", string environment = "production", DateTimeOffset? at = null)
     {
         var payload = WebhookExamples.Get("deployment_status", "created");
+        if (at is { } createdAt)
+        {
+            payload["deployment_status"]!["created_at"] = createdAt.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture);
+        }
+
         payload["deployment_status"]!["state"] = state;
         payload["deployment_status"]!["id"] = id;
         payload["deployment_status"]!["environment"] = environment;
@@ -100,6 +105,55 @@ public sealed class DeploymentHistoryTests(Azurite azurite) : IClassFixture<Azur
         Assert.Single((await GetAsync(services, "?limit=1")).Body.AsArray());
     }
 
+    [Fact]
+    public async Task History_endpoint_pages_with_a_continuation_and_filters_by_time()
+    {
+        var (services, slack) = await StartAsync();
+        await using var _ = services;
+        await using var __ = slack;
+        var recorder = services.GetRequiredService<DeploymentStatusRecorder>();
+        var monday = new DateTimeOffset(2026, 11, 23, 9, 0, 0, TimeSpan.Zero);
+        for (var i = 1; i <= 5; i++)
+        {
+            await recorder.HandleAsync(Status("in_progress", i, "octo/app", at: monday.AddHours(i)), default);
+        }
+
+        var seen = new List<long>();
+        string? continuation = null;
+        var pages = 0;
+        do
+        {
+            var query = "?repository=octo/app&limit=2" + (continuation is null ? "" : "&continuation=" + Uri.EscapeDataString(continuation));
+            var (status, body, headers) = await GetWithHeadersAsync(services, query);
+            Assert.Equal(200, status);
+            seen.AddRange(body.AsArray().Select(r => (long)r!["status_id"]!));
+            continuation = headers.TryGetValue(DeploymentHistoryFunction.ContinuationHeader, out var next) ? next.ToString() : null;
+            pages++;
+        }
+        while (continuation is not null && pages < 10);
+
+        Assert.Equal([5L, 4, 3, 2, 1], seen); // newest first, each once
+        Assert.True(pages >= 3);
+        var window = (await GetAsync(services, "?repository=octo/app&since=2026-11-23T11:00:00Z&until=2026-11-23T13:00:00Z")).Body.AsArray();
+        Assert.Equal([4L, 3, 2], window.Select(r => (long)r!["status_id"]!)); // both ends included
+        var (bad, reason) = await GetAsync(services, "?since=yesterday");
+        Assert.Equal(400, bad);
+        Assert.Contains("ISO 8601", (string?)reason["reason"], StringComparison.Ordinal);
+        Assert.Equal(400, (await GetAsync(services, "?since=2026-11-24&until=2026-11-23")).Status);
+    }
+
+    private static async Task<(int Status, JsonNode Body, IHeaderDictionary Headers)> GetWithHeadersAsync(IServiceProvider services, string query)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.QueryString = new QueryString(query);
+        context.Response.Body = new MemoryStream();
+        var result = await services.GetRequiredService<DeploymentHistoryFunction>().Run(context.Request, default);
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new()));
+        context.Response.Body.Position = 0;
+        return (context.Response.StatusCode, JsonNode.Parse(context.Response.Body)!, context.Response.Headers);
+    }
+
     [Theory]
     [InlineData("?limit=0")]
     [InlineData("?limit=501")]
@@ -118,14 +172,8 @@ public sealed class DeploymentHistoryTests(Azurite azurite) : IClassFixture<Azur
 
     private static async Task<(int Status, JsonNode Body)> GetAsync(IServiceProvider services, string query)
     {
-        var context = new DefaultHttpContext();
-        context.Request.Method = "GET";
-        context.Request.QueryString = new QueryString(query);
-        context.Response.Body = new MemoryStream();
-        var result = await services.GetRequiredService<DeploymentHistoryFunction>().Run(context.Request, default);
-        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new()));
-        context.Response.Body.Position = 0;
-        return (context.Response.StatusCode, JsonNode.Parse(context.Response.Body)!);
+        var (status, body, _) = await GetWithHeadersAsync(services, query);
+        return (status, body);
     }
 
     [Fact]

@@ -46,6 +46,32 @@ public sealed class HostContractTests
     }
 
     [Theory]
+    [InlineData("Board", "board")]
+    [InlineData("BoardData", "board/data")]
+    [InlineData("DoraMetrics", "metrics/dora")]
+    [InlineData("DeploymentHistory", "deployments/history")]
+    public void The_board_its_data_and_the_history_need_the_function_key(string function, string route)
+    {
+        var trigger = Function(function)["bindings"]!.AsArray().Single(b => (string?)b!["type"] == "httpTrigger")!;
+
+        Assert.Equal("Function", (string?)trigger["authLevel"]);
+        Assert.Equal(["get"], trigger["methods"]!.AsArray().Select(m => (string?)m));
+        Assert.Equal(route, (string?)trigger["route"]);
+    }
+
+    [Fact]
+    public void Only_github_facing_endpoints_and_the_boards_static_files_are_anonymous()
+    {
+        var anonymous = Metadata()
+            .Where(f => f!["bindings"]!.AsArray().Any(b => (string?)b!["type"] == "httpTrigger" && (string?)b["authLevel"] == "Anonymous"))
+            .Select(f => (string?)f!["name"])
+            .Order(StringComparer.Ordinal);
+
+        // The webhook and the hook's report are signed (HMAC); the board's assets are its script, styles and chart library.
+        Assert.Equal(["BoardAsset", "DeploymentReport", "GitHubWebhook"], anonymous);
+    }
+
+    [Theory]
     [InlineData("MergedPullRequest", "%PullRequestsQueue%")]
     [InlineData("DeploymentProcessing", "%DeploymentsQueue%")]
     [InlineData("DeploymentStatusLog", "%DeploymentStatusesQueue%")]

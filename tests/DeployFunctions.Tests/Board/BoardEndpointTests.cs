@@ -1,0 +1,116 @@
+using System.Text;
+using System.Text.Json.Nodes;
+using DeployFunctions.Board;
+using DeployFunctions.Functions;
+using DeployFunctions.Tests.Support;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployFunctions.Tests.Board;
+
+/// <summary>The board's endpoints as the app answers them: bad filters refused with a reason, files by name only, headers.</summary>
+public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private ServiceProvider Services() => TestHost.Services(azurite.ConnectionString, s =>
+    {
+        s["BoardTable"] = "B" + Guid.NewGuid().ToString("N")[..12];
+        s["LockTable"] = "L" + Guid.NewGuid().ToString("N")[..12];
+    });
+
+    private static async Task<(int Status, string Body, IHeaderDictionary Headers)> CallAsync(
+        IServiceProvider services, Func<BoardFunctions, HttpRequest, Task<IActionResult>> call, string query = "")
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "GET";
+        context.Request.QueryString = new QueryString(query);
+        context.Response.Body = new MemoryStream();
+        var result = await call(services.GetRequiredService<BoardFunctions>(), context.Request);
+        await result.ExecuteResultAsync(new ActionContext(context, new RouteData(), new()));
+        return (context.Response.StatusCode, Encoding.UTF8.GetString(((MemoryStream)context.Response.Body).ToArray()), context.Response.Headers);
+    }
+
+    [Theory]
+    [InlineData("?limit=0", "limit")]
+    [InlineData("?limit=501", "limit")]
+    [InlineData("?since=last-week", "ISO 8601")]
+    [InlineData("?until=2026-13-01", "ISO 8601")]
+    [InlineData("?since=2026-11-02&until=2026-11-01", "since")]
+    public async Task Bad_filters_are_refused_with_a_reason(string query, string reason)
+    {
+        await using var services = Services();
+
+        foreach (var call in new Func<BoardFunctions, HttpRequest, Task<IActionResult>>[] { (f, r) => f.Data(r, default), (f, r) => f.Dora(r, default) })
+        {
+            var (status, body, _) = await CallAsync(services, call, query);
+            Assert.Equal(400, status);
+            Assert.Contains(reason, (string?)JsonNode.Parse(body)!["reason"], StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task A_dora_window_longer_than_a_year_is_refused_and_the_default_is_the_last_30_days_of_production()
+    {
+        await using var services = Services();
+
+        var (tooLong, body, _) = await CallAsync(services, (f, r) => f.Dora(r, default), "?since=2025-01-01&until=2026-11-30");
+        Assert.Equal(400, tooLong);
+        Assert.Contains("366 days", body, StringComparison.Ordinal);
+
+        var (ok, report, headers) = await CallAsync(services, (f, r) => f.Dora(r, default));
+        Assert.Equal(200, ok);
+        var json = JsonNode.Parse(report)!;
+        Assert.Equal("production", (string?)json["environment"]);
+        Assert.Equal(30, (int)json["days"]!);
+        Assert.Equal("no data", (string?)json["deployment_frequency"]!["band"]);
+        Assert.Equal("no-store", headers.CacheControl.ToString());
+    }
+
+    [Theory]
+    [InlineData("board.html")] // the page is served by its own function, with its key
+    [InlineData("..%2Fboard.html")]
+    [InlineData("../appsettings.json")]
+    [InlineData("DeployFunctions.dll")]
+    public async Task Only_the_boards_own_files_are_served_by_name(string name)
+    {
+        await using var services = Services();
+
+        var (status, _, _) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r, name)));
+
+        Assert.Equal(404, status);
+    }
+
+    [Fact]
+    public async Task The_page_names_each_file_with_its_hash_and_the_files_are_cached_for_a_year_under_the_same_policy()
+    {
+        await using var services = Services();
+
+        var (status, page, pageHeaders) = await CallAsync(services, (f, r) => Task.FromResult(f.Page(r)));
+        Assert.Equal(200, status);
+        Assert.Equal("no-store", pageHeaders.CacheControl.ToString());
+        Assert.Equal("no-referrer", pageHeaders["Referrer-Policy"].ToString());
+        Assert.DoesNotContain("<script>", page, StringComparison.Ordinal); // no inline script: the policy would refuse it
+        Assert.DoesNotContain("style=", page, StringComparison.Ordinal);
+        Assert.DoesNotMatch("(src|href)=\"(https?:)?//", page); // nothing from another origin
+
+        var assets = services.GetRequiredService<BoardAssets>();
+        foreach (var name in BoardAssets.Names)
+        {
+            var hash = assets.Find(name)!.Hash;
+            Assert.Contains($"board/assets/{name}?v={hash}\"", page, StringComparison.Ordinal);
+            var (ok, _, headers) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r, name)));
+            Assert.Equal(200, ok);
+            Assert.Equal("public, max-age=31536000, immutable", headers.CacheControl.ToString());
+            Assert.Equal(BoardFunctions.ContentSecurityPolicy, headers.ContentSecurityPolicy.ToString());
+            Assert.Equal("nosniff", headers.XContentTypeOptions.ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData("https://api.github.com/", "https://github.com")]
+    [InlineData("https://ghe.example.com/api/v3/", "https://ghe.example.com")]
+    [InlineData("http://127.0.0.1:4010/", "http://127.0.0.1:4010")]
+    public void Links_go_to_githubs_web_address_for_its_api_address(string api, string web) =>
+        Assert.Equal(web, BoardReader.WebUrl(new Uri(api)));
+}
