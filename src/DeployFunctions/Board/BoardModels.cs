@@ -66,6 +66,9 @@ public sealed record DeploymentResult
     public bool Undone { get; init; }
 }
 
+/// <summary>What a status changed in the four keys: the result it counted, and the earlier deployments it made failed changes.</summary>
+public sealed record BoardUpdate(DeploymentResult Result, IReadOnlyList<long> Undone);
+
 /// <summary>One day of one environment's results (UTC), kept as results arrive: what the four keys are computed from.</summary>
 public sealed record DayTotals
 {

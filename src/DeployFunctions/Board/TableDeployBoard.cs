@@ -22,9 +22,11 @@ public interface IDeployBoard
     /// <summary>
     /// Takes in a status of one of the app's own deployments (<paramref name="entry"/> is its ledger row). Only the ledger's
     /// result counts: a final status counts once the ledger has the deployment's result, and then as the ledger says
-    /// (anyone with write access can post a status; nobody but the app writes the ledger). Safe to repeat.
+    /// (anyone with write access can post a status; nobody but the app writes the ledger). Safe to repeat. Returns the
+    /// result counted (the same one again on a repeat) and the deployments it made failed changes, or null when the status
+    /// was not a result.
     /// </summary>
-    Task RecordAsync(StatusRecord status, LedgerEntry entry, CancellationToken cancellationToken);
+    Task<BoardUpdate?> RecordAsync(StatusRecord status, LedgerEntry entry, CancellationToken cancellationToken);
 
     /// <summary>Environments, in repository then environment order, optionally of one repository and/or environment name.</summary>
     Task<BoardEnvironmentsPage> EnvironmentsAsync(
@@ -57,13 +59,13 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly LazyTable lazy = new(tables, names.Value.BoardTable);
 
-    public async Task RecordAsync(StatusRecord status, LedgerEntry entry, CancellationToken cancellationToken)
+    public async Task<BoardUpdate?> RecordAsync(StatusRecord status, LedgerEntry entry, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(status);
         ArgumentNullException.ThrowIfNull(entry);
         if (entry.Noop || entry.DeploymentId != status.DeploymentId)
         {
-            return; // a dry run changes nothing and is no deployment to count
+            return null; // a dry run changes nothing and is no deployment to count
         }
 
         var table = await lazy.GetAsync(cancellationToken);
@@ -72,7 +74,7 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             await UpdateEnvironmentAsync(table, entry, current => current.Current is { } running && running.DeploymentId != entry.DeploymentId && running.At > status.CreatedAt
                 ? null // a newer deployment's status is shown already
                 : current with { Current = Shown(entry, status, status.State) }, cancellationToken);
-            return;
+            return null;
         }
 
         if (Counted(entry) is not { } succeeded)
@@ -81,7 +83,7 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             await UpdateEnvironmentAsync(table, entry, current => current.Current?.DeploymentId == entry.DeploymentId
                 ? current with { Current = null }
                 : null, cancellationToken);
-            return;
+            return null;
         }
 
         var result = await ResultAsync(table, entry, status, succeeded, cancellationToken);
@@ -108,14 +110,16 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         }, cancellationToken);
 
         var days = new HashSet<DateOnly> { Day(result.FinishedAt) };
+        var undone = new List<long>();
         if (undoneLive is not null && result.FinishedAt - undoneLive.At <= UndoWindow)
         {
             await MarkUndoneAsync(table, entry.Repository, entry.Environment, undoneLive.DeploymentId, Day(undoneLive.At), days, cancellationToken);
+            undone.Add(undoneLive.DeploymentId);
         }
 
         if (entry.Reverts is { } reverted && succeeded)
         {
-            await MarkRevertedAsync(table, entry, reverted, result.FinishedAt, days, cancellationToken);
+            undone.AddRange(await MarkRevertedAsync(table, entry, reverted, result.FinishedAt, days, cancellationToken));
         }
 
         foreach (var day in days)
@@ -123,6 +127,8 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             await RecountAsync(table, RepositoryKey(entry.Repository), entry.Environment, day, cancellationToken);
             await RecountAsync(table, AllRepositories, entry.Environment, day, cancellationToken);
         }
+
+        return new BoardUpdate(result, undone);
     }
 
     public async Task<BoardEnvironmentsPage> EnvironmentsAsync(
@@ -278,7 +284,7 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         days.Add(day);
     }
 
-    private static async Task MarkRevertedAsync(
+    private static async Task<IReadOnlyList<long>> MarkRevertedAsync(
         TableClient table, LedgerEntry revert, long pullRequest, DateTimeOffset at, HashSet<DateOnly> days, CancellationToken cancellationToken)
     {
         var repositoryKey = RepositoryKey(revert.Repository);
@@ -298,6 +304,8 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         {
             await MarkUndoneAsync(table, revert.Repository, revert.Environment, id, day, days, cancellationToken);
         }
+
+        return [.. found.Select(f => f.Id)];
     }
 
     /// <summary>Recomputes a day's totals from its result rows; written only if nobody wrote the day since it was read.</summary>

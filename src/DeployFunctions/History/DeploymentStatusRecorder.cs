@@ -66,7 +66,17 @@ public sealed partial class DeploymentStatusRecorder(
         if (board is not null && ledger is not null &&
             await ledger.FindDeploymentAsync(repository, deployment.Environment, deployment.Id, cancellationToken) is { } ours)
         {
-            await board.RecordAsync(record, ours, cancellationToken);
+            if (await board.RecordAsync(record, ours, cancellationToken) is { } counted)
+            {
+                // One line per result for the workbook and the change-failure-rate alert (a repeat logs it again: they count by id).
+                var result = counted.Result;
+                LogCounted(logger, deployment.Id, repository, deployment.Environment, result.Succeeded ? "success" : "failure",
+                    result.LeadSeconds, result.RestoreSeconds);
+                foreach (var undone in counted.Undone)
+                {
+                    LogUndone(logger, undone, repository, deployment.Environment, deployment.Id);
+                }
+            }
         }
         if (feedback is not null && await feedback.OnStatusAsync(delivery.Envelope,
                 new ReportedStatus(repository, environment, deployment.Id, state, record.Description, record.LogUrl, record.EnvironmentUrl),
@@ -95,6 +105,15 @@ public sealed partial class DeploymentStatusRecorder(
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Board counted deployment {DeploymentId} of {Repository} to {Environment}: {Outcome}, lead time {LeadSeconds} s, time to restore {RestoreSeconds} s")]
+    private static partial void LogCounted(ILogger logger, long deploymentId, string repository, string environment, string outcome,
+        long? leadSeconds, long? restoreSeconds);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Board undid deployment {DeploymentId} of {Repository} to {Environment}: a failed change, rolled back or reverted by deployment {UndoneBy}")]
+    private static partial void LogUndone(ILogger logger, long deploymentId, string repository, string environment, long undoneBy);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "Deployment status for {DeploymentId} is {State} ({Repository}, {Environment}, by {Creator}, log {LogUrl}, environment {EnvironmentUrl}, delivery {DeliveryId})")]

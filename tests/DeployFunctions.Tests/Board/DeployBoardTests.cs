@@ -129,7 +129,8 @@ public sealed class DeployBoardTests(Azurite azurite) : IClassFixture<Azurite>
         var bad = Entry(10, LedgerState.Succeeded);
         await board.RecordAsync(Status(bad, "success", Noon), bad, default);
         var rollback = Entry(11, LedgerState.Succeeded, LedgerSources.Command) with { Rollback = true };
-        await board.RecordAsync(Status(rollback, "success", Noon.AddHours(1)), rollback, default);
+        var update = await board.RecordAsync(Status(rollback, "success", Noon.AddHours(1)), rollback, default);
+        Assert.Equal([10L], update!.Undone);
 
         Assert.Equal(0, (await TotalsAsync(day: Day.AddDays(-2))).Undone);
         var today = await TotalsAsync();
@@ -145,7 +146,8 @@ public sealed class DeployBoardTests(Azurite azurite) : IClassFixture<Azurite>
         var other = Entry(13, LedgerState.Succeeded, pullRequest: 41);
         await board.RecordAsync(Status(other, "success", Noon.AddMinutes(10)), other, default);
         var revert = Entry(14, LedgerState.Succeeded, pullRequest: 42) with { Reverts = 40 };
-        await board.RecordAsync(Status(revert, "success", Noon.AddMinutes(20)), revert, default);
+        var update = await board.RecordAsync(Status(revert, "success", Noon.AddMinutes(20)), revert, default);
+        Assert.Equal([12L], update!.Undone);
 
         Assert.Equal((3, 1), ((await TotalsAsync()).Succeeded, (await TotalsAsync()).Undone));
         var report = Dora.Compute("octo/app", "production", Day, Day, await board.DaysAsync("octo/app", "production", Day, Day, default));
