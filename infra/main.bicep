@@ -100,6 +100,25 @@ param targets array = []
 @description('More app settings, e.g. Environments__staging__Provider; secrets belong in Key Vault and are referenced here.')
 param additionalAppSettings object = {}
 
+@description('Send Azure Monitor alerts (poison queues, watchdog errors, production change failure rate, webhook 5xx, failures) to this address; empty: no alerts.')
+param alertEmail string = ''
+
+@description('The production change failure rate over a day above which an alert fires, in percent (a string, as azd passes it).')
+param alertFailureRatePercent string = '30'
+
+@description('Where each alert\'s text points for what to do: your copy of the README\'s "When an alert fires".')
+param runbookUrl string = 'README.md#when-an-alert-fires (DeployFunctions repository)'
+
+@description('Microsoft Entra ID sign-in in front of the deploy board: the tenant id; with boardSignInClientId. Empty: the board needs its function key only.')
+param boardSignInTenantId string = ''
+
+@description('The app registration (client id) people sign in to the board with.')
+param boardSignInClientId string = ''
+
+@secure()
+@description('The app registration\'s client secret (kept in Key Vault); empty: the registration issues ID tokens without one.')
+param boardSignInSecret string = ''
+
 var abbreviations = loadJsonContent('abbreviations.json')
 var token = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName }
@@ -123,6 +142,7 @@ var lockContainer = 'deployment-locks'
 var historyTable = 'DeploymentHistory'
 var ledgerTable = 'DeploymentLedger'
 var lockTable = 'EnvironmentLocks'
+var boardTable = 'DeployBoard'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbreviations.resourcesResourceGroups}${environmentName}'
@@ -154,6 +174,7 @@ module storage 'app/storage.bicep' = {
     historyTableName: historyTable
     ledgerTableName: ledgerTable
     lockTableName: lockTable
+    boardTableName: boardTable
   }
 }
 
@@ -182,6 +203,7 @@ module vault 'app/keyvault.bicep' = {
     notificationWebhookUrl: notificationWebhookUrl
     productionHookUrl: productionHookUrl
     productionHookSecret: productionHookSecret
+    boardSignInSecret: boardSignInSecret
     purgeProtection: keyVaultPurgeProtection == 'true'
   }
 }
@@ -238,6 +260,9 @@ module function 'app/function.bicep' = {
     storageTableEndpoint: storage.outputs.tableEndpoint
     deploymentContainerName: deploymentContainerName
     applicationInsightsConnectionString: monitoring.outputs.connectionString
+    signInTenantId: boardSignInTenantId
+    signInClientId: boardSignInClientId
+    signInCredentialSettingName: empty(boardSignInSecret) ? '' : 'MICROSOFT_PROVIDER_AUTHENTICATION_SECRET'
     appSettings: union({
       Webhook__Secrets__0: keyVaultReference(vaultName, 'webhook-secret')
       Webhook__Secrets__1: empty(webhookSecretNext) ? '' : keyVaultReference(vaultName, 'webhook-secret-next')
@@ -256,6 +281,8 @@ module function 'app/function.bicep' = {
       HistoryTable: historyTable
       LedgerTable: ledgerTable
       LockTable: lockTable
+      BoardTable: boardTable
+      MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: empty(boardSignInSecret) ? '' : keyVaultReference(vaultName, 'board-signin-secret')
       GitHub__ApiBaseUrl: githubApiBaseUrl
       GitHub__Token: empty(githubToken) ? '' : keyVaultReference(vaultName, 'github-token')
       GitHub__AppId: githubAppId
@@ -316,8 +343,34 @@ module function 'app/function.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = if (!empty(alertEmail)) {
+  name: 'alerts'
+  scope: resourceGroup
+  params: {
+    namePrefix: functionAppName
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+    failureRatePercent: int(alertFailureRatePercent)
+    runbookUrl: runbookUrl
+  }
+}
+
+module workbook 'app/workbook.bicep' = {
+  name: 'workbook'
+  scope: resourceGroup
+  params: {
+    name: '${functionAppName}-dora'
+    location: location
+    tags: tags
+    applicationInsightsId: monitoring.outputs.applicationInsightsId
+  }
+}
+
 output AZURE_LOCATION string = location
 output AZURE_RESOURCE_GROUP string = resourceGroup.name
 output AZURE_FUNCTION_APP_NAME string = function.outputs.name
 output WEBHOOK_URL string = 'https://${function.outputs.defaultHostName}/api/github/webhooks'
+output BOARD_URL string = 'https://${function.outputs.defaultHostName}/api/board'
 output AZURE_KEY_VAULT_NAME string = vault.outputs.name

@@ -23,6 +23,15 @@ param maximumInstanceCount int = 100
 @allowed([512, 2048, 4096])
 param instanceMemoryMB int = 2048
 
+@description('Microsoft Entra ID sign-in for the deploy board: the tenant; with signInClientId. Empty: no sign-in (the function key only).')
+param signInTenantId string = ''
+
+@description('The app registration people sign in with.')
+param signInClientId string = ''
+
+@description('The app setting that holds the registration\'s client secret (a Key Vault reference); empty: ID tokens only.')
+param signInCredentialSettingName string = ''
+
 resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   name: planName
   location: location
@@ -104,6 +113,47 @@ resource app 'Microsoft.Web/sites@2024-04-01' = {
   resource scm 'basicPublishingCredentialsPolicies' = {
     name: 'scm'
     properties: { allow: false }
+  }
+}
+
+// App Service Authentication: everything asks for an Entra ID sign-in (the board, its data, the DORA API) except what
+// GitHub, deploy hooks and operators' scripts call with their own proof (a signature, a function or master key).
+resource auth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(signInTenantId) && !empty(signInClientId)) {
+  parent: app
+  name: 'authsettingsV2'
+  properties: {
+    platform: { enabled: true }
+    globalValidation: {
+      requireAuthentication: true
+      unauthenticatedClientAction: 'RedirectToLoginPage'
+      redirectToProvider: 'azureactivedirectory'
+      excludedPaths: [
+        '/api/github/webhooks'
+        '/api/deployments/report'
+        '/api/deployments/history'
+        '/api/deliveries/poison'
+        '/api/deliveries/poison/replay'
+      ]
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          openIdIssuer: '${environment().authentication.loginEndpoint}${signInTenantId}/v2.0'
+          clientId: signInClientId
+          clientSecretSettingName: empty(signInCredentialSettingName) ? null : signInCredentialSettingName
+        }
+        validation: {
+          allowedAudiences: [signInClientId, 'api://${signInClientId}']
+        }
+      }
+    }
+    login: {
+      tokenStore: { enabled: false }
+    }
+    httpSettings: {
+      requireHttps: true
+    }
   }
 }
 

@@ -30,6 +30,10 @@ param productionHookUrl string
 @description('The production deploy hook signing key (http provider); empty: none.')
 param productionHookSecret string
 
+@secure()
+@description('The deploy board sign-in app registration\'s client secret; empty: none.')
+param boardSignInSecret string
+
 @description('Purge protection: a deleted vault cannot be purged for 90 days, so the same environment name cannot be installed again until then.')
 param purgeProtection bool
 
@@ -81,6 +85,11 @@ resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {
   resource hookSecret 'secrets' = if (!empty(productionHookSecret)) {
     name: 'production-hook-secret'
     properties: { value: productionHookSecret }
+  }
+
+  resource signInSecret 'secrets' = if (!empty(boardSignInSecret)) {
+    name: 'board-signin-secret'
+    properties: { value: boardSignInSecret }
   }
 }
 

@@ -11,6 +11,7 @@ param queueNames array
 param historyTableName string
 param ledgerTableName string
 param lockTableName string
+param boardTableName string
 
 // Claim-check payload blobs have no age-based deletion: a waiting or poisoned message can outlive any age, and the app
 // deletes each payload blob itself when the one message that references it completes.
@@ -72,6 +73,9 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 
     resource locks 'tables' = {
       name: lockTableName
+    }
+    resource board 'tables' = {
+      name: boardTableName
     }
   }
 }

@@ -73,7 +73,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
 {
     private static readonly string[] SecretSettings =
         ["Webhook__Secrets__0", "Webhook__Secrets__1", "GitHub__Token", "GitHub__AppPrivateKey", "Notifications__WebhookUrl",
-         "Environments__production__Url", "Environments__production__Secret"];
+         "Environments__production__Url", "Environments__production__Secret", "MICROSOFT_PROVIDER_AUTHENTICATION_SECRET"];
 
     private JsonObject Single(string type) => infra.AllResources().Single(r => (string?)r["type"] == type);
 
@@ -183,10 +183,10 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
     {
         var parameters = infra.Template["parameters"]!.AsObject();
         string[] secure = ["webhookSecret", "webhookSecretNext", "githubToken", "githubAppPrivateKey", "notificationWebhookUrl",
-            "productionHookUrl", "productionHookSecret"];
+            "productionHookUrl", "productionHookSecret", "boardSignInSecret"];
         Assert.All(secure, name => Assert.Equal("securestring", (string?)parameters[name]!["type"]));
 
-        var outputs = new[] { infra.Template }.Concat(new[] { "identity", "storage", "monitoring", "keyvault", "roles", "function" }.Select(infra.Module))
+        var outputs = new[] { infra.Template }.Concat(new[] { "identity", "storage", "monitoring", "keyvault", "roles", "function", "alerts", "workbook" }.Select(infra.Module))
             .SelectMany(t => t["outputs"]?.AsObject().Select(o => o.Value!.ToJsonString()) ?? []);
         foreach (var output in outputs)
         {
@@ -298,6 +298,8 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal((string?)sample["HistoryTable"], (string?)variables["historyTable"]);
         Assert.Equal((string?)sample["LedgerTable"], (string?)variables["ledgerTable"]);
         Assert.Equal((string?)sample["LockTable"], (string?)variables["lockTable"]);
+        Assert.Equal((string?)sample["BoardTable"], (string?)variables["boardTable"]);
+        Assert.Contains("boardTableName", infra.Module("storage")["parameters"]!.AsObject().Select(p => p.Key));
         var storage = infra.Deployment("storage")["properties"]!["parameters"]!;
         Assert.Equal(5, storage["queueNames"]!["value"]!.AsArray().Count);
         var queues = Resources("Microsoft.Storage/storageAccounts/queueServices/queues").Single();
@@ -346,6 +348,76 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Matches(new Regex(@"__bicep\.keyVaultReference\(variables\('vaultName'\), format\('target-\{0\}-url'"), settings);
         Assert.Matches(new Regex(@"__bicep\.keyVaultReference\(variables\('vaultName'\), format\('target-\{0\}-secret'"), settings);
         Assert.DoesNotContain("SecretName", settings, StringComparison.Ordinal);
+    }
+
+    [BicepFact]
+    public void Alerts_exist_only_with_an_email_and_each_says_what_to_do()
+    {
+        Assert.Equal("[not(empty(parameters('alertEmail')))]", (string?)infra.Deployment("alerts")["condition"]);
+        var alerts = infra.Module("alerts");
+        var resources = CompiledInfrastructure.Resources(alerts).ToList();
+        var group = resources.Single(r => (string?)r["type"] == "Microsoft.Insights/actionGroups");
+        Assert.Contains("alertEmail", group["properties"]!["emailReceivers"]!.ToJsonString(), StringComparison.Ordinal);
+
+        // Four log search rules (poison, watchdog, failure rate, webhook 5xx) and a metric rule on failed invocations.
+        var rules = resources.Single(r => (string?)r["type"] == "Microsoft.Insights/scheduledQueryRules");
+        Assert.Equal("[length(variables('logAlerts'))]", (string?)rules["copy"]!["count"]);
+        var logAlerts = alerts["variables"]!["logAlerts"]!.AsArray();
+        Assert.Equal(["poison", "watchdog", "failure-rate", "ingress-5xx"], logAlerts.Select(a => (string?)a!["name"]));
+        Assert.Contains("runbookUrl", rules["properties"]!["description"]!.ToString(), StringComparison.Ordinal);
+        var failures = resources.Single(r => (string?)r["type"] == "Microsoft.Insights/metricAlerts");
+        Assert.Contains("requests/failed", failures["properties"]!.ToJsonString(), StringComparison.Ordinal);
+        Assert.Contains("runbookUrl", failures["properties"]!["description"]!.ToString(), StringComparison.Ordinal);
+        Assert.All(resources.Where(r => ((string?)r["type"])!.Contains("Alerts", StringComparison.OrdinalIgnoreCase) || ((string?)r["type"])!.Contains("scheduledQueryRules", StringComparison.Ordinal)),
+            r => Assert.Contains("actionGroups", r["properties"]!["actions"]!.ToJsonString(), StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Poison watch:")]
+    [InlineData("Watchdog: deployment")]
+    [InlineData("reported error")]
+    [InlineData("Board counted deployment")]
+    [InlineData("Board undid deployment")]
+    public void What_the_alerts_and_the_workbook_search_for_is_what_the_app_logs(string text)
+    {
+        // The log search rules and the workbook match these message starts: a reworded log line would silence them.
+        var infrastructure = File.ReadAllText(RepositoryRoot.Combine("infra", "app", "alerts.bicep")) + File.ReadAllText(RepositoryRoot.Combine("infra", "app", "workbook.bicep"));
+        Assert.Contains(text, infrastructure, StringComparison.Ordinal);
+        var messages = Directory.EnumerateFiles(RepositoryRoot.Combine("src", "DeployFunctions"), "*.cs", SearchOption.AllDirectories)
+            .SelectMany(f => Regex.Matches(File.ReadAllText(f), "Message = \"([^\"]*)\"").Select(m => m.Groups[1].Value));
+        Assert.Contains(messages, m => m.Contains(text, StringComparison.Ordinal));
+        Assert.Contains("GitHubWebhook", infrastructure, StringComparison.Ordinal);
+        Assert.Equal("GitHubWebhook", DeployFunctions.Functions.WebhookIngressFunction.Name);
+    }
+
+    [BicepFact]
+    public void The_workbook_shows_the_four_keys_from_the_apps_log()
+    {
+        var workbook = CompiledInfrastructure.Resources(infra.Module("workbook")).Single(r => (string?)r["type"] == "Microsoft.Insights/workbooks");
+        var data = workbook["properties"]!["serializedData"]!.ToString();
+
+        foreach (var figure in new[] { "DeploymentsPerDay", "LeadMedianHours", "ChangeFailureRate", "RestoreMedianHours" })
+        {
+            Assert.Contains(figure, infra.Module("workbook")["variables"]!.ToJsonString(), StringComparison.Ordinal);
+        }
+
+        Assert.Contains("content", data, StringComparison.Ordinal);
+        Assert.Equal("shared", (string?)workbook["kind"]);
+    }
+
+    [BicepFact]
+    public void Board_sign_in_with_entra_id_is_on_only_when_named_and_leaves_what_github_and_scripts_call_to_their_own_proof()
+    {
+        var auth = Resources("Microsoft.Web/sites/config").Single(r => ((string?)r["name"])!.Contains("authsettingsV2", StringComparison.Ordinal));
+        Assert.Equal("[and(not(empty(parameters('signInTenantId'))), not(empty(parameters('signInClientId'))))]", (string?)auth["condition"]);
+        var validation = auth["properties"]!["globalValidation"]!;
+        Assert.True((bool)validation["requireAuthentication"]!);
+        Assert.Equal("RedirectToLoginPage", (string?)validation["unauthenticatedClientAction"]);
+        var excluded = validation["excludedPaths"]!.AsArray().Select(p => (string?)p).ToList();
+        Assert.Contains("/api/github/webhooks", excluded);
+        Assert.Contains("/api/deployments/report", excluded);
+        Assert.DoesNotContain(excluded, p => p!.Contains("board", StringComparison.Ordinal) || p.Contains("metrics", StringComparison.Ordinal));
+        Assert.Contains("BOARD_URL", infra.Template["outputs"]!.AsObject().Select(o => o.Key));
     }
 
     private string AppSettingsExpression() =>
