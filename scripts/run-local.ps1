@@ -59,7 +59,8 @@ if ($nodeMajor -lt 20) { Write-Error "missing: Node.js 20 or later (found $(node
 
 # Azure Functions Core Tools: a `func` on the PATH, else the version package.json pins (an optional dependency, so
 # `npm ci` succeeds even where its download of the Functions host is blocked).
-if (-not (Test-Path 'node_modules/.bin/azurite')) { npm ci --no-audit --no-fund --loglevel=error }
+# The board's chart library (uplot) is copied into the app by its build: a checkout from before it needs `npm ci` too.
+if (-not (Test-Path 'node_modules/.bin/azurite') -or -not (Test-Path 'node_modules/uplot/dist/uPlot.iife.min.js')) { npm ci --no-audit --no-fund --loglevel=error }
 $pinnedFunc = @('node_modules/.bin/func.cmd', 'node_modules/.bin/func') | Where-Object { Test-Path $_ } | Select-Object -First 1
 $onPath = Get-Command 'func' -ErrorAction SilentlyContinue
 $func = if ($onPath) { $onPath.Source } else { $null }

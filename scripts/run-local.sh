@@ -60,7 +60,10 @@ fi
 
 # Azure Functions Core Tools: a `func` on the PATH, else the version package.json pins (an optional dependency, so
 # `npm ci` succeeds even where its download of the Functions host is blocked).
-[ -x node_modules/.bin/azurite ] || npm ci --no-audit --no-fund --loglevel=error
+# The board's chart library (uplot) is copied into the app by its build: a checkout from before it needs `npm ci` too.
+if [ ! -x node_modules/.bin/azurite ] || [ ! -f node_modules/uplot/dist/uPlot.iife.min.js ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
 func="$(command -v func || true)"
 if [ -z "$func" ] && [ ! -x node_modules/.bin/func ]; then
   npm ci --no-audit --no-fund --loglevel=error # tries the Core Tools download again

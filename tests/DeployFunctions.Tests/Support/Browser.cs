@@ -23,7 +23,9 @@ internal static class Browser
             return configured;
         }
 
-        return new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+        var onPath = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(System.IO.Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .SelectMany(folder => new[] { "chromium", "chromium-browser" }.Select(name => System.IO.Path.Combine(folder, name)));
+        return new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser" }.Concat(onPath).FirstOrDefault(File.Exists);
     }
 
     public static async Task<(IPlaywright Playwright, IBrowser Browser)> LaunchAsync()
