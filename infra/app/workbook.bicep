@@ -8,8 +8,8 @@ param tags object
 @description('The Application Insights component the app logs to.')
 param applicationInsightsId string
 
-var counted = 'traces | where message startswith "Board counted deployment" | extend Repository = tostring(customDimensions.Repository), Environment = tostring(customDimensions.Environment), DeploymentId = tostring(customDimensions.DeploymentId), Outcome = tostring(customDimensions.Outcome), Lead = todouble(customDimensions.LeadSeconds), Restore = todouble(customDimensions.RestoreSeconds) | where Environment == "{Environment}" | summarize arg_min(timestamp, *) by DeploymentId'
-var undone = 'traces | where message startswith "Board undid deployment" | where tostring(customDimensions.Environment) == "{Environment}" | distinct DeploymentId = tostring(customDimensions.DeploymentId)'
+var counted = 'traces | where message startswith "Board counted deployment" | extend Repository = tostring(customDimensions.Repository), Environment = tostring(customDimensions.Environment), DeploymentId = tostring(customDimensions.DeploymentId), Outcome = tostring(customDimensions.Outcome), Lead = todouble(customDimensions.LeadSeconds), Restore = todouble(customDimensions.RestoreSeconds) | where Environment =~ "{Environment}" | summarize arg_min(timestamp, *) by DeploymentId'
+var undone = 'traces | where message startswith "Board undid deployment" | where tostring(customDimensions.Environment) =~ "{Environment}" | distinct DeploymentId = tostring(customDimensions.DeploymentId)'
 
 var content = {
   version: 'Notebook/1.0'

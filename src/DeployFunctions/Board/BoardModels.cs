@@ -64,6 +64,9 @@ public sealed record DeploymentResult
 
     /// <summary>A success followed by a rollback or a revert of its pull request within the window: a failed change.</summary>
     public bool Undone { get; init; }
+
+    /// <summary>A rollback's: the deployment it replaced (and when that went live), a failed change.</summary>
+    public (long DeploymentId, DateTimeOffset At)? Undoes { get; init; }
 }
 
 /// <summary>What a status changed in the four keys: the result it counted, and the earlier deployments it made failed changes.</summary>

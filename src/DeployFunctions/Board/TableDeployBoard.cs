@@ -71,6 +71,11 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         var table = await lazy.GetAsync(cancellationToken);
         if (!IsFinal(status.State))
         {
+            if (entry.IsFinal)
+            {
+                return null; // the ledger has its result: a later "in progress" (anyone may post one) is not news
+            }
+
             await UpdateEnvironmentAsync(table, entry, current => current.Current is { } running && running.DeploymentId != entry.DeploymentId && running.At > status.CreatedAt
                 ? null // a newer deployment's status is shown already
                 : current with { Current = Shown(entry, status, status.State) }, cancellationToken);
@@ -86,35 +91,40 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             return null;
         }
 
-        var result = await ResultAsync(table, entry, status, succeeded, cancellationToken);
+        var (result, applied) = await ResultAsync(table, entry, status, succeeded, cancellationToken);
         var shown = Shown(entry, status, succeeded ? "success" : entry.State == LedgerState.Failed ? "failure" : "error") with { At = result.FinishedAt };
-        BoardDeployment? undoneLive = null;
-        await UpdateEnvironmentAsync(table, entry, current =>
+        if (!applied)
         {
-            var clearCurrent = current.Current?.DeploymentId == entry.DeploymentId;
-            if (current.Recent.Any(d => d.DeploymentId == entry.DeploymentId))
+            // Decided by the result's own row, not by the environment's last 20: a status redelivered days later changes nothing.
+            await UpdateEnvironmentAsync(table, entry, current =>
             {
-                return clearCurrent ? current with { Current = null } : null; // applied before (a repeat, or a crash after)
-            }
+                var clearCurrent = current.Current?.DeploymentId == entry.DeploymentId;
+                if (current.Recent.Any(d => d.DeploymentId == entry.DeploymentId))
+                {
+                    return clearCurrent ? current with { Current = null } : null; // applied before a crash kept it from being marked
+                }
 
-            undoneLive = entry.Rollback && succeeded ? current.Live : null;
-            return current with
-            {
-                Current = clearCurrent ? null : current.Current,
-                Live = succeeded && (current.Live is null || current.Live.At <= shown.At) ? shown : current.Live,
-                Recent = [.. current.Recent.Append(shown).OrderByDescending(d => d.At).ThenByDescending(d => d.DeploymentId).Take(RecentKept)],
-                FailingSince = succeeded
-                    ? (current.FailingSince is { } since && since <= shown.At ? null : current.FailingSince)
-                    : current.FailingSince ?? shown.At,
-            };
-        }, cancellationToken);
+                var newest = current.Live is null || current.Live.At <= shown.At;
+                return current with
+                {
+                    Current = clearCurrent ? null : current.Current,
+                    Live = succeeded && newest ? shown : current.Live,
+                    Recent = [.. current.Recent.Append(shown).OrderByDescending(d => d.At).ThenByDescending(d => d.DeploymentId).Take(RecentKept)],
+                    FailingSince = succeeded
+                        ? (current.FailingSince is { } since && since <= shown.At ? null : current.FailingSince)
+                        : current.FailingSince ?? (newest ? shown.At : null), // an old failure after a newer success starts nothing
+                };
+            }, cancellationToken);
+            await MarkAppliedAsync(table, entry, cancellationToken);
+        }
 
         var days = new HashSet<DateOnly> { Day(result.FinishedAt) };
         var undone = new List<long>();
-        if (undoneLive is not null && result.FinishedAt - undoneLive.At <= UndoWindow)
+        if (result.Undoes is { } replaced)
         {
-            await MarkUndoneAsync(table, entry.Repository, entry.Environment, undoneLive.DeploymentId, Day(undoneLive.At), days, cancellationToken);
-            undone.Add(undoneLive.DeploymentId);
+            // Fixed when the result was first counted: applied again on every repeat, so a crash after the count loses nothing.
+            await MarkUndoneAsync(table, entry.Repository, entry.Environment, replaced.DeploymentId, Day(replaced.At), days, cancellationToken);
+            undone.Add(replaced.DeploymentId);
         }
 
         if (entry.Reverts is { } reverted && succeeded)
@@ -190,12 +200,17 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
     private static bool? Counted(LedgerEntry entry) => entry.State switch
     {
         LedgerState.Succeeded => true,
-        LedgerState.Failed or LedgerState.Errored or LedgerState.Interrupted => false,
+        // A failure counts when something ran: "Not run: ..." (a provider misconfigured, the watchdog on one never started) changed nothing.
+        LedgerState.Failed or LedgerState.Errored or LedgerState.Interrupted when entry.StartedAt is not null => false,
         _ => null,
     };
 
     private static bool IsFinal(string state) => state is "success" or "failure" or "error" or "inactive";
 
+    /// <summary>
+    /// The deployment as shown: the ledger's facts only. A status is anyone's with write access, so its description and
+    /// URLs never reach the board; a running one shows its state and when.
+    /// </summary>
     private static BoardDeployment Shown(LedgerEntry entry, StatusRecord status, string state) => new()
     {
         DeploymentId = entry.DeploymentId ?? status.DeploymentId,
@@ -203,28 +218,41 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         PullRequest = entry.PullRequest,
         RequestedBy = entry.RequestedBy,
         Source = entry.Source,
-        Command = entry.Command,
         State = state,
-        Description = entry.IsFinal ? entry.ResultDescription ?? status.Description : status.Description,
+        Description = Clip(entry.IsFinal ? entry.ResultDescription : entry.HeldFor, 200),
         At = status.CreatedAt,
-        EnvironmentUrl = entry.IsFinal ? entry.ResultEnvironmentUrl ?? status.EnvironmentUrl : status.EnvironmentUrl,
-        LogUrl = entry.IsFinal ? entry.ResultLogUrl ?? status.LogUrl : status.LogUrl,
+        EnvironmentUrl = Link(entry.IsFinal ? entry.ResultEnvironmentUrl ?? entry.EnvironmentUrl : null),
+        LogUrl = Link(entry.IsFinal ? entry.ResultLogUrl : null),
+        Command = Clip(entry.Command, 200),
     };
 
+    /// <summary>At most <paramref name="length"/> characters: an environment's row holds 20 of these within a table property's 64 KB.</summary>
+    private static string? Clip(string? text, int length) => text is { Length: > 0 } && text.Length > length ? text[..(length - 1)] + "…" : text;
+
+    private static string? Link(string? url) => url is { Length: <= 2048 } ? url : null;
+
     /// <summary>
-    /// The deployment's result: fixed by the first final status (a row keyed by the deployment id, inserted once), read back
-    /// by every later one, then written under its day in the repository's and the all-repositories partitions (upserts of
-    /// the same values: safe to repeat after a crash).
+    /// The deployment's result: fixed by the first final status (a row keyed by the deployment id, inserted once, which
+    /// also fixes the deployment a rollback undid), read back by every later one, then written under its day in the
+    /// repository's and the all-repositories partitions (upserts of the same values: safe to repeat after a crash).
+    /// Returns the result and whether it was applied to the environment's row already.
     /// </summary>
-    private static async Task<DeploymentResult> ResultAsync(
+    private static async Task<(DeploymentResult Result, bool Applied)> ResultAsync(
         TableClient table, LedgerEntry entry, StatusRecord status, bool succeeded, CancellationToken cancellationToken)
     {
         var repositoryKey = RepositoryKey(entry.Repository);
         var partition = ResultPartition(repositoryKey, entry.Environment);
         var id = entry.DeploymentId ?? status.DeploymentId;
-        var marker = string.Create(CultureInfo.InvariantCulture, $"id|{id:D19}");
+        var marker = MarkerRow(id);
         var environment = await ReadEnvironmentAsync(table, entry, cancellationToken);
         var finished = status.CreatedAt;
+
+        // A rollback undoes what was live before it, if that went live within the window before it (not the same commit).
+        var replaced = entry.Rollback && succeeded && environment?.Live is { } live && live.DeploymentId != id &&
+                       !string.Equals(live.Sha, entry.Sha, StringComparison.OrdinalIgnoreCase) &&
+                       live.At <= finished && finished - live.At <= UndoWindow
+            ? live
+            : null;
         var row = new TableEntity(partition, marker)
         {
             ["Repository"] = entry.Repository,
@@ -238,7 +266,10 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
             ["RestoreSeconds"] = succeeded && environment?.FailingSince is { } since && since <= finished
                 ? (long)(finished - since).TotalSeconds
                 : null,
+            ["UndoesId"] = replaced?.DeploymentId,
+            ["UndoesAt"] = replaced?.At,
             ["Undone"] = false,
+            ["Applied"] = false,
         };
         try
         {
@@ -255,11 +286,19 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         {
             var copy = new TableEntity(row) { PartitionKey = into, RowKey = dayRow, ETag = default };
             copy.Remove("Undone"); // a merge: never clears a mark a rollback or a revert made
+            copy.Remove("Applied");
             await table.UpsertEntityAsync(copy, TableUpdateMode.Merge, cancellationToken);
         }
 
-        return result;
+        return (result, row.GetBoolean("Applied") == true);
     }
+
+    private static async Task MarkAppliedAsync(TableClient table, LedgerEntry entry, CancellationToken cancellationToken) =>
+        await table.UpdateEntityAsync(
+            new TableEntity(ResultPartition(RepositoryKey(entry.Repository), entry.Environment), MarkerRow(entry.DeploymentId ?? 0)) { ["Applied"] = true },
+            ETag.All, TableUpdateMode.Merge, cancellationToken);
+
+    private static string MarkerRow(long deploymentId) => string.Create(CultureInfo.InvariantCulture, $"id|{deploymentId:D19}");
 
     private static string DayRow(DateOnly day, string repositoryKey, long deploymentId) =>
         string.Create(CultureInfo.InvariantCulture, $"{DayKey(day)}|{repositoryKey}|{deploymentId:D19}");
@@ -294,7 +333,8 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         var found = new List<(long Id, DateOnly Day)>();
         await foreach (var row in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
         {
-            if (row.GetDateTimeOffset("FinishedAt") is { } finished && at - finished <= UndoWindow && at >= finished)
+            if (row.GetDateTimeOffset("FinishedAt") is { } finished && at - finished <= UndoWindow && at >= finished &&
+                row.GetInt64("DeploymentId") != revert.DeploymentId)
             {
                 found.Add((row.GetInt64("DeploymentId") ?? 0, Day(finished)));
             }
@@ -446,6 +486,7 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         LeadSeconds = row.GetInt64("LeadSeconds"),
         RestoreSeconds = row.GetInt64("RestoreSeconds"),
         Undone = row.GetBoolean("Undone") == true,
+        Undoes = row.GetInt64("UndoesId") is { } undoes && row.GetDateTimeOffset("UndoesAt") is { } at ? (undoes, at) : null,
     };
 
     private static long[] Numbers(string? text) => string.IsNullOrEmpty(text)

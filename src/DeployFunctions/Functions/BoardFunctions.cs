@@ -65,8 +65,15 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
         }
 
         Secure(request.HttpContext.Response, cache: false);
-        return new SnakeCaseAnswer(200, await reader.ReadAsync(
-            Text(query, "repository"), Text(query, "environment"), since, until, limit, Text(query, "continuation"), cancellationToken));
+        try
+        {
+            return new SnakeCaseAnswer(200, await reader.ReadAsync(
+                Text(query, "repository"), Text(query, "environment"), since, until, limit, Text(query, "continuation"), cancellationToken));
+        }
+        catch (Exception exception) when (BadContinuation(exception))
+        {
+            return new SnakeCaseAnswer(400, new { status = "rejected", reason = ContinuationProblem });
+        }
     }
 
     [Function(DoraName)]
@@ -122,6 +129,12 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
         return since > until ? "since must not be after until" : null;
     }
 
+    internal const string ContinuationProblem = "continuation is not a token this endpoint gave";
+
+    /// <summary>What a made-up continuation token fails with: the SDK's parsing, or the table service's 400.</summary>
+    internal static bool BadContinuation(Exception exception) =>
+        exception is ArgumentException or FormatException or IndexOutOfRangeException or Azure.RequestFailedException { Status: 400 };
+
     private static string? Time(IQueryCollection query, string name, out DateTimeOffset? value)
     {
         value = null;
@@ -132,6 +145,11 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
 
         if (DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed))
         {
+            if (parsed.Year is < 2000 or > 2999)
+            {
+                return $"{name} must be a date from 2000 to 2999";
+            }
+
             value = parsed;
             return null;
         }

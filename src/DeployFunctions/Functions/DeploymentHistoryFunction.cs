@@ -38,9 +38,17 @@ public sealed class DeploymentHistoryFunction(IDeploymentHistory history)
             return new SnakeCaseAnswer(400, new { status = "rejected", reason = problem });
         }
 
-        var page = await history.PageAsync(new HistoryQuery(
-            query["repository"].FirstOrDefault(), query["environment"].FirstOrDefault(), since, until, limit,
-            query["continuation"].FirstOrDefault() is { Length: > 0 } continuation ? continuation : null), cancellationToken);
+        HistoryPage page;
+        try
+        {
+            page = await history.PageAsync(new HistoryQuery(
+                query["repository"].FirstOrDefault(), query["environment"].FirstOrDefault(), since, until, limit,
+                query["continuation"].FirstOrDefault() is { Length: > 0 } continuation ? continuation : null), cancellationToken);
+        }
+        catch (Exception exception) when (BoardFunctions.BadContinuation(exception))
+        {
+            return new SnakeCaseAnswer(400, new { status = "rejected", reason = BoardFunctions.ContinuationProblem });
+        }
         if (page.Continuation is { } next)
         {
             request.HttpContext.Response.Headers[ContinuationHeader] = next;

@@ -61,23 +61,6 @@ public sealed partial class DeploymentStatusRecorder(
         };
 
         var owed = await history.AddAsync(record, cancellationToken);
-
-        // The board counts only the app's own deployments, as its ledger says they ended.
-        if (board is not null && ledger is not null &&
-            await ledger.FindDeploymentAsync(repository, deployment.Environment, deployment.Id, cancellationToken) is { } ours)
-        {
-            if (await board.RecordAsync(record, ours, cancellationToken) is { } counted)
-            {
-                // One line per result for the workbook and the change-failure-rate alert (a repeat logs it again: they count by id).
-                var result = counted.Result;
-                LogCounted(logger, deployment.Id, repository, deployment.Environment, result.Succeeded ? "success" : "failure",
-                    result.LeadSeconds, result.RestoreSeconds);
-                foreach (var undone in counted.Undone)
-                {
-                    LogUndone(logger, undone, repository, deployment.Environment, deployment.Id);
-                }
-            }
-        }
         if (feedback is not null && await feedback.OnStatusAsync(delivery.Envelope,
                 new ReportedStatus(repository, environment, deployment.Id, state, record.Description, record.LogUrl, record.EnvironmentUrl),
                 cancellationToken) == false)
@@ -86,22 +69,47 @@ public sealed partial class DeploymentStatusRecorder(
                 $"the command behind deployment {deployment.Id} is being answered by another delivery", IsFault: false);
         }
 
-        if (!owed || !NotifiedStates.Contains(state))
+        var notified = false;
+        if (owed && NotifiedStates.Contains(state))
         {
-            return new HandlerOutcome.Completed(owed
-                ? $"recorded status {status.Id} ({state}) of deployment {deployment.Id}"
-                : $"status {status.Id} of deployment {deployment.Id} was recorded and notified already");
+            await notifier.NotifyAsync(
+                $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
+                $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
+                $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}" +
+                $" (status by @{creator ?? "unknown"})", // anyone with write access can post one: say who did
+                cancellationToken);
+            await history.MarkNotifiedAsync(record, cancellationToken);
+            notified = true;
         }
 
-        await notifier.NotifyAsync(
-            $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +
-            $"{state}{(record.Description is { Length: > 0 } d ? $" ({d})" : "")}" +
-            $"{(record.EnvironmentUrl is { } url ? $" {url}" : "")}" +
-            $" (status by @{creator ?? "unknown"})", // anyone with write access can post one: say who did
-            cancellationToken);
+        // Last, so that the board (a read model) never holds up a notification; a failure here retries the delivery,
+        // which adds no row and notifies nothing again.
+        await RecordOnBoardAsync(record, repository, deployment.Environment, cancellationToken);
 
-        await history.MarkNotifiedAsync(record, cancellationToken);
-        return new HandlerOutcome.Completed($"recorded status {status.Id} ({state}) of deployment {deployment.Id} and notified");
+        return new HandlerOutcome.Completed(notified
+            ? $"recorded status {status.Id} ({state}) of deployment {deployment.Id} and notified"
+            : owed
+                ? $"recorded status {status.Id} ({state}) of deployment {deployment.Id}"
+                : $"status {status.Id} of deployment {deployment.Id} was recorded and notified already");
+    }
+
+    /// <summary>The board counts only the app's own deployments, as its ledger says they ended.</summary>
+    private async Task RecordOnBoardAsync(StatusRecord record, string repository, string environment, CancellationToken cancellationToken)
+    {
+        if (board is null || ledger is null ||
+            await ledger.FindDeploymentAsync(repository, environment, record.DeploymentId, cancellationToken) is not { } ours ||
+            await board.RecordAsync(record, ours, cancellationToken) is not { } counted)
+        {
+            return;
+        }
+
+        // One line per result for the workbook and the change-failure-rate alert (a repeat logs it again: they count by id).
+        var result = counted.Result;
+        LogCounted(logger, record.DeploymentId, repository, environment, result.Succeeded ? "success" : "failure", result.LeadSeconds, result.RestoreSeconds);
+        foreach (var undone in counted.Undone)
+        {
+            LogUndone(logger, undone, repository, environment, record.DeploymentId);
+        }
     }
 
     public Task OnGiveUpAsync(QueuedDelivery delivery, string reason, CancellationToken cancellationToken) => Task.CompletedTask;

@@ -83,10 +83,10 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckTable(failures, nameof(options.LedgerTable), options.LedgerTable);
         CheckTable(failures, nameof(options.LockTable), options.LockTable);
         CheckTable(failures, nameof(options.BoardTable), options.BoardTable);
-        var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable };
+        var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable, options.BoardTable };
         if (tables.Distinct(StringComparer.OrdinalIgnoreCase).Count() != tables.Length)
         {
-            failures.Add("HistoryTable, LedgerTable and LockTable must be three different tables.");
+            failures.Add("HistoryTable, LedgerTable, LockTable and BoardTable must be four different tables.");
         }
 
         var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue, options.ProtectionRulesQueue };

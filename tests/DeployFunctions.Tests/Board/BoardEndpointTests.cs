@@ -37,6 +37,7 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
     [InlineData("?since=last-week", "ISO 8601")]
     [InlineData("?until=2026-13-01", "ISO 8601")]
     [InlineData("?since=2026-11-02&until=2026-11-01", "since")]
+    [InlineData("?until=0001-01-01", "from 2000")]
     public async Task Bad_filters_are_refused_with_a_reason(string query, string reason)
     {
         await using var services = Services();
@@ -46,6 +47,22 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
             var (status, body, _) = await CallAsync(services, call, query);
             Assert.Equal(400, status);
             Assert.Contains(reason, (string?)JsonNode.Parse(body)!["reason"], StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("garbage")]
+    [InlineData("1!2 3!4")]
+    public async Task A_made_up_continuation_is_never_a_server_failure(string token)
+    {
+        await using var services = Services();
+
+        var (status, body, _) = await CallAsync(services, (f, r) => f.Data(r, default), "?continuation=" + Uri.EscapeDataString(token));
+
+        Assert.True(status is 200 or 400, $"answered {status}: {body}");
+        if (status == 400)
+        {
+            Assert.Contains("continuation", (string?)JsonNode.Parse(body)!["reason"], StringComparison.Ordinal);
         }
     }
 

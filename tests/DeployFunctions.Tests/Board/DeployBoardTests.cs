@@ -13,13 +13,21 @@ namespace DeployFunctions.Tests.Board;
 /// promises that make them true: the ledger decides a result (not whoever posted a status), a repeat counts once, two
 /// results at once both count, a rollback or a revert makes what it undid a failed change.
 /// </summary>
-public sealed class DeployBoardTests(Azurite azurite) : IClassFixture<Azurite>
+public sealed class DeployBoardTests : IClassFixture<Azurite>
 {
+    private readonly Azurite azurite;
+    private readonly string tableName = "B" + Guid.NewGuid().ToString("N")[..12];
+    private readonly TableDeployBoard board;
+
+    public DeployBoardTests(Azurite azurite)
+    {
+        this.azurite = azurite;
+        board = new TableDeployBoard(new TableServiceClient(azurite.ConnectionString), Options.Create(new StorageNamesOptions { BoardTable = tableName }));
+    }
+
     private static readonly DateTimeOffset Noon = new(2026, 11, 23, 12, 0, 0, TimeSpan.Zero);
     private static readonly DateOnly Day = new(2026, 11, 23);
-    private readonly TableDeployBoard board = new(
-        new TableServiceClient(azurite.ConnectionString),
-        Options.Create(new StorageNamesOptions { BoardTable = "B" + Guid.NewGuid().ToString("N")[..12] }));
+
 
     private static LedgerEntry Entry(long id, LedgerState state, string source = LedgerSources.Merge, DateTimeOffset? mergedAt = null,
         string repository = "octo/app", string environment = "production", long pullRequest = 7) => new()
@@ -27,6 +35,7 @@ public sealed class DeployBoardTests(Azurite azurite) : IClassFixture<Azurite>
         Repository = repository, Environment = environment, Sha = id.ToString("D40", System.Globalization.CultureInfo.InvariantCulture),
         Ref = "r", BaseBranch = "main", Source = source, PullRequest = pullRequest, RequestedBy = "alice", Reason = "merged",
         Order = mergedAt ?? Noon.AddHours(-2), Payload = "{}", DeliveryId = "d", DeploymentId = id, State = state,
+        StartedAt = state is LedgerState.Created ? null : Noon.AddHours(-3),
     };
 
     private static StatusRecord Status(LedgerEntry entry, string state, DateTimeOffset at, long statusId = 1) => new()
@@ -170,6 +179,101 @@ public sealed class DeployBoardTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal(["octo/b"], second.Environments.Select(e => e.Repository));
         Assert.Equal(["production", "staging"], (await board.EnvironmentsAsync("OCTO/A", null, 10, null, default)).Environments.Select(e => e.Environment));
         Assert.Equal(["octo/a", "octo/b"], (await board.EnvironmentsAsync(null, "Production", 10, null, default)).Environments.Select(e => e.Repository));
+    }
+
+    [Fact]
+    public async Task What_a_status_says_never_reaches_the_board_only_what_the_ledger_recorded()
+    {
+        var done = Entry(30, LedgerState.Succeeded) with { ResultDescription = "deployed by the hook", ResultLogUrl = "https://ci.example.com/30" };
+        var forged = Status(done, "success", Noon) with
+        {
+            Description = "<img src=x onerror=alert(1)>", LogUrl = "https://evil.example.com/", EnvironmentUrl = "javascript:alert(1)",
+        };
+        await board.RecordAsync(forged, done, default);
+        // After the result, an "in_progress" anyone posts on the same deployment is not news.
+        await board.RecordAsync(Status(done, "in_progress", Noon.AddHours(1), 2) with { Description = "deploying again (not really)" }, done, default);
+
+        var environment = await EnvironmentAsync();
+        Assert.Null(environment.Current);
+        Assert.Equal("deployed by the hook", environment.Live?.Description);
+        Assert.Equal("https://ci.example.com/30", environment.Live?.LogUrl);
+        Assert.Null(environment.Live?.EnvironmentUrl);
+    }
+
+    [Fact]
+    public async Task A_failure_that_never_ran_is_not_a_failed_change_and_an_old_failure_replayed_after_a_success_starts_no_outage()
+    {
+        var notRun = Entry(31, LedgerState.Errored) with { StartedAt = null, ResultDescription = "Not run: no hook URL" };
+        await board.RecordAsync(Status(notRun, "error", Noon), notRun, default);
+        Assert.Empty(await board.DaysAsync("octo/app", "production", Day, Day, default));
+
+        var good = Entry(32, LedgerState.Succeeded);
+        await board.RecordAsync(Status(good, "success", Noon.AddHours(2)), good, default);
+        var old = Entry(33, LedgerState.Failed);
+        await board.RecordAsync(Status(old, "failure", Noon.AddHours(1)), old, default); // arrives late
+
+        Assert.Null((await EnvironmentAsync()).FailingSince);
+        var next = Entry(34, LedgerState.Succeeded);
+        await board.RecordAsync(Status(next, "success", Noon.AddHours(3)), next, default);
+        Assert.Empty((await TotalsAsync()).RestoreSeconds);
+    }
+
+    [Fact]
+    public async Task A_rollback_marks_what_it_replaced_again_on_a_repeat_and_never_a_newer_deployment_or_the_same_commit()
+    {
+        var bad = Entry(40, LedgerState.Succeeded);
+        await board.RecordAsync(Status(bad, "success", Noon), bad, default);
+        var rollback = Entry(41, LedgerState.Succeeded, LedgerSources.Command) with { Rollback = true };
+        await board.RecordAsync(Status(rollback, "success", Noon.AddHours(1)), rollback, default);
+        Assert.Equal(1, (await TotalsAsync()).Undone);
+
+        // As if the process had died before the mark: the rollback's status, delivered again, marks it again.
+        var tables = new TableServiceClient(azurite.ConnectionString);
+        var table = tables.GetTableClient(tableName);
+        await foreach (var row in table.QueryAsync<TableEntity>(filter: "DeploymentId eq 40L"))
+        {
+            row["Undone"] = false;
+            await table.UpdateEntityAsync(row, Azure.ETag.All);
+        }
+
+        var again = await board.RecordAsync(Status(rollback, "success", Noon.AddHours(1), 2), rollback, default);
+        Assert.Equal([40L], again!.Undone);
+        Assert.Equal(1, (await TotalsAsync()).Undone);
+
+        // A rollback to the commit that is live (main's own merge) undoes nothing.
+        var sameCommit = Entry(42, LedgerState.Succeeded, LedgerSources.Command) with { Rollback = true, Sha = rollback.Sha };
+        var update = await board.RecordAsync(Status(sameCommit, "success", Noon.AddHours(2)), sameCommit, default);
+        Assert.Empty(update!.Undone);
+    }
+
+    [Fact]
+    public async Task A_status_redelivered_after_twenty_newer_results_changes_nothing()
+    {
+        var failed = Entry(50, LedgerState.Failed);
+        await board.RecordAsync(Status(failed, "failure", Noon.AddHours(-1)), failed, default);
+        for (var i = 0; i < TableDeployBoard.RecentKept + 1; i++)
+        {
+            var ok = Entry(51 + i, LedgerState.Succeeded);
+            await board.RecordAsync(Status(ok, "success", Noon.AddMinutes(i)), ok, default);
+        }
+
+        await board.RecordAsync(Status(failed, "failure", Noon.AddHours(-1), 99), failed, default); // days later, the sweeper
+
+        var environment = await EnvironmentAsync();
+        Assert.Null(environment.FailingSince);
+        Assert.DoesNotContain(environment.Recent, d => d.DeploymentId == 50);
+        Assert.Equal(1, (await TotalsAsync()).Failed);
+    }
+
+    [Fact]
+    public async Task A_pull_request_that_names_itself_as_reverted_undoes_nothing()
+    {
+        var revert = Entry(60, LedgerState.Succeeded, pullRequest: 44) with { Reverts = 44 };
+
+        var update = await board.RecordAsync(Status(revert, "success", Noon), revert, default);
+
+        Assert.Empty(update!.Undone);
+        Assert.Equal(0, (await TotalsAsync()).Undone);
     }
 
     [Fact]

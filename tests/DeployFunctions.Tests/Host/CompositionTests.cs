@@ -21,7 +21,7 @@ public sealed class CompositionTests
             .Where(t => t.GetMethods().Any(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Length > 0))
             .ToList();
 
-        Assert.Equal(6, functionTypes.Count);
+        Assert.Equal(7, functionTypes.Count);
         Assert.All(functionTypes, type => Assert.NotNull(services.GetRequiredService(type)));
         Assert.NotNull(services.GetRequiredService<WebhookIngressFunction>());
     }
