@@ -457,11 +457,44 @@ public sealed class FunctionsHost : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// The host's route templates, as far as the app uses them: literal segments (case-insensitive) and <c>{name}</c> or
+    /// <c>{name:constraint}</c> segments matching any one segment; a <c>{*rest}</c> or <c>{**rest}</c> segment the rest.
+    /// </summary>
+    public static bool RouteMatches(string template, string route)
+    {
+        ArgumentNullException.ThrowIfNull(template);
+        ArgumentNullException.ThrowIfNull(route);
+        var expected = template.Trim('/').Split('/');
+        var actual = route.Trim('/').Split('/');
+        for (var i = 0; i < expected.Length; i++)
+        {
+            var segment = expected[i];
+            if (segment.StartsWith("{*", StringComparison.Ordinal))
+            {
+                return true;
+            }
+
+            if (i >= actual.Length)
+            {
+                return false;
+            }
+
+            var parameter = segment.StartsWith('{') && segment.EndsWith('}');
+            if (parameter ? actual[i].Length == 0 : !string.Equals(segment, actual[i], StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+        }
+
+        return expected.Length == actual.Length;
+    }
+
     private async Task ForwardAsync(HttpContext context)
     {
         var route = (string?)context.GetRouteValue("route") ?? "";
         var function = functions.Values.FirstOrDefault(f => f.TriggerType.Equals("httpTrigger", StringComparison.OrdinalIgnoreCase) &&
-                                                            string.Equals((string?)f.Trigger["route"] ?? f.Name, route, StringComparison.OrdinalIgnoreCase));
+                                                            RouteMatches((string?)f.Trigger["route"] ?? f.Name, route));
         if (function is null)
         {
             context.Response.StatusCode = 404;

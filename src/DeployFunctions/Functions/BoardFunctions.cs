@@ -40,10 +40,12 @@ public sealed class BoardFunctions(BoardReader reader, IDeployBoard board, Board
         return new BytesAnswer(200, assets.Page, "text/html; charset=utf-8");
     }
 
+    /// <summary>A file by the last segment of its path (read from the request itself, not from the host's route binding).</summary>
     [Function(AssetName)]
-    public IActionResult Asset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board/assets/{name}")] HttpRequest request, string name)
+    public IActionResult Asset([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "board/assets/{name}")] HttpRequest request)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var name = Uri.UnescapeDataString(request.Path.Value?.Split('/')[^1] ?? "");
         if (assets.Find(name) is not { } asset)
         {
             return new SnakeCaseAnswer(404, new { status = "not_found", reason = "no such board asset" });

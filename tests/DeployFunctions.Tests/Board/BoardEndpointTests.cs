@@ -20,10 +20,11 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
     });
 
     private static async Task<(int Status, string Body, IHeaderDictionary Headers)> CallAsync(
-        IServiceProvider services, Func<BoardFunctions, HttpRequest, Task<IActionResult>> call, string query = "")
+        IServiceProvider services, Func<BoardFunctions, HttpRequest, Task<IActionResult>> call, string query = "", string path = "/api/board")
     {
         var context = new DefaultHttpContext();
         context.Request.Method = "GET";
+        context.Request.Path = path;
         context.Request.QueryString = new QueryString(query);
         context.Response.Body = new MemoryStream();
         var result = await call(services.GetRequiredService<BoardFunctions>(), context.Request);
@@ -93,7 +94,7 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
     {
         await using var services = Services();
 
-        var (status, _, _) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r, name)));
+        var (status, _, _) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r)), path: "/api/board/assets/" + name);
 
         Assert.Equal(404, status);
     }
@@ -116,7 +117,7 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
         {
             var hash = assets.Find(name)!.Hash;
             Assert.Contains($"board/assets/{name}?v={hash}\"", page, StringComparison.Ordinal);
-            var (ok, _, headers) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r, name)));
+            var (ok, _, headers) = await CallAsync(services, (f, r) => Task.FromResult(f.Asset(r)), path: "/api/board/assets/" + name);
             Assert.Equal(200, ok);
             Assert.Equal("public, max-age=31536000, immutable", headers.CacheControl.ToString());
             Assert.Equal(BoardFunctions.ContentSecurityPolicy, headers.ContentSecurityPolicy.ToString());

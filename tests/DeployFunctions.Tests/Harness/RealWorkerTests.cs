@@ -161,6 +161,17 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.All(queues.Values, trigger => Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]));
     }
 
+    [Theory]
+    [InlineData("board/assets/{name}", "board/assets/board.js", true)]
+    [InlineData("board/assets/{name}", "board/assets", false)]
+    [InlineData("board/assets/{name}", "board/assets/a/b", false)]
+    [InlineData("board", "Board", true)]
+    [InlineData("board", "board/data", false)]
+    [InlineData("files/{**rest}", "files/a/b/c", true)]
+    [InlineData("items/{id:long}", "items/7", true)]
+    public void The_harness_routes_by_the_hosts_route_templates(string template, string route, bool matches) =>
+        Assert.Equal(matches, FunctionsHost.RouteMatches(template, route));
+
     [Fact]
     public async Task The_history_endpoint_needs_the_function_key_as_in_Azure()
     {
@@ -213,6 +224,21 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(async () => (await HistoryAsync(http, host)).Count == 2, "both statuses in the history", TimeSpan.FromSeconds(30));
         Assert.True(host.Queues!.Invocations >= 4, $"queue invocations: {host.Queues.Invocations}"); // merge, deployment, two statuses
         Assert.Equal(0, host.Queues.Failures);
+
+        // The deploy board, through the real worker: the page and its data need the key; its script does not.
+        await Eventually.TrueAsync(async () => (await http.GetStringAsync(new Uri(host.BaseAddress, "api/board/data?code=harness-function-key")))
+            .Contains("\"sha\":\"0d1a26e67d8f5eaf1f6ba5c57fc3c7d91ac0fd1c\"", StringComparison.Ordinal), "the merge live on the board", TimeSpan.FromSeconds(30));
+        using var page = await http.GetAsync(new Uri(host.BaseAddress, "api/board?code=harness-function-key"));
+        using var anonymousPage = await http.GetAsync(new Uri(host.BaseAddress, "api/board"));
+        using var anonymousData = await http.GetAsync(new Uri(host.BaseAddress, "api/metrics/dora"));
+        using var script = await http.GetAsync(new Uri(host.BaseAddress, "api/board/assets/board.js"));
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html; charset=utf-8", page.Content.Headers.ContentType?.ToString());
+        Assert.Equal(DeployFunctions.Functions.BoardFunctions.ContentSecurityPolicy, string.Join(",", page.Headers.GetValues("Content-Security-Policy")));
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousPage.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousData.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, script.StatusCode);
+        Assert.Contains("immutable", script.Headers.CacheControl?.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -50,7 +50,7 @@ internal sealed class BoardServer : IAsyncDisposable
         var result = function switch
         {
             "page" => board.Page(context.Request),
-            "asset" => board.Asset(context.Request, (string)context.Request.RouteValues["name"]!),
+            "asset" => board.Asset(context.Request),
             "data" => await board.Data(context.Request, context.RequestAborted),
             _ => await board.Dora(context.Request, context.RequestAborted),
         };
