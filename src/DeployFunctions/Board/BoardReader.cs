@@ -42,26 +42,29 @@ public sealed record BoardData
     public string? Continuation { get; init; }
 }
 
-/// <summary>Puts the board together: summary rows (one query), every lock and waiting merge (one query), the operator's freezes.</summary>
+/// <summary>Puts the board together: summary rows (one query), the shown repositories' locks and waiting merges, the operator's freezes.</summary>
 public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, DeployPolicy policy, IOptions<GitHubOptions> github, TimeProvider clock)
 {
     public async Task<BoardData> ReadAsync(
         string? repository, string? environment, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation,
         CancellationToken cancellationToken)
     {
-        var pageTask = board.EnvironmentsAsync(repository, environment, limit, continuation, cancellationToken);
-        var overviewTask = locks.OverviewAsync(cancellationToken);
-        var page = await pageTask;
-        var overview = await overviewTask;
+        var page = await board.EnvironmentsAsync(repository, environment, limit, continuation, cancellationToken);
         var now = clock.GetUtcNow();
         var rows = page.Environments.ToList();
+
+        // The locks and waiting merges of the repositories shown: two key-range reads per repository (a repository's lock
+        // partition also holds every notice it ever posted once, so it is never scanned whole).
+        var names = rows.Select(r => r.Repository).Concat(repository is null ? [] : [repository]).Distinct(StringComparer.OrdinalIgnoreCase);
+        var held = await Task.WhenAll(names.Select(async name =>
+            (Repository: name, Locks: await locks.ListAsync(name, cancellationToken), Waiting: await locks.ListWaitingAsync(name, cancellationToken))));
 
         // A lock or a waiting merge on an environment nothing was deployed to yet: shown too (on the first page).
         if (continuation is null)
         {
-            var pending = overview.Locks.Where(l => !l.IsGlobal).Select(l => (l.Repository, Environment: l.Environment!))
-                .Concat(overview.Waiting.Select(w => (w.Repository, w.Merge.Environment)))
-                .Where(p => Matches(p.Repository, repository) && Matches(p.Environment, environment))
+            var pending = held.SelectMany(h => h.Locks.Where(l => !l.IsGlobal).Select(l => (h.Repository, Environment: l.Environment!))
+                    .Concat(h.Waiting.Select(w => (h.Repository, w.Environment))))
+                .Where(p => Matches(p.Environment, environment))
                 .DistinctBy(p => Key(p.Repository, p.Environment))
                 .Where(p => !rows.Any(r => Key(r.Repository, r.Environment) == Key(p.Repository, p.Environment)))
                 .ToList();
@@ -76,9 +79,9 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
 
         var views = rows.Select(e =>
         {
-            var held = overview.Locks
-                .Where(l => string.Equals(l.Repository, e.Repository, StringComparison.OrdinalIgnoreCase) &&
-                            (l.IsGlobal || string.Equals(l.Environment, e.Environment, StringComparison.OrdinalIgnoreCase)))
+            var repositoryHeld = held.FirstOrDefault(h => string.Equals(h.Repository, e.Repository, StringComparison.OrdinalIgnoreCase));
+            var lockHeld = (repositoryHeld.Locks ?? [])
+                .Where(l => l.IsGlobal || string.Equals(l.Environment, e.Environment, StringComparison.OrdinalIgnoreCase))
                 .OrderBy(l => l.IsGlobal)
                 .FirstOrDefault();
             var frozen = policy.FreezeOn(e.Environment, null, now);
@@ -90,10 +93,10 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
                 Live = e.Live,
                 Current = e.Current,
                 Recent = [.. e.Recent.Where(d => (since is null || d.At >= since) && (until is null || d.At <= until))],
-                Lock = held is null ? null : new BoardLock(held.Holder, held.Reason, held.Since, held.Until, held.IsGlobal, held.CommentUrl),
-                Waiting = [.. overview.Waiting
-                    .Where(w => Key(w.Repository, w.Merge.Environment) == Key(e.Repository, e.Environment))
-                    .Select(w => new BoardWaiting(w.Merge.Sha, w.Merge.PullRequest, w.Merge.Reason, w.Merge.Since))],
+                Lock = lockHeld is null ? null : new BoardLock(lockHeld.Holder, lockHeld.Reason, lockHeld.Since, lockHeld.Until, lockHeld.IsGlobal, lockHeld.CommentUrl),
+                Waiting = [.. (repositoryHeld.Waiting ?? [])
+                    .Where(w => string.Equals(w.Environment, e.Environment, StringComparison.OrdinalIgnoreCase))
+                    .Select(w => new BoardWaiting(w.Sha, w.PullRequest, w.Reason, w.Since))],
                 Freeze = frozen is not null
                     ? new BoardFreeze(frozen.Reason, null, frozen.Until, Active: true)
                     : next is { } n ? new BoardFreeze(n.Reason, n.From, n.Until, Active: false) : null,

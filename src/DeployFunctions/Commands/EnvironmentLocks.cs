@@ -57,8 +57,6 @@ public sealed record EnvironmentLock
 /// <summary>A merge waiting before its deployment is created: behind a lock or a freeze, since when.</summary>
 public sealed record WaitingMerge(string Environment, string Sha, long PullRequest, string Reason, DateTimeOffset Since);
 
-/// <summary>Locks and waiting merges of every repository; a waiting merge with its repository's name.</summary>
-public sealed record LocksOverview(IReadOnlyList<EnvironmentLock> Locks, IReadOnlyList<(string Repository, WaitingMerge Merge)> Waiting);
 
 /// <summary>What <see cref="IEnvironmentLocks.TryLockAsync"/> found.</summary>
 public abstract record LockAttempt(EnvironmentLock Lock)
@@ -101,9 +99,6 @@ public interface IEnvironmentLocks
 
     /// <summary>The merges of the repository waiting now, oldest first.</summary>
     Task<IReadOnlyList<WaitingMerge>> ListWaitingAsync(string repository, CancellationToken cancellationToken);
-
-    /// <summary>Every lock held and every merge waiting, of every repository, in one query (the deploy board).</summary>
-    Task<LocksOverview> OverviewAsync(CancellationToken cancellationToken);
 
     /// <summary>True the first time it is called for this key (a notice to post once); false after.</summary>
     Task<bool> TryMarkOnceAsync(string repository, string key, CancellationToken cancellationToken);
@@ -260,7 +255,6 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         await EnsureTableAsync(cancellationToken);
         await table.UpsertEntityAsync(new TableEntity(Partition(repository), WaitRow(waiting.Environment, waiting.Sha))
         {
-            ["Repository"] = repository,
             ["Environment"] = waiting.Environment,
             ["Sha"] = waiting.Sha,
             ["PullRequest"] = waiting.PullRequest,
@@ -297,31 +291,6 @@ public sealed class TableEnvironmentLocks(TableServiceClient tables, IOptions<St
         }
 
         return [.. waiting.OrderBy(w => w.Since)];
-    }
-
-    public async Task<LocksOverview> OverviewAsync(CancellationToken cancellationToken)
-    {
-        await EnsureTableAsync(cancellationToken);
-        var filter = TableClient.CreateQueryFilter(
-            $"(RowKey ge {"lock"} and RowKey lt {"lock\u007f"}) or (RowKey ge {"wait-"} and RowKey lt {"wait."})");
-        var locks = new List<EnvironmentLock>();
-        var waiting = new List<(string, WaitingMerge)>();
-        await foreach (var entity in table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
-        {
-            if (entity.RowKey.StartsWith("wait-", StringComparison.Ordinal))
-            {
-                if (Waiting(entity) is { } merge)
-                {
-                    waiting.Add((entity.GetString("Repository") ?? entity.PartitionKey, merge));
-                }
-            }
-            else if (FromEntity(entity) is var held && !Expired(held))
-            {
-                locks.Add(held);
-            }
-        }
-
-        return new LocksOverview(locks, [.. waiting.OrderBy(w => w.Item2.Since)]);
     }
 
     /// <summary>

@@ -125,6 +125,38 @@ public sealed class BoardEndpointTests(Azurite azurite) : IClassFixture<Azurite>
         }
     }
 
+    [Fact]
+    public async Task A_lock_on_an_environment_nothing_was_deployed_to_shows_for_a_repository_on_the_board_or_named()
+    {
+        await using var services = Services();
+        var entry = new DeployFunctions.Ledger.LedgerEntry
+        {
+            Repository = "octo/app", Environment = "production", Sha = new string('1', 40), Ref = "r", BaseBranch = "main",
+            Source = DeployFunctions.Ledger.LedgerSources.Merge, RequestedBy = "alice", Reason = "merged", Order = DateTimeOffset.UtcNow,
+            Payload = "{}", DeliveryId = "d", DeploymentId = 1, State = DeployFunctions.Ledger.LedgerState.Succeeded,
+        };
+        await services.GetRequiredService<IDeployBoard>().RecordAsync(new DeployFunctions.History.StatusRecord
+        {
+            Repository = "octo/app", DeploymentId = 1, StatusId = 1, State = "success", Environment = "production", CreatedAt = DateTimeOffset.UtcNow,
+        }, entry, default);
+        var locks = services.GetRequiredService<DeployFunctions.Commands.IEnvironmentLocks>();
+        foreach (var (repository, environment) in new[] { ("octo/app", "staging"), ("octo/other", "production") })
+        {
+            await locks.TryLockAsync(new DeployFunctions.Commands.EnvironmentLock
+            {
+                Repository = repository, Environment = environment, Holder = "bob", Reason = "migration", Since = DateTimeOffset.UtcNow,
+            }, default);
+        }
+
+        var all = JsonNode.Parse((await CallAsync(services, (f, r) => f.Data(r, default))).Body)!["environments"]!.AsArray();
+        var named = JsonNode.Parse((await CallAsync(services, (f, r) => f.Data(r, default), "?repository=octo/other")).Body)!["environments"]!.AsArray();
+
+        Assert.Equal(["octo/app production", "octo/app staging"], all.Select(e => $"{e!["repository"]} {e["environment"]}"));
+        Assert.Equal("bob", (string?)all[1]!["lock"]!["holder"]);
+        Assert.Null(all[0]!["lock"]);
+        Assert.Equal("migration", (string?)Assert.Single(named)!["lock"]!["reason"]);
+    }
+
     [Theory]
     [InlineData("https://api.github.com/", "https://github.com")]
     [InlineData("https://ghe.example.com/api/v3/", "https://ghe.example.com")]

@@ -73,8 +73,9 @@ internal sealed class QueuePump : IAsyncDisposable
             {
                 batch = (await queue.ReceiveMessagesAsync(16, visibility, stop.Token)).Value;
             }
-            catch (OperationCanceledException)
+            catch (Exception exception) when (exception is OperationCanceledException || stop.IsCancellationRequested)
             {
+                // Stopping: a receive cut off mid-answer can also fail as a half-read XML body, not only as a cancellation.
                 return;
             }
 
