@@ -70,6 +70,7 @@ await Parallel.ForEachAsync(work, new ParallelOptions { MaxDegreeOfParallelism =
                 Ref = "r", BaseBranch = "main", Source = deploymentId % 3 == 0 ? LedgerSources.Command : LedgerSources.Merge,
                 PullRequest = deploymentId, RequestedBy = "octocat", Reason = "bench", Order = finished.AddMinutes(-(deploymentId % 240)),
                 Payload = "{}", DeliveryId = "d", DeploymentId = deploymentId, State = state, Rollback = deploymentId % 20 == 0,
+                StartedAt = finished.AddMinutes(-2),
             };
             var status = new StatusRecord
             {

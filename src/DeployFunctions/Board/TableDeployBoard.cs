@@ -32,6 +32,9 @@ public interface IDeployBoard
     Task<BoardEnvironmentsPage> EnvironmentsAsync(
         string? repository, string? environment, int limit, string? continuation, CancellationToken cancellationToken);
 
+    /// <summary>What the board holds as live in the environment (one row read), or null when it holds nothing there.</summary>
+    Task<BoardDeployment?> LiveAsync(string repository, string environment, CancellationToken cancellationToken);
+
     /// <summary>Whether anything of the app's was ever recorded for the environment.</summary>
     Task<bool> HasEnvironmentAsync(string repository, string environment, CancellationToken cancellationToken);
 
@@ -164,6 +167,14 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         }
 
         return new BoardEnvironmentsPage([], null);
+    }
+
+    public async Task<BoardDeployment?> LiveAsync(string repository, string environment, CancellationToken cancellationToken)
+    {
+        var table = await lazy.GetAsync(cancellationToken);
+        var found = await table.GetEntityIfExistsAsync<TableEntity>(
+            EnvironmentsPartition, $"{RepositoryKey(repository)}|{StorageKey.Escape(environment)}", ["Live"], cancellationToken);
+        return found.HasValue && found.Value?.GetString("Live") is { } live ? JsonSerializer.Deserialize<BoardDeployment>(live, Json) : null;
     }
 
     public async Task<bool> HasEnvironmentAsync(string repository, string environment, CancellationToken cancellationToken)

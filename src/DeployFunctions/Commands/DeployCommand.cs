@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using DeployFunctions.Board;
 using DeployFunctions.Config;
 using DeployFunctions.Deployments;
 using DeployFunctions.GitHub;
@@ -22,7 +23,8 @@ public sealed class DeployCommand(
     IEnvironmentLocks environmentLocks,
     IGitHubClientFactory clients,
     IOptions<CommandOptions> commandOptions,
-    TimeProvider clock)
+    TimeProvider clock,
+    IDeployBoard? board = null)
 {
     private readonly CommandOptions options = commandOptions.Value;
 
@@ -319,7 +321,7 @@ public sealed class DeployCommand(
         PullRequestFacts pull, string checks, CancellationToken cancellationToken)
     {
         var timeout = TimeSpan.FromSeconds(options.DeploymentConfirmationTimeoutSeconds);
-        var live = await ledger.LiveAsync(context.Repository, environment, cancellationToken);
+        var live = await LiveDeployment.FindAsync(ledger, board, context.Repository, environment, cancellationToken);
         var liveLine = "nothing deployed there by this app yet";
         if (live is not null)
         {

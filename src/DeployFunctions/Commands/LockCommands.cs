@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DeployFunctions.Board;
 using DeployFunctions.Ledger;
 using DeployFunctions.Policy;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,8 @@ namespace DeployFunctions.Commands;
 
 /// <summary><c>.lock</c>, <c>.unlock</c>, <c>.lock --details</c> and <c>.wcid</c>: environment locks every deploy path honours.</summary>
 public sealed class LockCommands(
-    DeployPolicy policy, IEnvironmentLocks environmentLocks, IDeploymentLedger ledger, IOptions<CommandOptions> commandOptions, TimeProvider clock)
+    DeployPolicy policy, IEnvironmentLocks environmentLocks, IDeploymentLedger ledger, IOptions<CommandOptions> commandOptions, TimeProvider clock,
+    IDeployBoard? board = null)
 {
     private readonly CommandOptions options = commandOptions.Value;
 
@@ -110,7 +112,7 @@ public sealed class LockCommands(
         foreach (var environment in environments)
         {
             var held = locks.FirstOrDefault(l => string.Equals(l.Environment, environment, StringComparison.OrdinalIgnoreCase)) ?? global;
-            var live = await ledger.LiveAsync(context.Repository, environment, cancellationToken);
+            var live = await LiveDeployment.FindAsync(ledger, board, context.Repository, environment, cancellationToken);
             var running = await ledger.RunningAsync(context.Repository, environment, cancellationToken)
                           ?? await ledger.AwaitingReportAsync(context.Repository, environment, cancellationToken);
             var waiting = waitingMerges.Where(w => string.Equals(w.Environment, environment, StringComparison.OrdinalIgnoreCase))
