@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Mutation testing (Stryker.NET, the repository's local tool) of the decision rooms: Commands, Config, Policy,
+# Mutation testing (Stryker.NET, the repository's local tool) of the decision rooms: Commands, Config, Policy, Board,
 # Protection, Maintenance, the report endpoint and secret settings (tests/DeployFunctions.Tests/stryker-config.json).
 # A surviving mutant is a line no test would notice breaking. Not in CI: on 2 cores the whole set takes hours, so
 #   scripts/mutate.sh --since main     mutates only the files changed since main (what to run before you stop)
