@@ -158,7 +158,17 @@ public sealed class MergedPullRequestHandler(
         catch (ApiException conflict) when (conflict.StatusCode == HttpStatusCode.Conflict)
         {
             await ledger.UpdateApprovalAsync(approval with { CreateSentAt = null }, cancellationToken); // GitHub created nothing
-            return await OnConflictAsync(conflict, delivery.Envelope, what, cancellationToken);
+            var outcome = await OnConflictAsync(conflict, delivery.Envelope, what, cancellationToken);
+            if (environmentLocks is not null)
+            {
+                // A merge waiting for its commit's checks is listed by .wcid and the board, as one behind a lock is.
+                await (outcome is HandlerOutcome.RetryLater { IsFault: false }
+                    ? environmentLocks.WaitingAsync(request.FullName, new WaitingMerge(request.Environment, request.Sha, request.PullRequestNumber,
+                        $"waiting for its commit's checks ({conflict.ApiError?.Message ?? conflict.Message})", delivery.Envelope.ReceivedAt), cancellationToken)
+                    : environmentLocks.StopWaitingAsync(request.FullName, request.Environment, request.Sha, cancellationToken));
+            }
+
+            return outcome;
         }
 
         if (created is null || created.Id == 0)
@@ -171,6 +181,11 @@ public sealed class MergedPullRequestHandler(
         }
 
         await ledger.RecordCreatedAsync(approval, created.Id, cancellationToken);
+        if (environmentLocks is not null)
+        {
+            await environmentLocks.StopWaitingAsync(request.FullName, request.Environment, request.Sha, cancellationToken);
+        }
+
         return new HandlerOutcome.Completed($"created deployment {created.Id} of {what}");
     }
 

@@ -171,6 +171,25 @@ public sealed class WholeLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_merge_waiting_for_its_checks_is_listed_as_waiting_until_its_deployment_is_created()
+    {
+        await using var pipeline = await Support.Pipeline.StartAsync(azurite, settings => settings["Deploy:ChecksRetrySeconds"] = "1");
+        var conflict = """{"message":"Conflict: Commit status checks failed for main.","documentation_url":"https://docs.github.com/rest/deployments/deployments#create-a-deployment"}""";
+        for (var i = 0; i < 6; i++)
+        {
+            pipeline.GitHub.State.AddFault(new Fault("POST", "/deployments", 409, conflict));
+        }
+
+        Assert.Equal(202, await pipeline.DeliverAsync("pull_request", MergedIntoDefaultBranch()));
+
+        var locks = pipeline.Services.GetRequiredService<DeployFunctions.Commands.IEnvironmentLocks>();
+        await Eventually.TrueAsync(async () => (await locks.ListWaitingAsync("Codertocat/Hello-World", default))
+            .Any(w => w.Reason.Contains("waiting for its commit's checks (Conflict: Commit status checks failed", StringComparison.Ordinal)), "listed as waiting for checks");
+        await Eventually.TrueAsync(() => pipeline.Deployments().Count == 1, "the deployment once checks pass", TimeSpan.FromSeconds(30));
+        await Eventually.TrueAsync(async () => (await locks.ListWaitingAsync("Codertocat/Hello-World", default)).Count == 0, "no longer waiting");
+    }
+
+    [Fact]
     public async Task Merge_conflict_409_is_permanent_and_poisoned_not_retried()
     {
         await using var pipeline = await Support.Pipeline.StartAsync(azurite);
