@@ -72,7 +72,8 @@ public static class Dora
             ChangeFailureRate = new DoraFigure(failureRate, "ratio", RateBand(failureRate),
                 $"Deployments that failed or errored ({failed}), and successes rolled back (.deploy of the stable branch) or reverted " +
                 $"(a merged \"Reverts owner/name#n\") within {TableDeployBoard.UndoWindow.TotalHours:0} hours ({undone}), over all " +
-                $"deployments with a result ({succeeded + failed}). Elite: 15% or less; high: 30% or less; medium: 45% or less."),
+                $"deployments with a result ({succeeded + failed}). Elite: 15% or less; high: 30% or less; medium: 45% or less (an edge " +
+                "of this app's: the report gives 16-30% for high, medium and low alike)."),
             TimeToRestore = new DoraFigure(Percentile(restore, 50), "seconds", DurationBand(Percentile(restore, 50), [Hour, Day, Week]),
                 $"Median time from a failed deployment to the next successful one ({restore.Count} restores). Elite: under an hour; " +
                 "high: under a day; medium: under a week."),
