@@ -62,9 +62,6 @@ public sealed record DeploymentResult
     /// <summary>The time the environment had been failing when this success restored it.</summary>
     public long? RestoreSeconds { get; init; }
 
-    /// <summary>A success followed by a rollback or a revert of its pull request within the window: a failed change.</summary>
-    public bool Undone { get; init; }
-
     /// <summary>A rollback's: the deployment it replaced (and when that went live), a failed change.</summary>
     public (long DeploymentId, DateTimeOffset At)? Undoes { get; init; }
 }

@@ -496,7 +496,6 @@ public sealed class TableDeployBoard(TableServiceClient tables, IOptions<Storage
         FinishedAt = row.GetDateTimeOffset("FinishedAt") ?? DateTimeOffset.MinValue,
         LeadSeconds = row.GetInt64("LeadSeconds"),
         RestoreSeconds = row.GetInt64("RestoreSeconds"),
-        Undone = row.GetBoolean("Undone") == true,
         Undoes = row.GetInt64("UndoesId") is { } undoes && row.GetDateTimeOffset("UndoesAt") is { } at ? (undoes, at) : null,
     };
 
