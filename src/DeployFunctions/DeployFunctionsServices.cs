@@ -11,6 +11,7 @@ using DeployFunctions.History;
 using DeployFunctions.Ledger;
 using DeployFunctions.Maintenance;
 using DeployFunctions.Policy;
+using DeployFunctions.Previews;
 using DeployFunctions.Protection;
 using DeployFunctions.Providers;
 using DeployFunctions.Queues;
@@ -60,8 +61,9 @@ public static class DeployFunctionsServices
         services.AddOptions<MaintenanceScheduleOptions>().Bind(configuration)
             .Validate(o => MaintenanceScheduleOptions.Problem(nameof(o.WatchdogSchedule), o.WatchdogSchedule) is null &&
                            MaintenanceScheduleOptions.Problem(nameof(o.PoisonWatchSchedule), o.PoisonWatchSchedule) is null &&
-                           MaintenanceScheduleOptions.Problem(nameof(o.SweeperSchedule), o.SweeperSchedule) is null,
-                "WatchdogSchedule, PoisonWatchSchedule and SweeperSchedule must be six-field NCRONTAB schedules, e.g. 0 */5 * * * *.")
+                           MaintenanceScheduleOptions.Problem(nameof(o.SweeperSchedule), o.SweeperSchedule) is null &&
+                           MaintenanceScheduleOptions.Problem(nameof(o.PreviewSweepSchedule), o.PreviewSweepSchedule) is null,
+                "WatchdogSchedule, PoisonWatchSchedule, SweeperSchedule and PreviewSweepSchedule must be six-field NCRONTAB schedules, e.g. 0 */5 * * * *.")
             .ValidateOnStart();
         services.AddOptions<SweeperOptions>().Bind(configuration.GetSection(SweeperOptions.SectionName))
             .Validate(o => o.MaxPerRun > 0 && o.MaxAttempts > 0 && o.Pages > 0 &&
@@ -74,6 +76,8 @@ public static class DeployFunctionsServices
             .ValidateOnStart();
         services.AddOptions<CommandOptions>().Bind(configuration.GetSection(CommandOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CommandOptions>, CommandOptionsValidator>();
+        services.AddOptions<PreviewOptions>().Bind(configuration.GetSection(PreviewOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<PreviewOptions>, PreviewOptionsValidator>();
         services.AddOptions<NotificationOptions>().Bind(configuration.GetSection(NotificationOptions.SectionName)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<NotificationOptions>, NotificationOptionsValidator>();
 
@@ -82,9 +86,13 @@ public static class DeployFunctionsServices
 
         // Ingress
         services.AddSingleton<WebhookSignature>();
-        services.AddSingleton(provider => provider.GetRequiredService<IOptions<CommandOptions>>().Value is { Enabled: true } commands
-            ? new CommandRouting(commands.Prefix, commands.UnlockOnMerge)
-            : new CommandRouting(null));
+        services.AddSingleton(provider =>
+        {
+            var previews = provider.GetRequiredService<IOptions<PreviewOptions>>().Value.Enabled;
+            return provider.GetRequiredService<IOptions<CommandOptions>>().Value is { Enabled: true } commands
+                ? new CommandRouting(commands.Prefix, commands.UnlockOnMerge, previews)
+                : new CommandRouting(null, Previews: previews);
+        });
         services.AddSingleton<DeliveryIntake>();
         services.AddSingleton<PayloadBlobs>();
         services.AddSingleton<IDeliveryQueues, DeliveryQueues>();
@@ -116,6 +124,10 @@ public static class DeployFunctionsServices
         services.AddTransient<PoisonWatch>();
         services.AddTransient<PoisonQueues>();
         services.AddTransient<DeliverySweeper>();
+        services.AddSingleton<IPreviewStore, TablePreviewStore>();
+        services.AddTransient<PreviewService>();
+        services.AddTransient<PreviewHandler>();
+        services.AddTransient<PreviewSweeper>();
         services.AddTransient<IDeploymentProvider, SimulatedProvider>();
         // Deploy hook and notification URLs carry their secret in the path (Slack's do): IHttpClientFactory's request logging
         // would print them, so these clients log nothing of their own; what happened is logged by the runner and notifier.

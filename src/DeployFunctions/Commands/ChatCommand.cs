@@ -9,12 +9,15 @@ public enum CommandVerb
     Unlock,
     Wcid,
     Help,
+
+    /// <summary><c>.preview</c>: a writer allows a fork's head to deploy to the pull request's preview.</summary>
+    Preview,
 }
 
 /// <summary>
 /// One parsed command from the first line of a comment: <c>.deploy [&lt;stable_branch&gt;] [to &lt;env&gt;]</c>,
 /// <c>.noop [to &lt;env&gt;]</c>, <c>.lock [&lt;env&gt;|--global] [--details] [--reason &lt;text&gt;]</c>,
-/// <c>.unlock [&lt;env&gt;|--global]</c>, <c>.wcid</c>, <c>.help</c>.
+/// <c>.unlock [&lt;env&gt;|--global]</c>, <c>.wcid</c>, <c>.preview</c>, <c>.help</c>.
 /// </summary>
 public sealed record ChatCommand
 {
@@ -64,6 +67,7 @@ public sealed record ChatCommand
         ["unlock"] = CommandVerb.Unlock,
         ["wcid"] = CommandVerb.Wcid,
         ["help"] = CommandVerb.Help,
+        ["preview"] = CommandVerb.Preview,
     };
 
     /// <summary>

@@ -27,7 +27,8 @@ public sealed class CommandHandler(
     CommentMarks marks,
     ICommandProgress progress,
     TimeProvider clock,
-    ConfigGate? configGate = null) : IDeliveryHandler
+    ConfigGate? configGate = null,
+    Previews.PreviewService? previews = null) : IDeliveryHandler
 {
     private readonly CommandOptions options = commandOptions.Value;
 
@@ -237,6 +238,11 @@ public sealed class CommandHandler(
             }
         }
 
+        if (command.Verb == CommandVerb.Preview)
+        {
+            return await PreviewAsync(context, conversation, cancellationToken);
+        }
+
         return command.Verb switch
         {
             CommandVerb.Deploy or CommandVerb.Noop =>
@@ -275,6 +281,53 @@ public sealed class CommandHandler(
         return (null, CommandAnswer.Refuse($"@{context.Commenter}, `{word}` is both the stable branch and an environment: " +
                                            $"`{options.Prefix}{verb} to {environment}` deploys this pull request to it, " +
                                            $"`{options.Prefix}{verb} {word} to {fallback}` rolls `{fallback}` back to `{word}`."));
+    }
+
+    /// <summary>
+    /// <c>.preview</c>: a writer allows the fork's head they read to deploy to the pull request's preview. Only that commit, and
+    /// only if it is still the head and was pushed before the comment; a later push needs another <c>.preview</c>.
+    /// </summary>
+    private async Task<CommandAnswer> PreviewAsync(CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
+    {
+        if (previews is not { Enabled: true })
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, previews are off in this app (Previews__Enabled).");
+        }
+
+        if (!PermissionLevels.AtLeast(context.Permission, "write"))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, `{options.Prefix}preview` needs write permission on {context.Repository}; you have {context.Permission ?? "none"}.");
+        }
+
+        var pull = await conversation.GitHub.PullRequest.Get(conversation.Owner, conversation.Name, (int)context.PullRequest);
+        if (pull.State.Value != ItemState.Open)
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, this pull request is closed: it has no preview.");
+        }
+
+        if (string.Equals(pull.Head.Repository?.FullName, context.Repository, StringComparison.OrdinalIgnoreCase))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, this pull request's branch is in {context.Repository}: its preview deploys by itself on every push; there is nothing to allow.");
+        }
+
+        var sha = pull.Head.Sha;
+        var outcome = await previews.HeadAsync(new Previews.PreviewHead
+        {
+            Repository = context.Repository,
+            DefaultBranch = context.DefaultBranch,
+            Number = context.PullRequest,
+            HeadSha = sha,
+            FromFork = true,
+            At = context.CommentedAt,
+            By = context.Commenter,
+            Allowed = true,
+            DeliveryId = context.DeliveryId,
+        }, cancellationToken);
+        return outcome is HandlerOutcome.Completed
+            ? CommandAnswer.Done($"preview of {sha[..7]} allowed",
+                $"🔍 @{context.Commenter} allowed `{sha[..7]}` from the fork to deploy to this pull request's preview; the preview's comment shows how it goes. " +
+                $"Only this commit: a later push waits for another `{options.Prefix}preview`.")
+            : CommandAnswer.Refuse($"@{context.Commenter}, nothing was deployed: {outcome.Reason}.");
     }
 
     /// <summary>Permission on the repository (GitHub's <c>role_name</c>) and every allow-list; null when allowed.</summary>

@@ -15,6 +15,9 @@ public sealed class RepositoryConfig
     public Dictionary<string, EnvironmentConfig> Environments { get; set; } = new(StringComparer.OrdinalIgnoreCase);
     public CommandsConfig? Commands { get; set; }
 
+    /// <summary>A preview environment per pull request (<c>previews:</c>); null: none.</summary>
+    public PreviewsConfig? Previews { get; set; }
+
     public EnvironmentConfig? For(string environment) =>
         Environments.FirstOrDefault(e => string.Equals(e.Key, environment, StringComparison.OrdinalIgnoreCase)).Value;
 }
@@ -67,6 +70,24 @@ public sealed class EnvironmentConfig
     public IReadOnlyList<string> ListedContexts => RequiredContexts is JsonArray list
         ? [.. list.Select(c => (string?)c).OfType<string>()]
         : [];
+}
+
+/// <summary>A repository's <c>previews:</c>: where a pull request's preview deploys, under what name, at what URL.</summary>
+public sealed class PreviewsConfig
+{
+    public const string DefaultEnvironment = "pr-{number}";
+
+    /// <summary>The operator's target previews deploy with, granted to the repository.</summary>
+    public string? Target { get; set; }
+
+    /// <summary>The environment's name with <c>{number}</c> in it.</summary>
+    public string? Environment { get; set; }
+
+    /// <summary>An https template with <c>{number}</c>, <c>{environment}</c>, <c>{owner}</c> and <c>{repository}</c>.</summary>
+    public string? Url { get; set; }
+
+    /// <summary>On a <c>github-actions</c> target: the repository's workflow file to dispatch.</summary>
+    public string? Workflow { get; set; }
 }
 
 public sealed class CommandsConfig

@@ -36,7 +36,8 @@ public sealed partial class DeploymentRunner(
     TimeProvider clock,
     IEnvironmentLocks? environmentLocks = null,
     IOptions<CommandOptions>? commandOptions = null,
-    ConfigGate? configGate = null) : IDeliveryHandler
+    ConfigGate? configGate = null,
+    Previews.PreviewService? previews = null) : IDeliveryHandler
 {
     private readonly CommandOptions commands = commandOptions?.Value ?? new CommandOptions();
 
@@ -281,6 +282,13 @@ public sealed partial class DeploymentRunner(
     /// <summary>Superseded, refused or impossible (a result, without running), or null: run it.</summary>
     private async Task<LedgerEntry?> DecideAsync(LedgerEntry entry, CancellationToken cancellationToken)
     {
+        // A preview runs only while its pull request is open and this is the head its preview shows.
+        if (entry.Source == LedgerSources.Preview &&
+            (previews is null ? (LedgerState.Refused, "Not run: previews are not set up here") : await previews.WhyNotRunAsync(entry, cancellationToken)) is var (state, reason))
+        {
+            return entry with { State = state, ResultDescription = reason };
+        }
+
         if (!entry.Noop && await ledger.NewerThatRanAsync(entry, cancellationToken) is { } newer)
         {
             return entry with
@@ -428,7 +436,7 @@ public sealed partial class DeploymentRunner(
             Sha = entry.Sha,
             Ref = entry.Ref,
             Environment = environment,
-            Task = entry.Noop ? "deploy:noop" : "deploy",
+            Task = entry.Noop ? "deploy:noop" : entry.Source == LedgerSources.Preview ? Previews.PreviewService.Task : "deploy",
             Noop = entry.Noop,
             PayloadJson = entry.Payload,
             DeliveryId = deliveryId,

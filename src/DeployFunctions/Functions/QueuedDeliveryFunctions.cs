@@ -2,6 +2,7 @@ using Azure.Storage.Queues.Models;
 using DeployFunctions.Commands;
 using DeployFunctions.Deployments;
 using DeployFunctions.History;
+using DeployFunctions.Previews;
 using DeployFunctions.Protection;
 using DeployFunctions.Queues;
 using Microsoft.Azure.Functions.Worker;
@@ -9,7 +10,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace DeployFunctions.Functions;
 
 /// <summary>
-/// The five queue-triggered functions, one per queue; queue names come from app settings, as the host requires
+/// The six queue-triggered functions, one per queue; queue names come from app settings, as the host requires
 /// for binding expressions. Each hands its message to <see cref="DeliveryWorker"/> with the queue's handler.
 /// </summary>
 public sealed class QueuedDeliveryFunctions(
@@ -18,13 +19,15 @@ public sealed class QueuedDeliveryFunctions(
     DeploymentRunner deployments,
     DeploymentStatusRecorder statuses,
     CommandHandler commands,
-    ProtectionRuleHandler protectionRules)
+    ProtectionRuleHandler protectionRules,
+    PreviewHandler previews)
 {
     public const string MergedPullRequest = "MergedPullRequest";
     public const string DeploymentProcessing = "DeploymentProcessing";
     public const string DeploymentStatusLog = "DeploymentStatusLog";
     public const string PullRequestCommand = "PullRequestCommand";
     public const string ProtectionRule = "ProtectionRule";
+    public const string PullRequestPreview = "PullRequestPreview";
 
     [Function(MergedPullRequest)]
     public Task OnMergedPullRequest(
@@ -55,6 +58,12 @@ public sealed class QueuedDeliveryFunctions(
         [QueueTrigger("%ProtectionRulesQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
         CancellationToken cancellationToken) =>
         ProcessAsync(protectionRules, message, cancellationToken);
+
+    [Function(PullRequestPreview)]
+    public Task OnPreview(
+        [QueueTrigger("%PreviewsQueue%", Connection = "AzureWebJobsStorage")] QueueMessage message,
+        CancellationToken cancellationToken) =>
+        ProcessAsync(previews, message, cancellationToken);
 
     private async Task ProcessAsync(IDeliveryHandler handler, QueueMessage message, CancellationToken cancellationToken)
     {

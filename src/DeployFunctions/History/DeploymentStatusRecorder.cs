@@ -20,7 +20,8 @@ public sealed partial class DeploymentStatusRecorder(
     ILogger<DeploymentStatusRecorder> logger,
     CommandFeedback? feedback = null,
     IDeploymentLedger? ledger = null,
-    IDeployBoard? board = null) : IDeliveryHandler
+    IDeployBoard? board = null,
+    Previews.PreviewService? previews = null) : IDeliveryHandler
 {
     private static readonly string[] NotifiedStates = ["success", "failure", "error"];
 
@@ -82,9 +83,21 @@ public sealed partial class DeploymentStatusRecorder(
             notified = true;
         }
 
-        // Last, so that the board (a read model) never holds up a notification; a failure here retries the delivery,
-        // which adds no row and notifies nothing again.
-        await RecordOnBoardAsync(record, repository, deployment.Environment, cancellationToken);
+        // Last, so that the board and a preview's comment (read models) never hold up a notification; a failure here retries
+        // the delivery, which adds no row and notifies nothing again. Only the app's own deployments, as its ledger says.
+        var ours = ledger is null ? null : await ledger.FindDeploymentAsync(repository, deployment.Environment, record.DeploymentId, cancellationToken);
+        if (ours is { Source: LedgerSources.Preview })
+        {
+            // Previews are listed apart from the environments and count in none of the four keys.
+            if (previews is not null && !await previews.OnResultAsync(ours, cancellationToken))
+            {
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1), $"the preview of deployment {deployment.Id} is being changed", IsFault: false);
+            }
+        }
+        else if (ours is not null)
+        {
+            await RecordOnBoardAsync(record, ours, repository, deployment.Environment, cancellationToken);
+        }
 
         return new HandlerOutcome.Completed(notified
             ? $"recorded status {status.Id} ({state}) of deployment {deployment.Id} and notified"
@@ -94,11 +107,9 @@ public sealed partial class DeploymentStatusRecorder(
     }
 
     /// <summary>The board counts only the app's own deployments, as its ledger says they ended.</summary>
-    private async Task RecordOnBoardAsync(StatusRecord record, string repository, string environment, CancellationToken cancellationToken)
+    private async Task RecordOnBoardAsync(StatusRecord record, LedgerEntry ours, string repository, string environment, CancellationToken cancellationToken)
     {
-        if (board is null || ledger is null ||
-            await ledger.FindDeploymentAsync(repository, environment, record.DeploymentId, cancellationToken) is not { } ours ||
-            await board.RecordAsync(record, ours, cancellationToken) is not { } counted)
+        if (board is null || await board.RecordAsync(record, ours, cancellationToken) is not { } counted)
         {
             return;
         }

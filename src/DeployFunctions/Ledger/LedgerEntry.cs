@@ -53,7 +53,7 @@ public sealed record LedgerEntry
     /// <summary>The branch the commit landed on; a dispatched workflow runs from it.</summary>
     public required string BaseBranch { get; init; }
 
-    /// <summary>What asked for it: <c>merge</c> or <c>command</c> (see <see cref="LedgerSources"/>).</summary>
+    /// <summary>What asked for it: <c>merge</c>, <c>command</c> or <c>preview</c> (see <see cref="LedgerSources"/>).</summary>
     public required string Source { get; init; }
 
     /// <summary>A command's comment id: its approval is keyed by it, so a redelivered command approves nothing new.</summary>
@@ -99,7 +99,10 @@ public sealed record LedgerEntry
     /// <summary>Why the policy said yes.</summary>
     public required string Reason { get; init; }
 
-    /// <summary>Its place among deployments of the environment: when the merge landed (GitHub's <c>merged_at</c>).</summary>
+    /// <summary>
+    /// Its place among deployments of the environment: when the merge landed (GitHub's <c>merged_at</c>); for a preview, when
+    /// its head was pushed (the pull request's <c>updated_at</c> in that event) or a writer allowed it.
+    /// </summary>
     public required DateTimeOffset Order { get; init; }
 
     /// <summary>The deployment payload the app sent (JSON); providers get this, never what an event claims.</summary>
@@ -178,4 +181,7 @@ public static class LedgerSources
 
     /// <summary>A pull request comment (<c>.deploy</c>, <c>.noop</c>).</summary>
     public const string Command = "command";
+
+    /// <summary>A pull request's preview environment (a push, or a writer's <c>.preview</c> of a fork's head); task <c>deploy:preview</c>.</summary>
+    public const string Preview = "preview";
 }

@@ -277,11 +277,16 @@ public sealed class TableDeploymentLedger(TableServiceClient tables, IOptions<St
 
     private static string CommandRow(long commentId) => string.Create(CultureInfo.InvariantCulture, $"command-{commentId}");
 
-    /// <summary>A merge's approval is keyed by its commit, a command's by its comment.</summary>
-    private static string ApprovalRow(LedgerEntry approval) =>
-        approval.Source == LedgerSources.Command
-            ? CommandRow(approval.CommentId ?? throw new ArgumentException("A command's approval needs its comment id.", nameof(approval)))
-            : MergeRow(approval.Sha);
+    /// <summary>
+    /// A merge's approval is keyed by its commit, a command's by its comment, a preview's by its commit and its place in order
+    /// (a redelivered push approves nothing new; the same commit reopened later is a new preview).
+    /// </summary>
+    private static string ApprovalRow(LedgerEntry approval) => approval.Source switch
+    {
+        LedgerSources.Command => CommandRow(approval.CommentId ?? throw new ArgumentException("A command's approval needs its comment id.", nameof(approval))),
+        LedgerSources.Preview => string.Create(CultureInfo.InvariantCulture, $"preview-{StorageKey.Escape(approval.Sha)}-{approval.Order.UtcTicks:D19}"),
+        _ => MergeRow(approval.Sha),
+    };
 
     private static string DeploymentRow(long id) => string.Create(CultureInfo.InvariantCulture, $"{DeploymentPrefix}{id:D19}");
 

@@ -184,6 +184,9 @@ public sealed class MaintenanceScheduleOptions
     public string PoisonWatchSchedule { get; set; } = "30 */5 * * * *";
     public string SweeperSchedule { get; set; } = "0 */10 * * * *";
 
+    /// <summary>The previews' timer (idle and lost closes): hourly.</summary>
+    public string PreviewSweepSchedule { get; set; } = "0 20 * * * *";
+
     public static string? Problem(string setting, string schedule)
     {
         try

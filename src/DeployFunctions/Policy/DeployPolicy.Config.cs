@@ -162,6 +162,11 @@ public sealed partial class DeployPolicy
             }
         }
 
+        if (config.Previews is { } previews)
+        {
+            problems.AddRange(PreviewProblems(previews, repository));
+        }
+
         return problems;
     }
 

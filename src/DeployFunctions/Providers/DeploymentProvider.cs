@@ -13,6 +13,15 @@ public sealed record DeploymentJob
     public required string Environment { get; init; }
     public required string Task { get; init; }
 
+    public const string Deploy = "deploy";
+    public const string Destroy = "destroy";
+
+    /// <summary>
+    /// <see cref="Deploy"/>, or <see cref="Destroy"/>: a preview's pull request closed (or it went idle), and what it deployed is
+    /// to be torn down (the hook's body says <c>"action": "destroy"</c>; a workflow gets the input <c>action: destroy</c>).
+    /// </summary>
+    public string Action { get; init; } = Deploy;
+
     /// <summary>A dry run (<c>.noop</c>): the provider reports what it would do and changes nothing.</summary>
     public bool Noop { get; init; }
 

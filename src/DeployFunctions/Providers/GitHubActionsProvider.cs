@@ -49,6 +49,12 @@ public sealed partial class GitHubActionsProvider(TimeProvider clock, IOptions<G
             inputs["noop"] = "true";
         }
 
+        if (job.Action == DeploymentJob.Destroy)
+        {
+            // Only for a preview's teardown: a workflow that declares no 'action' input still takes every deployment.
+            inputs["action"] = DeploymentJob.Destroy;
+        }
+
         if (job.Params is { } parameters)
         {
             // Only when given, like 'noop': a workflow that declares no 'params' input takes every deployment without them.

@@ -48,7 +48,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
 
             return response.IsSuccessStatusCode
                 ? new ProviderResult.Succeeded(job.Noop ? environmentUrl : environmentUrl ?? job.Settings.EnvironmentUrl, logUrl,
-                    job.Noop ? "Deploy hook accepted the dry run (noop)" : "Deploy hook accepted the deployment")
+                    job.Noop ? "Deploy hook accepted the dry run (noop)" : job.Action == DeploymentJob.Destroy ? "Deploy hook accepted the teardown" : "Deploy hook accepted the deployment")
                 : new ProviderResult.Failed(logUrl, $"Deploy hook answered {(int)response.StatusCode}");
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -152,6 +152,7 @@ public sealed class HttpDeployHookProvider(HttpClient http) : IDeploymentProvide
             ["ref"] = job.Ref,
             ["environment"] = job.Environment,
             ["task"] = job.Task,
+            ["action"] = job.Action,
             ["noop"] = job.Noop,
             ["params"] = job.Params,
             ["payload"] = payload,

@@ -20,6 +20,8 @@ public sealed class SimulatedProvider(TimeProvider clock) : IDeploymentProvider
         }
 
         await System.Threading.Tasks.Task.Delay(TimeSpan.FromSeconds(job.Settings.DelaySeconds), clock, cancellationToken);
-        return new ProviderResult.Succeeded(job.Settings.EnvironmentUrl, null, "Simulated deployment finished");
+        return job.Action == DeploymentJob.Destroy
+            ? new ProviderResult.Succeeded(null, null, $"Simulated teardown of {job.Environment} finished")
+            : new ProviderResult.Succeeded(job.Settings.EnvironmentUrl, null, "Simulated deployment finished");
     }
 }

@@ -45,6 +45,10 @@ public static class LockKeys
     public static string Merge(string repository, string environment, string sha) =>
         "merges/" + StorageKey.Join('/', repository, environment, sha);
 
+    /// <summary>One change at a time to a pull request's preview (a push, a close, a <c>.preview</c>, the timer).</summary>
+    public static string Preview(string repository, long number) =>
+        "previews/" + StorageKey.Join('/', repository, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     /// <summary>One handling at a time of a pull request comment (a command and its reply).</summary>
     public static string Comment(string repository, long commentId) =>
         "comments/" + StorageKey.Join('/', repository, commentId.ToString(System.Globalization.CultureInfo.InvariantCulture));

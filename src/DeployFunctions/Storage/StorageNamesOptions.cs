@@ -21,6 +21,8 @@ public sealed class StorageNamesOptions
     public const string DefaultProtectionRulesQueue = "github-protection-rules";
     public const string DefaultLockTable = "EnvironmentLocks";
     public const string DefaultBoardTable = "DeployBoard";
+    public const string DefaultPreviewsQueue = "github-previews";
+    public const string DefaultPreviewTable = "Previews";
 
     /// <summary>App setting <c>PullRequestsQueue</c>.</summary>
     public string PullRequestsQueue { get; set; } = DefaultPullRequestsQueue;
@@ -36,6 +38,12 @@ public sealed class StorageNamesOptions
 
     /// <summary>Deployment protection rule requests (GitHub App). App setting <c>ProtectionRulesQueue</c>.</summary>
     public string ProtectionRulesQueue { get; set; } = DefaultProtectionRulesQueue;
+
+    /// <summary>Pull requests opened, pushed to or closed, for preview environments (<c>Previews__Enabled</c>). App setting <c>PreviewsQueue</c>.</summary>
+    public string PreviewsQueue { get; set; } = DefaultPreviewsQueue;
+
+    /// <summary>Table of preview environments, one row per pull request. App setting <c>PreviewTable</c>.</summary>
+    public string PreviewTable { get; set; } = DefaultPreviewTable;
 
     /// <summary>Table of environment locks (<c>.lock</c>) and notices posted once. App setting <c>LockTable</c>.</summary>
     public string LockTable { get; set; } = DefaultLockTable;
@@ -62,6 +70,7 @@ public sealed class StorageNamesOptions
         DeliveryQueueKind.DeploymentStatuses => DeploymentStatusesQueue,
         DeliveryQueueKind.Commands => CommandsQueue,
         DeliveryQueueKind.ProtectionRules => ProtectionRulesQueue,
+        DeliveryQueueKind.Previews => PreviewsQueue,
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown queue."),
     };
 }
@@ -77,22 +86,24 @@ internal sealed partial class StorageNamesOptionsValidator : IValidateOptions<St
         CheckName(failures, nameof(options.DeploymentStatusesQueue), options.DeploymentStatusesQueue, 56);
         CheckName(failures, nameof(options.CommandsQueue), options.CommandsQueue, 56);
         CheckName(failures, nameof(options.ProtectionRulesQueue), options.ProtectionRulesQueue, 56);
+        CheckName(failures, nameof(options.PreviewsQueue), options.PreviewsQueue, 56);
         CheckName(failures, nameof(options.PayloadContainer), options.PayloadContainer, 63);
         CheckName(failures, nameof(options.LockContainer), options.LockContainer, 63);
         CheckTable(failures, nameof(options.HistoryTable), options.HistoryTable);
         CheckTable(failures, nameof(options.LedgerTable), options.LedgerTable);
         CheckTable(failures, nameof(options.LockTable), options.LockTable);
         CheckTable(failures, nameof(options.BoardTable), options.BoardTable);
-        var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable, options.BoardTable };
+        CheckTable(failures, nameof(options.PreviewTable), options.PreviewTable);
+        var tables = new[] { options.HistoryTable, options.LedgerTable, options.LockTable, options.BoardTable, options.PreviewTable };
         if (tables.Distinct(StringComparer.OrdinalIgnoreCase).Count() != tables.Length)
         {
-            failures.Add("HistoryTable, LedgerTable, LockTable and BoardTable must be four different tables.");
+            failures.Add("HistoryTable, LedgerTable, LockTable, BoardTable and PreviewTable must be five different tables.");
         }
 
-        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue, options.ProtectionRulesQueue };
+        var queues = new[] { options.PullRequestsQueue, options.DeploymentsQueue, options.DeploymentStatusesQueue, options.CommandsQueue, options.ProtectionRulesQueue, options.PreviewsQueue };
         if (queues.Distinct(StringComparer.Ordinal).Count() != queues.Length)
         {
-            failures.Add("PullRequestsQueue, DeploymentsQueue, DeploymentStatusesQueue, CommandsQueue and ProtectionRulesQueue must be five different queues.");
+            failures.Add("PullRequestsQueue, DeploymentsQueue, DeploymentStatusesQueue, CommandsQueue, ProtectionRulesQueue and PreviewsQueue must be six different queues.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

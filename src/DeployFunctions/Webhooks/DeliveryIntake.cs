@@ -6,9 +6,10 @@ namespace DeployFunctions.Webhooks;
 
 /// <summary>
 /// The command prefix the ingress routes comments on; none registered, or a null prefix: commands are off. With
-/// <paramref name="UnlockOnClose"/>, a pull request closed without merging is queued too (its locks are released).
+/// <paramref name="UnlockOnClose"/>, a pull request closed without merging is queued too (its locks are released); with
+/// <paramref name="Previews"/> (<c>Previews__Enabled</c>), pull requests opened, pushed to and closed go to the previews' queue.
 /// </summary>
-public sealed record CommandRouting(string? Prefix, bool UnlockOnClose = false);
+public sealed record CommandRouting(string? Prefix, bool UnlockOnClose = false, bool Previews = false);
 
 /// <summary>The headers of a delivery that the ingress reads.</summary>
 public sealed record DeliveryHeaders
@@ -137,7 +138,7 @@ public sealed class DeliveryIntake(WebhookSignature signature, TimeProvider cloc
             Environment = summary.DeploymentEnvironment,
         };
 
-        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary, commands?.Prefix, commands?.UnlockOnClose == true));
+        return new IntakeResult.Accepted(envelope, payload, DeliveryRoute.For(envelope.Event, summary, commands?.Prefix, commands?.UnlockOnClose == true, commands?.Previews == true));
     }
 
     private static IntakeResult.Rejected? ReadFormat(string? contentType, out BodyFormat format)

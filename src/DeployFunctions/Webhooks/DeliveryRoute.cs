@@ -8,6 +8,9 @@ public enum DeliveryQueueKind
     DeploymentStatuses,
     Commands,
     ProtectionRules,
+
+    /// <summary>Pull requests opened, pushed to, reopened or closed: their preview environments (<c>Previews__Enabled</c>).</summary>
+    Previews,
 }
 
 /// <summary>What the ingress does with an authenticated, well-formed delivery.</summary>
@@ -23,17 +26,21 @@ public abstract record DeliveryRoute
     /// <summary>Authentic but not ours to act on; the reason is shown to the user in Recent Deliveries.</summary>
     public sealed record Ignored(string Reason) : DeliveryRoute;
 
-    /// <summary>Goes to the queue of its event.</summary>
-    public sealed record Queued(DeliveryQueueKind Queue) : DeliveryRoute;
+    /// <summary>
+    /// Goes to the queue of its event, and to <paramref name="Also"/> when a second handler acts on it too (a merged pull
+    /// request deploys and, with previews on, tears its preview down).
+    /// </summary>
+    public sealed record Queued(DeliveryQueueKind Queue, DeliveryQueueKind? Also = null) : DeliveryRoute;
 
     /// <summary>
     /// The routing rules: merged pull requests, created deployments and created deployment statuses are queued, and so
     /// are new pull request comments by people whose first line is a command (<paramref name="commandPrefix"/>; null:
     /// commands are off), pull requests closed without merging when their locks are released then
     /// (<paramref name="unlockOnClose"/>, <c>Commands__UnlockOnMerge</c>), protection rule requests, and completed runs of dispatched workflows (with the deployments: a run
-    /// the app dispatched settles its deployment); everything else is ignored with a reason.
+    /// the app dispatched settles its deployment); with <paramref name="previews"/> on, pull requests opened, reopened, pushed to
+    /// (<c>synchronize</c>) and closed go to the previews' queue (a merged one to both); everything else is ignored with a reason.
     /// </summary>
-    public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null, bool unlockOnClose = false)
+    public static DeliveryRoute For(string eventName, PayloadSummary payload, string? commandPrefix = null, bool unlockOnClose = false, bool previews = false)
     {
         ArgumentNullException.ThrowIfNull(eventName);
         ArgumentNullException.ThrowIfNull(payload);
@@ -41,7 +48,7 @@ public abstract record DeliveryRoute
         return eventName switch
         {
             "ping" => new Pong(payload.HookId),
-            "pull_request" => ForPullRequest(payload, unlockOnClose),
+            "pull_request" => ForPullRequest(payload, unlockOnClose, previews),
             "deployment" => ForCreated(eventName, payload, DeliveryQueueKind.Deployments),
             "deployment_status" => ForCreated(eventName, payload, DeliveryQueueKind.DeploymentStatuses),
             "issue_comment" => ForComment(payload, commandPrefix),
@@ -55,15 +62,27 @@ public abstract record DeliveryRoute
         };
     }
 
-    private static DeliveryRoute ForPullRequest(PayloadSummary payload, bool unlockOnClose)
+    private static DeliveryRoute ForPullRequest(PayloadSummary payload, bool unlockOnClose, bool previews)
     {
-        if (payload.Action != "closed")
+        if (previews && payload.Action is "opened" or "reopened" or "synchronize")
         {
-            return new Ignored($"pull_request action '{payload.Action}' is not handled (only 'closed' with merged=true is)");
+            return new Queued(DeliveryQueueKind.Previews);
         }
 
-        return payload.PullRequestMerged == true || unlockOnClose
-            ? new Queued(DeliveryQueueKind.PullRequests)
+        if (payload.Action != "closed")
+        {
+            return new Ignored(previews
+                ? $"pull_request action '{payload.Action}' is not handled (only opened, reopened, synchronize and closed are)"
+                : $"pull_request action '{payload.Action}' is not handled (only 'closed' with merged=true is)");
+        }
+
+        if (payload.PullRequestMerged == true || unlockOnClose)
+        {
+            return new Queued(DeliveryQueueKind.PullRequests, previews ? DeliveryQueueKind.Previews : null);
+        }
+
+        return previews
+            ? new Queued(DeliveryQueueKind.Previews)
             : new Ignored($"pull request #{payload.PullRequestNumber} was closed without merging");
     }
 
@@ -91,7 +110,7 @@ public abstract record DeliveryRoute
 
         return payload.CommentFirstLine is { } line && Commands.ChatCommand.IsCommand(line, prefix)
             ? new Queued(DeliveryQueueKind.Commands)
-            : new Ignored($"the comment's first line is not a command ({prefix}deploy, {prefix}noop, {prefix}lock, {prefix}unlock, {prefix}wcid, {prefix}help)");
+            : new Ignored($"the comment's first line is not a command ({prefix}deploy, {prefix}noop, {prefix}lock, {prefix}unlock, {prefix}wcid, {prefix}preview, {prefix}help)");
     }
 
     private static DeliveryRoute ForCreated(string eventName, PayloadSummary payload, DeliveryQueueKind queue) =>

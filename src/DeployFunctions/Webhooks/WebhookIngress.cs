@@ -61,22 +61,31 @@ public sealed partial class WebhookIngress(
                 return IngressAnswer.Ignored(ignored.Reason, envelope.DeliveryId);
 
             case IntakeResult.Accepted { Route: DeliveryRoute.Queued queued } accepted:
-                return await EnqueueAsync(queued.Queue, accepted, cancellationToken);
+                return await EnqueueAsync(queued, accepted, cancellationToken);
 
             default:
                 throw new InvalidOperationException("Unknown intake result.");
         }
     }
 
+    /// <summary>
+    /// Onto its queue, and its second one if it has one: both or the answer is 503 (a redelivery queues both again; each
+    /// handler takes a repeat as done).
+    /// </summary>
     private async Task<IngressAnswer> EnqueueAsync(
-        DeliveryQueueKind kind, IntakeResult.Accepted accepted, CancellationToken cancellationToken)
+        DeliveryRoute.Queued route, IntakeResult.Accepted accepted, CancellationToken cancellationToken)
     {
         var envelope = accepted.Envelope;
         using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         budget.CancelAfter(TimeSpan.FromSeconds(options.StorageTimeoutSeconds));
         try
         {
-            var queueName = await queue.EnqueueAsync(kind, envelope, accepted.Payload, budget.Token);
+            var queueName = await queue.EnqueueAsync(route.Queue, envelope, accepted.Payload, budget.Token);
+            if (route.Also is { } also)
+            {
+                queueName += ", " + await queue.EnqueueAsync(also, envelope, accepted.Payload, budget.Token);
+            }
+
             LogQueued(logger, envelope.DeliveryId, envelope.Event, envelope.Action, envelope.Repository, queueName);
             return IngressAnswer.Queued(queueName, envelope.DeliveryId);
         }

@@ -1,0 +1,185 @@
+using System.Net;
+using DeployFunctions.GitHub;
+using DeployFunctions.Ledger;
+using DeployFunctions.Providers;
+using DeployFunctions.Queues;
+using DeployFunctions.Storage;
+using Microsoft.Extensions.Logging;
+using Octokit;
+
+namespace DeployFunctions.Previews;
+
+/// <summary>Removing a preview: the provider's teardown, <c>inactive</c> statuses, the environment deleted, the comment updated.</summary>
+public sealed partial class PreviewService
+{
+    /// <summary>
+    /// Removes the pull request's preview (closed, merged, idle): under the preview's lease and the environment's (no run is
+    /// half-way), the provider is asked to destroy it, every deployment of the environment is marked <c>inactive</c> and the
+    /// environment is deleted where the credentials may. A teardown that fails is tried again after
+    /// <c>Previews__TeardownRetrySeconds</c>, and past <c>Previews__TeardownAttempts</c> it is reported once and left.
+    /// </summary>
+    public async Task<HandlerOutcome> RemoveAsync(
+        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(repository);
+        var what = $"the preview of {repository}#{number}";
+        await using var held = await locks.TryAcquireAsync(LockKeys.Preview(repository, number), cancellationToken);
+        if (held is null)
+        {
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1), $"{what} waits: another change to it is being handled", IsFault: false);
+        }
+
+        try
+        {
+            return await RemoveHeldAsync(repository, number, reason, closedAt, installationId, what, cancellationToken);
+        }
+        catch (PreviewConflictException conflict)
+        {
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1), $"{what}: {conflict.Message}", IsFault: false);
+        }
+    }
+
+    private async Task<HandlerOutcome> RemoveHeldAsync(
+        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, string what, CancellationToken cancellationToken)
+    {
+        var preview = await store.GetAsync(repository, number, cancellationToken);
+        if (preview is null)
+        {
+            return new HandlerOutcome.Skipped($"{what}: there is none");
+        }
+
+        if (preview.State == PreviewState.Removed)
+        {
+            return new HandlerOutcome.Completed($"{what} was removed already");
+        }
+
+        // From here on the runner runs none of its deployments (the row is no longer open).
+        preview = await store.SaveAsync(preview with
+        {
+            State = PreviewState.Removing,
+            RemovalReason = preview.RemovalReason ?? reason,
+            ClosedAt = closedAt ?? preview.ClosedAt,
+        }, cancellationToken);
+
+        await using var environment = await locks.TryAcquireAsync(LockKeys.Environment(repository, preview.Environment), cancellationToken);
+        if (environment is null)
+        {
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(deployOptions.Value.LockWaitSeconds),
+                $"{what} waits: a deployment of {preview.Environment} is running", IsFault: false);
+        }
+
+        var github = await clients.CreateAsync(installationId, repository, cancellationToken);
+        if (await TeardownAsync(github, preview, cancellationToken) is { } failure)
+        {
+            var attempts = preview.TeardownAttempts + 1;
+            preview = preview with { TeardownAttempts = attempts, TeardownError = failure };
+            if (attempts < options.TeardownAttempts)
+            {
+                await store.SaveAsync(preview, cancellationToken);
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.TeardownRetrySeconds),
+                    $"{what}: the teardown failed (attempt {attempts} of {options.TeardownAttempts}): {failure}", IsFault: false);
+            }
+
+            // Past the limit: reported once (the row remembers), and left for a person.
+            if (!preview.TeardownReported)
+            {
+                await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +
+                                           "It may still be running; remove it by hand.", cancellationToken);
+            }
+
+            await ShowAsync(github, preview with
+            {
+                State = PreviewState.Removed, TeardownReported = true,
+                Status = $"⚠️ Could not be removed after {attempts} attempts ({failure}); the operator was told. It may still be running.",
+            }, cancellationToken);
+            LogGaveUp(logger, repository, number, preview.Environment, attempts, failure);
+            return new HandlerOutcome.Failed($"{what} could not be removed after {attempts} attempts: {failure}");
+        }
+
+        var (inactive, deleted) = await RetireAsync(github, preview, cancellationToken);
+        await ShowAsync(github, preview with { State = PreviewState.Removed, TeardownError = null, Status = Statuses.Removed(preview.RemovalReason ?? reason) }, cancellationToken);
+        return new HandlerOutcome.Completed($"{what} removed ({preview.RemovalReason ?? reason}): torn down, {inactive} deployments inactive, " +
+                                            (deleted ? $"environment {preview.Environment} deleted" : $"environment {preview.Environment} kept (the credentials may not delete it)"));
+    }
+
+    /// <summary>The provider's teardown of what was deployed; null when done (or nothing was), else why it failed.</summary>
+    private async Task<string?> TeardownAsync(IGitHubClient github, Preview preview, CancellationToken cancellationToken)
+    {
+        if (preview.DeploymentId is not { } id ||
+            await ledger.FindDeploymentAsync(preview.Repository, preview.Environment, id, cancellationToken) is not { } entry)
+        {
+            return null; // nothing of it ever deployed
+        }
+
+        var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).For(entry.EnvironmentUrl, entry.Workflow);
+        var provider = providers[settings.Provider ?? deployOptions.Value.DefaultProvider];
+        var (owner, name) = GitHubNames.Split(entry.Repository);
+        var job = new DeploymentJob
+        {
+            Owner = owner,
+            Repository = name,
+            DeploymentId = id,
+            Sha = entry.Sha,
+            Ref = entry.Ref,
+            Environment = entry.Environment,
+            Task = Task,
+            Action = DeploymentJob.Destroy,
+            PayloadJson = entry.Payload,
+            DeliveryId = entry.DeliveryId,
+            DefaultBranch = entry.BaseBranch,
+            Settings = settings,
+            GitHub = github,
+        };
+        try
+        {
+            return await provider.DeployAsync(job, cancellationToken) switch
+            {
+                ProviderResult.Failed failed => failed.Description,
+                ProviderResult.Errored errored => errored.Description,
+                _ => null, // done, accepted, or handed to the workflow run it dispatched
+            };
+        }
+        catch (DeploymentProviderException exception)
+        {
+            return exception.Message;
+        }
+        catch (Exception exception) when (GitHubFailure.Classify(exception, clock.GetUtcNow()) is { } failure)
+        {
+            return $"GitHub refused the provider's call: {failure.Reason}";
+        }
+    }
+
+    /// <summary>Every deployment of the environment marked <c>inactive</c>, then the environment deleted where the credentials may.</summary>
+    private static async Task<(int Inactive, bool Deleted)> RetireAsync(IGitHubClient github, Preview preview, CancellationToken cancellationToken)
+    {
+        var (owner, name) = GitHubNames.Split(preview.Repository);
+        var repo = $"repos/{Uri.EscapeDataString(owner)}/{Uri.EscapeDataString(name)}";
+        var api = new ApiConnection(github.Connection);
+        var listed = await api.GetAll<Deployments.ListedDeployment>(new Uri($"{repo}/deployments", UriKind.Relative),
+            new Dictionary<string, string> { ["environment"] = preview.Environment }, new ApiOptions { PageSize = 100 });
+        var inactive = 0;
+        foreach (var deployment in listed.Where(d => string.Equals(d.Environment, preview.Environment, StringComparison.OrdinalIgnoreCase)))
+        {
+            await github.Repository.Deployment.Status.Create(owner, name, deployment.Id, new NewDeploymentStatus(DeploymentState.Inactive)
+            {
+                Description = Deployments.DeploymentMarker.Describe($"Preview removed ({preview.RemovalReason})"),
+            });
+            inactive++;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            var status = await github.Connection.Delete(new Uri($"{repo}/environments/{Uri.EscapeDataString(preview.Environment)}", UriKind.Relative));
+            return (inactive, status == HttpStatusCode.NoContent);
+        }
+        catch (Exception exception) when (exception is ForbiddenException or NotFoundException or AuthorizationException)
+        {
+            // Deleting an environment needs administration rights the app may not have: the inactive deployments are enough.
+            return (inactive, false);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Gave up removing the preview of {Repository}#{Number} ({Environment}) after {Attempts} attempts: {Reason}")]
+    private static partial void LogGaveUp(ILogger logger, string repository, long number, string environment, int attempts, string reason);
+}
