@@ -80,6 +80,12 @@ public sealed class StandInPullRequest
 
     public required string BaseRef { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>When it last changed (a push, a close); null: when it was created.</summary>
+    public DateTimeOffset? UpdatedAt { get; set; }
+
+    public DateTimeOffset? ClosedAt { get; set; }
+    public bool Merged { get; set; }
     public List<StandInReview> Reviews { get; } = [];
 
     /// <summary>The head's repository was deleted (a fork gone): GitHub then reports no head repository.</summary>
@@ -108,7 +114,14 @@ public sealed class StandInPullRequest
 
 public sealed record StandInReview(long Id, string User, string State, string CommitId, DateTimeOffset SubmittedAt);
 
-public sealed record StandInComment(long Id, StandInRepository Repository, long Number, string User, string UserType, string Body, DateTimeOffset CreatedAt);
+public sealed record StandInComment(long Id, StandInRepository Repository, long Number, string User, string UserType, string Body, DateTimeOffset CreatedAt)
+{
+    /// <summary>When it was last edited (<c>PATCH</c>); null: never.</summary>
+    public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>How many times it was edited.</summary>
+    public int Edits { get; init; }
+}
 
 /// <summary>One attempt to deliver a webhook, as the hook's "Recent Deliveries" log keeps it.</summary>
 public sealed record StandInDelivery(

@@ -298,6 +298,7 @@ public sealed partial class StandInServer : IAsyncDisposable
         MapPullRequests(web);
         MapRepos(web);
         MapIssues(web);
+        MapEnvironments(web);
         MapHooks(web);
         MapApps(web);
         MapUsers(web);

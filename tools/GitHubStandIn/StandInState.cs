@@ -3,7 +3,7 @@ using System.Collections.Concurrent;
 namespace GitHubStandIn;
 
 /// <summary>What the stand-in knows: repositories, deployments with their statuses, tokens, faults, requests.</summary>
-public sealed class StandInState
+public sealed partial class StandInState
 {
     private long nextDeploymentId = 1000;
     private long nextStatusId = 5000;

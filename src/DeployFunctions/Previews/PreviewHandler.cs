@@ -1,6 +1,7 @@
 using DeployFunctions.Queues;
 using DeployFunctions.Storage;
 using DeployFunctions.Webhooks;
+using Octokit.Webhooks.Events;
 using Octokit.Webhooks.Events.PullRequest;
 
 namespace DeployFunctions.Previews;
@@ -18,7 +19,14 @@ public sealed class PreviewHandler(PreviewService previews) : IDeliveryHandler
     public async Task<HandlerOutcome> HandleAsync(QueuedDelivery delivery, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(delivery);
-        var pushed = delivery.Read<PullRequestSynchronizeEvent>();
+        // Each action's own type: each requires its own fields (synchronize's before and after).
+        PullRequestEvent pushed = delivery.Envelope.Action switch
+        {
+            "closed" => delivery.Read<PullRequestClosedEvent>(),
+            "synchronize" => delivery.Read<PullRequestSynchronizeEvent>(),
+            "reopened" => delivery.Read<PullRequestReopenedEvent>(),
+            _ => delivery.Read<PullRequestOpenedEvent>(),
+        };
         var pull = pushed.PullRequest ?? throw new InvalidDataException("The payload has no pull_request.");
         var repository = pushed.Repository ?? throw new InvalidDataException("The payload has no repository.");
         if (delivery.Envelope.Action == "closed")

@@ -141,6 +141,7 @@ public sealed partial class PreviewService(
         }
 
         var now = clock.GetUtcNow();
+        var wasActive = preview is { State: PreviewState.Active };
         var reopened = preview is null || !preview.IsOpen;
         preview = reopened
             ? new Preview
@@ -162,7 +163,7 @@ public sealed partial class PreviewService(
             return new HandlerOutcome.Completed($"{what} waits: the head is a fork's, and a writer must allow it with .preview");
         }
 
-        if (preview.State != PreviewState.Active &&
+        if (!wasActive &&
             (await store.OfRepositoryAsync(head.Repository, cancellationToken)).Count(p => p.Number != head.Number && p.State == PreviewState.Active) is var active &&
             active >= options.MaxPerRepository)
         {

@@ -18,9 +18,10 @@ internal sealed class CommandRoom : IAsyncDisposable
 
     public StandInState State => Pipeline.GitHub.State;
 
-    public static async Task<CommandRoom> OpenAsync(Azurite azurite, Action<Dictionary<string, string?>>? configure = null)
+    public static async Task<CommandRoom> OpenAsync(
+        Azurite azurite, Action<Dictionary<string, string?>>? configure = null, Microsoft.Extensions.Logging.ILoggerProvider? logs = null)
     {
-        var pipeline = await Pipeline.StartAsync(azurite, configure);
+        var pipeline = await Pipeline.StartAsync(azurite, configure, logs: logs);
         var state = pipeline.GitHub.State;
         var pull = state.OpenPullRequest(state.Repository("octo", "app"), 7, HeadSha, author: "alice", baseRef: "main");
         state.Permissions[(Repository, "alice")] = "write";

@@ -55,6 +55,8 @@ internal sealed class Pipeline : IAsyncDisposable
             settings["DeploymentStatusesQueue"] = prefix + "-deployment-statuses";
             settings["CommandsQueue"] = prefix + "-commands";
             settings["ProtectionRulesQueue"] = prefix + "-protection-rules";
+            settings["PreviewsQueue"] = prefix + "-previews";
+            settings["PreviewTable"] = prefix + "Previews";
             settings["LockTable"] = prefix + "Locks";
             settings["PayloadContainer"] = prefix + "-payloads";
             settings["LockContainer"] = prefix + "-locks";
@@ -71,7 +73,7 @@ internal sealed class Pipeline : IAsyncDisposable
             configure?.Invoke(settings);
         }, logs);
         var pump = new QueuePump(azurite.Queues(), services);
-        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses", prefix + "-commands", prefix + "-protection-rules");
+        pump.Start(prefix + "-pull-requests", prefix + "-deployments", prefix + "-deployment-statuses", prefix + "-commands", prefix + "-protection-rules", prefix + "-previews");
         return new Pipeline(azurite, gitHub, ingress, services, pump, prefix);
     }
 

@@ -31,7 +31,7 @@ internal sealed class QueuePump : IAsyncDisposable
 
     public int Invocations => Volatile.Read(ref invocations);
 
-    public void Start(string pullRequests, string deployments, string statuses, string? commands = null, string? protectionRules = null)
+    public void Start(string pullRequests, string deployments, string statuses, string? commands = null, string? protectionRules = null, string? previews = null)
     {
         loops.Add(PumpAsync(pullRequests, (f, m, c) => f.OnMergedPullRequest(m, c)));
         loops.Add(PumpAsync(deployments, (f, m, c) => f.OnDeployment(m, c)));
@@ -44,6 +44,11 @@ internal sealed class QueuePump : IAsyncDisposable
         if (protectionRules is not null)
         {
             loops.Add(PumpAsync(protectionRules, (f, m, c) => f.OnProtectionRule(m, c)));
+        }
+
+        if (previews is not null)
+        {
+            loops.Add(PumpAsync(previews, (f, m, c) => f.OnPreview(m, c)));
         }
     }
 

@@ -9,7 +9,7 @@ public sealed partial class StandInServer
     {
         web.MapGet("/repos/{owner}/{repo}/issues/{number:long}/comments", (string owner, string repo, long number, DateTimeOffset? since) =>
             Json(200, new JsonArray([.. State.CommentsOn($"{owner}/{repo}", number)
-                .Where(c => since is null || c.CreatedAt >= since)
+                .Where(c => since is null || (c.UpdatedAt ?? c.CreatedAt) >= since)
                 .Select(c => (JsonNode)GitHubShapes.Comment(BaseAddress, c))])));
         web.MapPost("/repos/{owner}/{repo}/issues/{number:long}/comments", async (string owner, string repo, long number, HttpContext context) =>
         {
@@ -28,6 +28,33 @@ public sealed partial class StandInServer
             var comment = State.AddComment(pull.Repository, number, AppUser, "Bot", text, options.Clock.GetUtcNow());
             AnnounceComment(pull, comment);
             return Json(201, GitHubShapes.Comment(BaseAddress, comment));
+        });
+        web.MapPatch("/repos/{owner}/{repo}/issues/comments/{id:long}", async (string owner, string repo, long id, HttpContext context) =>
+        {
+            var body = await JsonNode.ParseAsync(context.Request.Body, cancellationToken: context.RequestAborted) as JsonObject;
+            if ((string?)body?["body"] is not { Length: > 0 } text)
+            {
+                return ValidationFailed("Invalid request.\n\n\"body\" wasn't supplied.", "https://docs.github.com/rest/issues/comments#update-an-issue-comment");
+            }
+
+            lock (State.Gate)
+            {
+                var index = State.Comments.FindIndex(c => c.Id == id && string.Equals(c.Repository.FullName, $"{owner}/{repo}", StringComparison.OrdinalIgnoreCase));
+                if (index < 0)
+                {
+                    return NotFound();
+                }
+
+                // Only its author edits a comment (the app edits its own).
+                if (State.Comments[index].User != AppUser)
+                {
+                    return Json(403, new JsonObject { ["message"] = "Resource not accessible by integration", ["documentation_url"] = "https://docs.github.com/rest/issues/comments#update-an-issue-comment", ["status"] = "403" });
+                }
+
+                var edited = State.Comments[index] with { Body = text, UpdatedAt = options.Clock.GetUtcNow(), Edits = State.Comments[index].Edits + 1 };
+                State.Comments[index] = edited;
+                return Json(200, GitHubShapes.Comment(BaseAddress, edited));
+            }
         });
         web.MapGet("/repos/{owner}/{repo}/issues/comments/{id:long}/reactions", (string owner, string repo, long id) =>
         {

@@ -13,7 +13,7 @@ public static partial class GitHubShapes
         var issueUrl = new Uri(api, $"repos/{repository.FullName}/issues/{pull.Number}").ToString();
         var html = $"https://github.com/{repository.FullName}/pull/{pull.Number}";
         var statuses = new Uri(api, $"repos/{repository.FullName}/statuses/{pull.HeadSha}").ToString();
-        var closed = pull.State == "closed" ? Time(pull.CreatedAt.AddHours(1)) : null;
+        var closed = pull.State == "closed" ? Time(pull.ClosedAt ?? pull.CreatedAt.AddHours(1)) : null;
         return new JsonObject
         {
             ["url"] = url,
@@ -38,10 +38,10 @@ public static partial class GitHubShapes
             ["milestone"] = null,
             ["active_lock_reason"] = null,
             ["created_at"] = Time(pull.CreatedAt),
-            ["updated_at"] = Time(pull.CreatedAt),
+            ["updated_at"] = Time(pull.UpdatedAt ?? pull.CreatedAt),
             ["closed_at"] = closed,
-            ["merged_at"] = null,
-            ["merge_commit_sha"] = null,
+            ["merged_at"] = pull.Merged ? closed : null,
+            ["merge_commit_sha"] = pull.Merged ? new string('e', 40) : null,
             ["assignee"] = null,
             ["assignees"] = new JsonArray(),
             ["requested_reviewers"] = new JsonArray(),
@@ -57,7 +57,7 @@ public static partial class GitHubShapes
             ["author_association"] = "MEMBER",
             ["auto_merge"] = null,
             ["draft"] = pull.Draft,
-            ["merged"] = false,
+            ["merged"] = pull.Merged,
             ["mergeable"] = true,
             ["rebaseable"] = true,
             ["mergeable_state"] = "clean",

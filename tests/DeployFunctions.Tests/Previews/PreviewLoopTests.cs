@@ -1,0 +1,252 @@
+using System.Text.Json.Nodes;
+using DeployFunctions.Previews;
+using DeployFunctions.Tests.Support;
+using GitHubStandIn;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DeployFunctions.Tests.Previews;
+
+/// <summary>
+/// Preview environments end to end: GitHub's pull request webhooks from the stand-in, through the ingress, the previews'
+/// queue, the runner and the deploy hook (a real HTTP server), with the comment, statuses and environment as GitHub keeps them.
+/// </summary>
+public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
+{
+    private const string File = ".github/deployfunctions.yml";
+    private const string Head = CommandRoom.HeadSha;
+    private const string Second = "b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2b2";
+    private const string Third = "c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3";
+
+    /// <summary>octo/app with previews on the target <c>previews</c> (the hook), pull request #7 by alice not yet announced.</summary>
+    private static async Task<(CommandRoom Room, RecordingServer Hook)> OpenAsync(
+        Azurite azurite, Action<Dictionary<string, string?>>? configure = null, string? file = null, CapturedLogs? logs = null)
+    {
+        var hook = await RecordingServer.StartAsync();
+        var room = await CommandRoom.OpenAsync(azurite, s =>
+        {
+            s["Previews:Enabled"] = "true";
+            s["Targets:previews:Provider"] = "http";
+            s["Targets:previews:Url"] = hook.Url.ToString();
+            s["Targets:previews:Secret"] = "a-preview-hook-secret-of-some-length";
+            s["Targets:previews:Repositories"] = "octo/*";
+            configure?.Invoke(s);
+        }, logs);
+        room.State.Files[(CommandRoom.Repository, File)] = file ?? "previews:\n  target: previews\n  url: https://pr-{number}.preview.example.com\n";
+        return (room, hook);
+    }
+
+    private static List<StandInDeployment> Previews(CommandRoom room, string environment = "pr-7") =>
+        [.. room.Deployments().Where(d => d.Environment == environment)];
+
+    private static List<StandInComment> PreviewComments(CommandRoom room, long number = 7) =>
+        [.. room.State.CommentsOn(CommandRoom.Repository, number).Where(c => c.UserType == "Bot" && c.Body.Contains("Preview `pr-", StringComparison.Ordinal))];
+
+    private static List<string> States(CommandRoom room, StandInDeployment deployment) => room.Pipeline.StatesOf(deployment);
+
+    private static List<JsonObject> HookBodies(RecordingServer hook) => [.. hook.Received.Select(r => JsonNode.Parse(r.Body)!.AsObject())];
+
+    [Fact]
+    public async Task Opened_deploys_the_head_to_a_transient_environment_and_says_so_in_one_comment()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the preview deployed");
+        var deployment = Assert.Single(Previews(room));
+        Assert.Equal(Head, deployment.Sha);
+        Assert.Equal("deploy:preview", deployment.Task);
+        Assert.True((bool)deployment.Request["transient_environment"]!);
+        Assert.False((bool)deployment.Request["production_environment"]!);
+        Assert.Empty(deployment.Request["required_contexts"]!.AsArray());
+        Assert.Equal("https://pr-7.preview.example.com/", deployment.Statuses.Last(s => s.State == "success").EnvironmentUrl);
+
+        var body = Assert.Single(HookBodies(hook));
+        Assert.Equal("deploy", (string?)body["action"]);
+        Assert.Equal("deploy:preview", (string?)body["task"]);
+        Assert.Equal("pr-7", (string?)body["environment"]);
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal), "the comment says live");
+        var comment = Assert.Single(PreviewComments(room));
+        Assert.Contains("https://pr-7.preview.example.com", comment.Body, StringComparison.Ordinal);
+        Assert.Contains("`1111111`", comment.Body, StringComparison.Ordinal);
+        Assert.DoesNotContain(room.Deployments(), d => d.Environment == "production");
+    }
+
+    [Fact]
+    public async Task A_push_updates_the_same_comment_and_a_head_pushed_over_is_superseded_not_run()
+    {
+        // Each run takes a second: the second push arrives while the first is running, the third before the second ran.
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        hook.Delay = TimeSpan.FromSeconds(1.5);
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("in_progress"), "the first run started");
+        room.Pipeline.GitHub.Push(room.Pull, Second);
+        await Eventually.TrueAsync(() => Previews(room).Count == 2, "the second head's deployment");
+        room.Pipeline.GitHub.Push(room.Pull, Third);
+
+        await Eventually.TrueAsync(() => Previews(room).FirstOrDefault(d => d.Sha == Third) is { } d && States(room, d).Contains("success"),
+            "the newest head deployed", TimeSpan.FromSeconds(30));
+        var second = Assert.Single(Previews(room), d => d.Sha == Second);
+        await Eventually.TrueAsync(() => States(room, second).Contains("inactive"), "the head pushed over is marked inactive");
+        Assert.DoesNotContain("in_progress", States(room, second));
+        Assert.DoesNotContain(HookBodies(hook), b => (string?)b["sha"] == Second);
+        Assert.Equal([Head, Third], HookBodies(hook).Select(b => (string?)b["sha"]).ToList());
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("`c3c3c3c`", StringComparison.Ordinal) &&
+                                         c.Body.Contains("✅ Live", StringComparison.Ordinal), "one comment, about the newest head");
+        var comment = Assert.Single(PreviewComments(room));
+        Assert.True(comment.Edits > 0);
+        Assert.DoesNotContain("1111111", comment.Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_forks_head_deploys_nothing_until_a_writer_allows_it_and_a_later_push_waits_again()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var fork = room.State.ForkOf("mallory", "app");
+        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: fork);
+        room.Pipeline.GitHub.Opened(pull);
+
+        await Eventually.TrueAsync(() => PreviewComments(room, 8) is [var c] && c.Body.Contains("comes from a fork", StringComparison.Ordinal), "the comment says why not");
+        var mallory = room.Say("mallory", ".preview", pull);
+        var rita = room.Say("rita", ".preview", pull);
+        await Eventually.TrueAsync(() => room.State.ReactionsOn(mallory.Id).Contains("confused") && room.State.ReactionsOn(rita.Id).Contains("confused"),
+            "readers and the fork's author are refused");
+        Assert.Empty(Previews(room, "pr-8"));
+        Assert.Empty(hook.Received);
+
+        await Task.Delay(1100); // GitHub's times are whole seconds: a comment in the push's own second cannot be told to come after it
+        var bob = room.Say("bob", ".preview", pull);
+        var reply = await room.AnsweredAsync(bob, "rocket", pull);
+        Assert.Contains("allowed `1111111`", reply.Body, StringComparison.Ordinal);
+        await Eventually.TrueAsync(() => Previews(room, "pr-8") is [var d] && States(room, d).Contains("success"), "the allowed head deployed");
+        Assert.Equal(Head, Assert.Single(Previews(room, "pr-8")).Sha);
+
+        room.Pipeline.GitHub.Push(pull, Second, pusher: "mallory");
+        await Eventually.TrueAsync(() => PreviewComments(room, 8) is [var c] && c.Body.Contains("`b2b2b2b`", StringComparison.Ordinal), "the push is shown");
+        await Task.Delay(500);
+        Assert.Single(Previews(room, "pr-8"));
+        Assert.Contains("comes from a fork", Assert.Single(PreviewComments(room, 8)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Closing_tears_down_through_the_hook_marks_every_deployment_inactive_and_deletes_the_environment()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the preview deployed");
+
+        room.Pipeline.GitHub.Close(room.Pull);
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("🧹 Removed", StringComparison.Ordinal), "the comment says removed");
+        var destroy = Assert.Single(HookBodies(hook), b => (string?)b["action"] == "destroy");
+        Assert.Equal("pr-7", (string?)destroy["environment"]);
+        Assert.Equal("inactive", States(room, Assert.Single(Previews(room))).Last());
+        Assert.Contains((CommandRoom.Repository, "pr-7"), room.State.DeletedEnvironments);
+        Assert.DoesNotContain("https://pr-7.preview.example.com", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+
+        // A push delivered late, after the close, deploys nothing.
+        await room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(room.Pull, "synchronize", "alice", Head, Head));
+        await Task.Delay(500);
+        Assert.Single(Previews(room));
+    }
+
+    [Fact]
+    public async Task A_lost_close_and_an_idle_preview_are_removed_by_the_timer()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var idle = room.Open(9, Third);
+        room.Pipeline.GitHub.Opened(room.Pull);
+        room.Pipeline.GitHub.Opened(idle);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success") &&
+                                         Previews(room, "pr-9") is [var e] && States(room, e).Contains("success"), "both previews deployed");
+
+        room.Pipeline.GitHub.Close(room.Pull, merged: true, deliver: false);
+        var sweeper = room.Pipeline.Services.GetRequiredService<PreviewSweeper>();
+        Assert.Equal(1, await sweeper.RunAsync(CancellationToken.None));
+
+        Assert.Contains("🧹 Removed (the pull request was merged)", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+        Assert.Equal("inactive", States(room, Assert.Single(Previews(room))).Last());
+        Assert.Single(HookBodies(hook), b => (string?)b["action"] == "destroy");
+        Assert.DoesNotContain("inactive", States(room, Assert.Single(Previews(room, "pr-9"))));
+        Assert.Equal(0, await sweeper.RunAsync(CancellationToken.None)); // the open, recently pushed one stays
+    }
+
+    [Fact]
+    public async Task An_idle_preview_is_removed_after_IdleDays()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:IdleDays"] = "0.00001"); // under a second
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the preview deployed");
+        await Task.Delay(1000);
+
+        Assert.Equal(1, await room.Pipeline.Services.GetRequiredService<PreviewSweeper>().RunAsync(CancellationToken.None));
+        Assert.Contains("no push for", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+        Assert.Equal("inactive", States(room, Assert.Single(Previews(room))).Last());
+    }
+
+    [Fact]
+    public async Task A_teardown_that_keeps_failing_is_retried_then_reported_once()
+    {
+        var slack = await RecordingServer.StartAsync();
+        await using var ___ = slack;
+        var (room, hook) = await OpenAsync(azurite, s =>
+        {
+            s["Previews:TeardownAttempts"] = "3";
+            s["Previews:TeardownRetrySeconds"] = "0.2";
+            s["Notifications:WebhookUrl"] = slack.Url.ToString();
+        });
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the preview deployed");
+        hook.Status = 500;
+
+        room.Pipeline.GitHub.Close(room.Pull);
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("Could not be removed after 3 attempts", StringComparison.Ordinal),
+            "the comment says it could not be removed", TimeSpan.FromSeconds(30));
+        Assert.Equal(3, HookBodies(hook).Count(b => (string?)b["action"] == "destroy"));
+        await Eventually.TrueAsync(() => slack.Received.Any(r => r.Body.Contains("could not remove", StringComparison.Ordinal)), "the operator is told");
+        Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));
+
+        // The timer does not try it again, nor report it again.
+        Assert.Equal(0, await room.Pipeline.Services.GetRequiredService<PreviewSweeper>().RunAsync(CancellationToken.None));
+        Assert.Equal(3, HookBodies(hook).Count(b => (string?)b["action"] == "destroy"));
+        Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Previews_past_the_cap_wait_and_none_deploy_without_the_repositorys_previews_section()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:MaxPerRepository"] = "1");
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the first preview deployed");
+
+        var second = room.Open(9, Third);
+        room.Pipeline.GitHub.Opened(second);
+        await Eventually.TrueAsync(() => PreviewComments(room, 9) is [var c] && c.Body.Contains("previews already", StringComparison.Ordinal), "the second is told");
+        Assert.Empty(Previews(room, "pr-9"));
+
+        room.State.Files[(CommandRoom.Repository, File)] = "environments: {}\n";
+        var third = room.Open(10, Second);
+        room.Pipeline.GitHub.Opened(third);
+        await Task.Delay(1000);
+        Assert.Empty(Previews(room, "pr-10"));
+        Assert.Empty(PreviewComments(room, 10));
+    }
+}
