@@ -47,6 +47,10 @@ param requiredContexts string = ''
 @allowed(['true', 'false'])
 param commandsEnabled string = 'true'
 
+@description('Preview environments per pull request, for repositories whose file has a previews: section (Previews__Enabled).')
+@allowed(['true', 'false'])
+param previewsEnabled string = 'false'
+
 @description('Who may run commands besides having write permission: logins and org/team slugs (Commands__AllowedUsers); empty: everyone with write.')
 param commandsAllowedUsers string = ''
 
@@ -136,6 +140,7 @@ var queues = {
   DeploymentStatusesQueue: 'github-deployment-statuses'
   CommandsQueue: 'github-commands'
   ProtectionRulesQueue: 'github-protection-rules'
+  PreviewsQueue: 'github-previews'
 }
 var payloadContainer = 'webhook-payloads'
 var lockContainer = 'deployment-locks'
@@ -143,6 +148,7 @@ var historyTable = 'DeploymentHistory'
 var ledgerTable = 'DeploymentLedger'
 var lockTable = 'EnvironmentLocks'
 var boardTable = 'DeployBoard'
+var previewTable = 'Previews'
 
 resource resourceGroup 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbreviations.resourcesResourceGroups}${environmentName}'
@@ -170,11 +176,12 @@ module storage 'app/storage.bicep' = {
     deploymentContainerName: deploymentContainerName
     payloadContainerName: payloadContainer
     lockContainerName: lockContainer
-    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue, queues.CommandsQueue, queues.ProtectionRulesQueue]
+    queueNames: [queues.PullRequestsQueue, queues.DeploymentsQueue, queues.DeploymentStatusesQueue, queues.CommandsQueue, queues.ProtectionRulesQueue, queues.PreviewsQueue]
     historyTableName: historyTable
     ledgerTableName: ledgerTable
     lockTableName: lockTable
     boardTableName: boardTable
+    previewTableName: previewTable
   }
 }
 
@@ -273,15 +280,19 @@ module function 'app/function.bicep' = {
       DeploymentStatusesQueue: queues.DeploymentStatusesQueue
       CommandsQueue: queues.CommandsQueue
       ProtectionRulesQueue: queues.ProtectionRulesQueue
+      PreviewsQueue: queues.PreviewsQueue
       WatchdogSchedule: '0 */5 * * * *'
       PoisonWatchSchedule: '30 */5 * * * *'
       SweeperSchedule: '0 */10 * * * *'
+      PreviewSweepSchedule: '0 20 * * * *'
       PayloadContainer: payloadContainer
       LockContainer: lockContainer
       HistoryTable: historyTable
       LedgerTable: ledgerTable
       LockTable: lockTable
       BoardTable: boardTable
+      PreviewTable: previewTable
+      Previews__Enabled: previewsEnabled
       MICROSOFT_PROVIDER_AUTHENTICATION_SECRET: empty(boardSignInSecret) ? '' : keyVaultReference(vaultName, 'board-signin-secret')
       GitHub__ApiBaseUrl: githubApiBaseUrl
       GitHub__Token: empty(githubToken) ? '' : keyVaultReference(vaultName, 'github-token')

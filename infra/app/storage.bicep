@@ -12,6 +12,7 @@ param historyTableName string
 param ledgerTableName string
 param lockTableName string
 param boardTableName string
+param previewTableName string
 
 // Claim-check payload blobs have no age-based deletion: a waiting or poisoned message can outlive any age, and the app
 // deletes each payload blob itself when the one message that references it completes.
@@ -76,6 +77,10 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
     }
     resource board 'tables' = {
       name: boardTableName
+    }
+
+    resource previews 'tables' = {
+      name: previewTableName
     }
   }
 }

@@ -40,10 +40,18 @@ public sealed record BoardData
 
     /// <summary>Pass back as <c>continuation</c> for the next page; null on the last.</summary>
     public string? Continuation { get; init; }
+
+    /// <summary>The pull requests' preview environments, listed apart (on the first page only); they count in none of the four keys.</summary>
+    public IReadOnlyList<BoardPreview> Previews { get; init; } = [];
 }
 
+/// <summary>One pull request's preview as the board shows it: what the app's own row says.</summary>
+public sealed record BoardPreview(
+    string Repository, long PullRequest, string Environment, string State, string Status, string Sha, string? Url, bool FromFork, DateTimeOffset LastPushAt);
+
 /// <summary>Puts the board together: summary rows (one query), the shown repositories' locks and waiting merges, the operator's freezes.</summary>
-public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, DeployPolicy policy, IOptions<GitHubOptions> github, TimeProvider clock)
+public sealed class BoardReader(
+    IDeployBoard board, IEnvironmentLocks locks, DeployPolicy policy, IOptions<GitHubOptions> github, TimeProvider clock, Previews.IPreviewStore? previews = null)
 {
     public async Task<BoardData> ReadAsync(
         string? repository, string? environment, DateTimeOffset? since, DateTimeOffset? until, int limit, string? continuation,
@@ -103,7 +111,38 @@ public sealed class BoardReader(IDeployBoard board, IEnvironmentLocks locks, Dep
             };
         }).ToList();
 
-        return new BoardData { GeneratedAt = now, GitHubUrl = WebUrl(github.Value.ApiBaseUrl), Environments = views, Continuation = page.Continuation };
+        return new BoardData
+        {
+            GeneratedAt = now, GitHubUrl = WebUrl(github.Value.ApiBaseUrl), Environments = views, Continuation = page.Continuation,
+            Previews = continuation is null ? await PreviewsAsync(repository, environment, cancellationToken) : [],
+        };
+    }
+
+    /// <summary>The previews not removed: a repository's (one partition), or every repository's (their number is capped per repository).</summary>
+    private async Task<IReadOnlyList<BoardPreview>> PreviewsAsync(string? repository, string? environment, CancellationToken cancellationToken)
+    {
+        if (previews is null)
+        {
+            return [];
+        }
+
+        var list = new List<Previews.Preview>();
+        if (repository is not null)
+        {
+            list.AddRange(await previews.OfRepositoryAsync(repository, cancellationToken));
+        }
+        else
+        {
+            await foreach (var preview in previews.NotRemovedAsync(cancellationToken))
+            {
+                list.Add(preview);
+            }
+        }
+
+        return [.. list.Where(p => Matches(p.Environment, environment))
+            .OrderBy(p => p.Repository, StringComparer.OrdinalIgnoreCase).ThenByDescending(p => p.Number)
+            .Select(p => new BoardPreview(p.Repository, p.Number, p.Environment, p.State.ToString(), p.Status, p.HeadSha,
+                p.State == Previews.PreviewState.Active ? p.Url : null, p.FromFork, p.LastPushAt))];
     }
 
     private static string Key(string repository, string environment) => StorageKey.Join('|', repository, environment);

@@ -292,6 +292,54 @@ public sealed class StandInOpenApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Pull_request_events_and_the_answers_previews_use_fit_GitHubs_descriptions()
+    {
+        var repository = GitHub.State.Repository("octo", "app");
+        var pull = GitHub.State.OpenPullRequest(repository, 7, new string('a', 40));
+        var fork = GitHub.State.OpenPullRequest(repository, 8, new string('c', 40), fork: GitHub.State.ForkOf("someone", "app"));
+        GitHub.Opened(pull);
+        GitHub.Opened(fork);
+        GitHub.Push(pull, new string('b', 40));
+        GitHub.Close(pull);
+        GitHub.Reopen(pull);
+        GitHub.Close(pull, merged: true);
+
+        await Eventually.TrueAsync(() => App.Received.Count(r => r.Headers["X-GitHub-Event"] == "pull_request") >= 6, "the pull_request webhooks");
+        var actions = new List<string>();
+        foreach (var (_, body) in App.Received.Where(r => r.Headers["X-GitHub-Event"] == "pull_request"))
+        {
+            var payload = JsonNode.Parse(body)!;
+            var action = (string)payload["action"]!;
+            actions.Add(action);
+            Fits(OpenApiDescription.Webhooks, OpenApiDescription.Webhooks.Webhook("pull-request-" + action), payload, $"the pull_request {action} webhook");
+        }
+
+        Assert.Equal(["opened", "opened", "synchronize", "closed", "reopened", "closed"], actions);
+        var last = JsonNode.Parse(App.Received.Last(r => r.Headers["X-GitHub-Event"] == "pull_request").Body)!;
+        Assert.True((bool)last["pull_request"]!["merged"]!);
+
+        const string Comment = "/repos/{owner}/{repo}/issues/comments/{comment_id}";
+        var (posted, created) = await SendAsync(HttpMethod.Post, "/repos/octo/app/issues/7/comments", """{"body":"first"}""");
+        Assert.Equal(201, posted);
+        var (edited, comment) = await SendAsync(HttpMethod.Patch, $"/repos/octo/app/issues/comments/{created!["id"]}", """{"body":"second"}""");
+        FitsAnswer("patch", Comment, edited, comment);
+        Assert.Equal("second", (string?)comment!["body"]);
+        // GitHub answers 404 for a deleted comment, though its description lists only 200 and 422 here: the app handles both.
+        var (missing, notFound) = await SendAsync(HttpMethod.Patch, "/repos/octo/app/issues/comments/999999", """{"body":"x"}""");
+        Assert.Equal((404, "Not Found"), (missing, (string?)notFound!["message"]));
+        var person = GitHub.Comment(pull, "octocat", "mine");
+        var (forbidden, refusal) = await SendAsync(HttpMethod.Patch, $"/repos/octo/app/issues/comments/{person.Id}", """{"body":"not yours"}""");
+        Assert.Equal(403, forbidden);
+        Assert.NotNull(refusal);
+
+        var (deleted, nothing) = await SendAsync(HttpMethod.Delete, "/repos/octo/app/environments/pr-7");
+        Assert.True(OpenApiDescription.Rest.Answers("delete", "/repos/{owner}/{repo}/environments/{environment_name}", deleted));
+        Assert.Equal(204, deleted);
+        Assert.Null(nothing);
+        Assert.Contains(("octo/app", "pr-7"), GitHub.State.DeletedEnvironments);
+    }
+
+    [Fact]
     public async Task Compare_and_update_branch_answers_fit_GitHubs_description()
     {
         var repository = GitHub.State.Repository("octo", "app");

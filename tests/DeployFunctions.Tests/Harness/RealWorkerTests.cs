@@ -30,9 +30,11 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
         ["DeploymentStatusesQueue"] = prefix + "-deployment-statuses",
         ["CommandsQueue"] = prefix + "-commands",
         ["ProtectionRulesQueue"] = prefix + "-protection-rules",
+        ["PreviewsQueue"] = prefix + "-previews",
         ["WatchdogSchedule"] = "0 */5 * * * *",
         ["PoisonWatchSchedule"] = "30 */5 * * * *",
         ["SweeperSchedule"] = "0 */10 * * * *",
+        ["PreviewSweepSchedule"] = "0 20 * * * *",
         ["PayloadContainer"] = prefix + "-payloads",
         ["LockContainer"] = prefix + "-locks",
         ["HistoryTable"] = prefix + "History",
@@ -62,6 +64,7 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
             s["WatchdogSchedule"] = "*/2 * * * * *";
             s["PoisonWatchSchedule"] = "*/2 * * * * *";
             s["SweeperSchedule"] = "*/2 * * * * *";
+            s["PreviewSweepSchedule"] = "*/2 * * * * *";
             s["Notifications__WebhookUrl"] = notifications.Url.ToString();
         });
         var poisoned = new WebhookEnvelope
@@ -72,9 +75,9 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
             .SendCreatingQueueAsync(BinaryData.FromBytes(poisoned.Serialize("{}"u8)), null, CancellationToken.None);
 
         await Eventually.TrueAsync(() => notifications.Received.Any(n => n.Body.Contains("lost-in-poison", StringComparison.Ordinal)), "the poison notification");
-        await Eventually.TrueAsync(() => host.Timers!.Completed.Count == 3, "every timer function ticked");
+        await Eventually.TrueAsync(() => host.Timers!.Completed.Count == 4, "every timer function ticked");
 
-        Assert.Equal(["DeliverySweeper", "DeploymentWatchdog", "PoisonWatch"], host.Timers!.Completed.Keys.Order());
+        Assert.Equal(["DeliverySweeper", "DeploymentWatchdog", "PoisonWatch", "PreviewSweeper"], host.Timers!.Completed.Keys.Order());
         Assert.Empty(host.Timers.Failures);
         await Task.Delay(2500); // more ticks: still one notification
         Assert.Single(notifications.Received, n => n.Body.Contains("lost-in-poison", StringComparison.Ordinal));
@@ -152,12 +155,13 @@ public sealed class RealWorkerTests(Azurite azurite) : IClassFixture<Azurite>
 
         var queues = host.Functions.Where(f => f.TriggerType == "queueTrigger").ToDictionary(f => f.Name, f => f.Trigger);
 
-        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest", "ProtectionRule", "PullRequestCommand"], queues.Keys.Order());
+        Assert.Equal(["DeploymentProcessing", "DeploymentStatusLog", "MergedPullRequest", "ProtectionRule", "PullRequestCommand", "PullRequestPreview"], queues.Keys.Order());
         Assert.Equal(settings["PullRequestsQueue"], host.Resolve((string)queues["MergedPullRequest"]["queueName"]!));
         Assert.Equal(settings["DeploymentsQueue"], host.Resolve((string)queues["DeploymentProcessing"]["queueName"]!));
         Assert.Equal(settings["DeploymentStatusesQueue"], host.Resolve((string)queues["DeploymentStatusLog"]["queueName"]!));
         Assert.Equal(settings["CommandsQueue"], host.Resolve((string)queues["PullRequestCommand"]["queueName"]!));
         Assert.Equal(settings["ProtectionRulesQueue"], host.Resolve((string)queues["ProtectionRule"]["queueName"]!));
+        Assert.Equal(settings["PreviewsQueue"], host.Resolve((string)queues["PullRequestPreview"]["queueName"]!));
         Assert.All(queues.Values, trigger => Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]));
     }
 

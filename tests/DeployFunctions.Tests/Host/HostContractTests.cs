@@ -77,6 +77,7 @@ public sealed class HostContractTests
     [InlineData("DeploymentStatusLog", "%DeploymentStatusesQueue%")]
     [InlineData("PullRequestCommand", "%CommandsQueue%")]
     [InlineData("ProtectionRule", "%ProtectionRulesQueue%")]
+    [InlineData("PullRequestPreview", "%PreviewsQueue%")]
     public void Each_queue_has_one_trigger_bound_to_its_app_setting(string function, string queueName)
     {
         var triggers = Metadata()

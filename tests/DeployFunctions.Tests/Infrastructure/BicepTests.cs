@@ -288,7 +288,7 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         // The names match the local defaults, so a local run and Azure use the same queues, containers and table.
         var sample = JsonNode.Parse(File.ReadAllText(RepositoryRoot.Combine("local.settings.sample.json")))!["Values"]!;
         var variables = infra.Template["variables"]!;
-        foreach (var queue in new[] { "PullRequestsQueue", "DeploymentsQueue", "DeploymentStatusesQueue", "CommandsQueue", "ProtectionRulesQueue" })
+        foreach (var queue in new[] { "PullRequestsQueue", "DeploymentsQueue", "DeploymentStatusesQueue", "CommandsQueue", "ProtectionRulesQueue", "PreviewsQueue" })
         {
             Assert.Equal((string?)sample[queue], (string?)variables["queues"]![queue]);
         }
@@ -298,10 +298,11 @@ public sealed class BicepTests(CompiledInfrastructure infra) : IClassFixture<Com
         Assert.Equal((string?)sample["HistoryTable"], (string?)variables["historyTable"]);
         Assert.Equal((string?)sample["LedgerTable"], (string?)variables["ledgerTable"]);
         Assert.Equal((string?)sample["LockTable"], (string?)variables["lockTable"]);
+        Assert.Equal((string?)sample["PreviewTable"], (string?)variables["previewTable"]);
         Assert.Equal((string?)sample["BoardTable"], (string?)variables["boardTable"]);
         Assert.Contains("boardTableName", infra.Module("storage")["parameters"]!.AsObject().Select(p => p.Key));
         var storage = infra.Deployment("storage")["properties"]!["parameters"]!;
-        Assert.Equal(5, storage["queueNames"]!["value"]!.AsArray().Count);
+        Assert.Equal(6, storage["queueNames"]!["value"]!.AsArray().Count);
         var queues = Resources("Microsoft.Storage/storageAccounts/queueServices/queues").Single();
         Assert.Contains("-poison", queues["copy"]!.ToJsonString(), StringComparison.Ordinal);
         // A poisoned or waiting message may outlive any age: payload blobs are deleted by the app with their message only.

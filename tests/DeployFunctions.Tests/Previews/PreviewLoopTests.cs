@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using DeployFunctions.Board;
 using DeployFunctions.Previews;
 using DeployFunctions.Tests.Support;
 using GitHubStandIn;
@@ -72,6 +73,13 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("https://pr-7.preview.example.com", comment.Body, StringComparison.Ordinal);
         Assert.Contains("`1111111`", comment.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(room.Deployments(), d => d.Environment == "production");
+
+        // The board lists it apart from the environments, and it counts in none of the four keys.
+        var board = await room.Pipeline.Services.GetRequiredService<BoardReader>().ReadAsync(CommandRoom.Repository, null, null, null, 100, null, CancellationToken.None);
+        var shown = Assert.Single(board.Previews);
+        Assert.Equal((7, "pr-7", Head, "✅ Live"), (shown.PullRequest, shown.Environment, shown.Sha, shown.Status));
+        Assert.Equal("https://pr-7.preview.example.com/", shown.Url);
+        Assert.DoesNotContain(board.Environments, e => e.Environment == "pr-7");
     }
 
     [Fact]
@@ -168,8 +176,8 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         var idle = room.Open(9, Third);
         room.Pipeline.GitHub.Opened(room.Pull);
         room.Pipeline.GitHub.Opened(idle);
-        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success") &&
-                                         Previews(room, "pr-9") is [var e] && States(room, e).Contains("success"), "both previews deployed");
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal) &&
+                                         PreviewComments(room, 9) is [var e] && e.Body.Contains("✅ Live", StringComparison.Ordinal), "both previews live");
 
         room.Pipeline.GitHub.Close(room.Pull, merged: true, deliver: false);
         var sweeper = room.Pipeline.Services.GetRequiredService<PreviewSweeper>();

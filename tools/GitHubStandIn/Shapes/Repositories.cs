@@ -85,6 +85,7 @@ public static partial class GitHubShapes
         json["allow_forking"] = true;
         json["is_template"] = false;
         json["web_commit_signoff_required"] = false;
+        json["has_discussions"] = false;
         return json;
     }
 

@@ -133,6 +133,27 @@
       view.recent.length ? timeline : el("p", {}, "No deployment in this window."));
   }
 
+  function previewRow(preview) {
+    return el("tr", { "data-repository": preview.repository, "data-environment": preview.environment },
+      el("td", {}, link(repoUrl(preview.repository), preview.repository)),
+      el("td", {}, pullLink(preview.repository, preview.pull_request)),
+      el("td", {}, preview.environment),
+      el("td", {}, commitLink(preview.repository, preview.sha), preview.from_fork ? " (fork)" : ""),
+      el("td", {}, preview.status),
+      el("td", {}, preview.url ? link(preview.url, preview.url) : ""),
+      el("td", {}, when(preview.last_push_at)));
+  }
+
+  function showPreviews(previews) {
+    const list = $("previews");
+    if (!previews.length) {
+      list.replaceChildren(el("p", {}, "No open preview for this choice."));
+      return;
+    }
+    const head = el("tr", {}, ["Repository", "Pull request", "Environment", "Commit", "Status", "URL", "Last push"].map((h) => el("th", { scope: "col" }, h)));
+    list.replaceChildren(el("table", {}, el("thead", {}, head), el("tbody", {}, previews.map(previewRow))));
+  }
+
   function fillChoices(select, values) {
     const current = select.value;
     for (const value of [...values].sort()) {
@@ -148,7 +169,10 @@
     githubUrl = data.github_url || githubUrl;
     continuation = data.continuation || null;
     const list = $("environments");
-    if (!append) list.replaceChildren();
+    if (!append) {
+      list.replaceChildren();
+      showPreviews(data.previews || []);
+    }
     for (const view of data.environments) {
       known.repositories.add(view.repository);
       known.environments.add(view.environment);
