@@ -137,6 +137,8 @@ public sealed record ChatCommand
         {
             CommandVerb.Deploy or CommandVerb.Noop => ParseDeploy(command, words[1..], out problem),
             CommandVerb.Lock or CommandVerb.Unlock => ParseLock(command, words[1..], out problem),
+            CommandVerb.Preview when words.Length == 2 && IsSha(words[1]) => command with { Sha = words[1].ToLowerInvariant() },
+            CommandVerb.Preview when words.Length > 1 => Fail($"{prefix}preview takes nothing, or the head commit's full id (40 characters) you reviewed", out problem),
             _ when words.Length > 1 => Fail($"{prefix}{words[0].ToLowerInvariant()} takes no arguments", out problem),
             _ => command,
         };

@@ -240,7 +240,7 @@ public sealed class CommandHandler(
 
         if (command.Verb == CommandVerb.Preview)
         {
-            return await PreviewAsync(context, conversation, cancellationToken);
+            return await PreviewAsync(command, context, conversation, cancellationToken);
         }
 
         return command.Verb switch
@@ -285,9 +285,11 @@ public sealed class CommandHandler(
 
     /// <summary>
     /// <c>.preview</c>: a writer allows the fork's head they read to deploy to the pull request's preview. Only that commit, and
-    /// only if it is still the head and was pushed before the comment; a later push needs another <c>.preview</c>.
+    /// only if it is still the head and was pushed before the comment (or is the commit the comment names:
+    /// <c>.preview &lt;sha&gt;</c>); a later push needs another <c>.preview</c>.
     /// </summary>
-    private async Task<CommandAnswer> PreviewAsync(CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
+    private async Task<CommandAnswer> PreviewAsync(
+        ChatCommand command, CommandContext context, PullRequestConversation conversation, CancellationToken cancellationToken)
     {
         if (previews is not { Enabled: true })
         {
@@ -311,7 +313,12 @@ public sealed class CommandHandler(
         }
 
         var sha = pull.Head.Sha;
-        var outcome = await previews.HeadAsync(new Previews.PreviewHead
+        if (command.Sha is { } named && !string.Equals(named, sha, StringComparison.OrdinalIgnoreCase))
+        {
+            return CommandAnswer.Refuse($"@{context.Commenter}, nothing was deployed: the head is `{sha[..7]}` now, not `{named[..7]}`, the commit you named.");
+        }
+
+        var head = new Previews.PreviewHead
         {
             Repository = context.Repository,
             DefaultBranch = context.DefaultBranch,
@@ -322,7 +329,15 @@ public sealed class CommandHandler(
             By = context.Commenter,
             Allowed = true,
             DeliveryId = context.DeliveryId,
-        }, cancellationToken);
+        };
+        var outcome = await previews.HeadAsync(head, cancellationToken);
+        if (outcome is HandlerOutcome.RetryLater { Delay: var delay } && delay <= TimeSpan.FromSeconds(5))
+        {
+            // The preview was busy a moment (a status being shown): once more, rather than refusing the writer.
+            await Task.Delay(delay, clock, cancellationToken);
+            outcome = await previews.HeadAsync(head, cancellationToken);
+        }
+
         return outcome is HandlerOutcome.Completed
             ? CommandAnswer.Done($"preview of {sha[..7]} allowed",
                 $"🔍 @{context.Commenter} allowed `{sha[..7]}` from the fork to deploy to this pull request's preview; the preview's comment shows how it goes. " +

@@ -32,6 +32,7 @@ internal static class Help
             .Append($"| `{prefix}unlock [<env>]`, `{prefix}unlock --global` | release it (its holder, or an admin) |\n")
             .Append($"| `{prefix}lock --details [<env>]` | who holds the lock, since when and why |\n")
             .Append($"| `{prefix}wcid` | what is locked and what is deploying, per environment |\n")
+            .Append($"| `{prefix}preview [<sha>]` | let a fork's head deploy to this pull request's preview (write permission; that commit only) |\n")
             .Append($"| `{prefix}help` | this list |\n\n")
             .Append("Environments of this repository: ")
             .Append(string.Join(", ", environments.Select(e => $"`{e}`")))

@@ -57,10 +57,16 @@ public sealed class ListedDeployment
     public string? CommentId => Payload?.CommentId;
 }
 
-/// <summary>The one payload field read from a listed deployment.</summary>
+/// <summary>The payload fields read from a listed deployment.</summary>
 public sealed class ListedPayload
 {
+    /// <summary>The payload key naming the approval of a preview's deployment (its push time, in ticks).</summary>
+    public const string PreviewKey = "preview";
+
     public string? CommentId { get; set; }
+
+    /// <summary><c>payload.preview</c>: which approval of a preview created it.</summary>
+    public string? Preview { get; set; }
 }
 
 /// <summary>A user as GitHub lists it.</summary>

@@ -18,8 +18,10 @@ public sealed partial class PreviewService
     /// environment is deleted where the credentials may. A teardown that fails is tried again after
     /// <c>Previews__TeardownRetrySeconds</c>, and past <c>Previews__TeardownAttempts</c> it is reported once and left.
     /// </summary>
+    /// <param name="expected">The row's version the caller decided on (the timer's round): a row changed since is left for the next round.</param>
     public async Task<HandlerOutcome> RemoveAsync(
-        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, CancellationToken cancellationToken)
+        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, CancellationToken cancellationToken,
+        Azure.ETag? expected = null)
     {
         ArgumentNullException.ThrowIfNull(repository);
         var what = $"the preview of {repository}#{number}";
@@ -31,7 +33,7 @@ public sealed partial class PreviewService
 
         try
         {
-            return await RemoveHeldAsync(repository, number, reason, closedAt, installationId, what, cancellationToken);
+            return await RemoveHeldAsync(repository, number, reason, closedAt, installationId, expected, what, cancellationToken);
         }
         catch (PreviewConflictException conflict)
         {
@@ -40,17 +42,39 @@ public sealed partial class PreviewService
     }
 
     private async Task<HandlerOutcome> RemoveHeldAsync(
-        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, string what, CancellationToken cancellationToken)
+        string repository, long number, string reason, DateTimeOffset? closedAt, long? installationId, Azure.ETag? expected, string what,
+        CancellationToken cancellationToken)
     {
         var preview = await store.GetAsync(repository, number, cancellationToken);
         if (preview is null)
         {
+            // A close handled before its pull request's open (a delayed delivery): remembered, so the late open deploys nothing.
+            if (closedAt is { } at)
+            {
+                await store.SaveAsync(new Preview
+                {
+                    Repository = repository, Number = number, Environment = "", Target = "", HeadSha = "", HeadAt = DateTimeOffset.MinValue,
+                    LastPushAt = DateTimeOffset.MinValue, State = PreviewState.Removed, ClosedAt = at, RemovalReason = reason,
+                }, cancellationToken);
+            }
+
             return new HandlerOutcome.Skipped($"{what}: there is none");
+        }
+
+        if (expected is { } version && preview.ETag != version)
+        {
+            return new HandlerOutcome.Skipped($"{what} changed since it was found due for removal; the next round looks again");
         }
 
         if (preview.State == PreviewState.Removed)
         {
             return new HandlerOutcome.Completed($"{what} was removed already");
+        }
+
+        // A close whose teardown is being retried must not remove the preview of the pull request reopened since.
+        if (closedAt is { } closed && preview.IsOpen && preview.HeadAt > closed)
+        {
+            return new HandlerOutcome.Skipped($"{what}: the pull request was reopened or pushed to after this close");
         }
 
         // From here on the runner runs none of its deployments (the row is no longer open).
@@ -68,6 +92,14 @@ public sealed partial class PreviewService
                 $"{what} waits: a deployment of {preview.Environment} is running", IsFault: false);
         }
 
+        // A workflow run or an asynchronous hook may still be deploying it without the environment's lease: torn down now, it
+        // would come back up after. It is waited for (the watchdog bounds the wait).
+        if (await StillDeployingAsync(preview, cancellationToken) is { } running)
+        {
+            return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(options.TeardownRetrySeconds),
+                $"{what} waits: deployment {running} is still being carried out", IsFault: false);
+        }
+
         var github = await clients.CreateAsync(installationId, repository, cancellationToken);
         if (await TeardownAsync(github, preview, cancellationToken) is { } failure)
         {
@@ -80,18 +112,15 @@ public sealed partial class PreviewService
                     $"{what}: the teardown failed (attempt {attempts} of {options.TeardownAttempts}): {failure}", IsFault: false);
             }
 
-            // Past the limit: reported once (the row remembers), and left for a person.
-            if (!preview.TeardownReported)
-            {
-                await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +
-                                           "It may still be running; remove it by hand.", cancellationToken);
-            }
-
+            // Past the limit: the row says so first (a repeat of this delivery then finds it removed), then the operator is told
+            // once, and it is left for a person.
             await ShowAsync(github, preview with
             {
                 State = PreviewState.Removed, TeardownReported = true,
                 Status = $"⚠️ Could not be removed after {attempts} attempts ({failure}); the operator was told. It may still be running.",
             }, cancellationToken);
+            await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +
+                                       "It may still be running; remove it by hand.", cancellationToken);
             LogGaveUp(logger, repository, number, preview.Environment, attempts, failure);
             return new HandlerOutcome.Failed($"{what} could not be removed after {attempts} attempts: {failure}");
         }
@@ -100,6 +129,20 @@ public sealed partial class PreviewService
         await ShowAsync(github, preview with { State = PreviewState.Removed, TeardownError = null, Status = Statuses.Removed(preview.RemovalReason ?? reason) }, cancellationToken);
         return new HandlerOutcome.Completed($"{what} removed ({preview.RemovalReason ?? reason}): torn down, {inactive} deployments inactive, " +
                                             (deleted ? $"environment {preview.Environment} deleted" : $"environment {preview.Environment} kept (the credentials may not delete it)"));
+    }
+
+    /// <summary>The preview's newest deployment, while a provider is still carrying it out (started, handed to a workflow, awaiting a hook's report).</summary>
+    private async Task<long?> StillDeployingAsync(Preview preview, CancellationToken cancellationToken)
+    {
+        if (await ledger.AwaitingReportAsync(preview.Repository, preview.Environment, cancellationToken) is { DeploymentId: { } awaiting })
+        {
+            return awaiting;
+        }
+
+        return preview.DeploymentId is { } id &&
+               await ledger.FindDeploymentAsync(preview.Repository, preview.Environment, id, cancellationToken) is { State: LedgerState.Started or LedgerState.HandedOff }
+            ? id
+            : null;
     }
 
     /// <summary>The provider's teardown of what was deployed; null when done (or nothing was), else why it failed.</summary>

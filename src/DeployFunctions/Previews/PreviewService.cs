@@ -113,7 +113,7 @@ public sealed partial class PreviewService(
         {
             return await HeadHeldAsync(github, head, plan, what, cancellationToken);
         }
-        catch (PreviewConflictException conflict)
+        catch (Exception conflict) when (conflict is PreviewConflictException or LedgerConflictException)
         {
             return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1), $"{what}: {conflict.Message}", IsFault: false);
         }
@@ -138,6 +138,12 @@ public sealed partial class PreviewService(
         else if (preview is not null && (preview.HeadAt > head.At || (preview.ClosedAt is { } closed && head.At <= closed)))
         {
             return new HandlerOutcome.Skipped($"{what}: a newer head or the close is recorded already; an older push changes nothing");
+        }
+        else if (preview is { IsOpen: true } && preview.HeadAt == head.At && !string.Equals(preview.HeadSha, head.HeadSha, StringComparison.OrdinalIgnoreCase) &&
+                 !string.Equals(await LiveHeadAsync(github, head, cancellationToken), head.HeadSha, StringComparison.OrdinalIgnoreCase))
+        {
+            // Two pushes in one second (GitHub's times are whole seconds): only the pull request's live head wins.
+            return new HandlerOutcome.Skipped($"{what}: pushed in the same second as the head the preview shows, and no longer the pull request's head");
         }
 
         var now = clock.GetUtcNow();
@@ -183,6 +189,13 @@ public sealed partial class PreviewService(
         return new HandlerOutcome.Completed($"created deployment {id} of {what} to {plan.Environment}");
     }
 
+    private static async Task<string> LiveHeadAsync(IGitHubClient github, PreviewHead head, CancellationToken cancellationToken)
+    {
+        var (owner, name) = GitHubNames.Split(head.Repository);
+        cancellationToken.ThrowIfCancellationRequested();
+        return (await github.PullRequest.Get(owner, name, (int)head.Number)).Head.Sha;
+    }
+
     /// <summary>
     /// The deployment of the head, exactly once: approved in the ledger (keyed by commit and push time) before GitHub is asked,
     /// found again on GitHub (the app's own, of this task) only after a create whose answer was lost.
@@ -194,7 +207,8 @@ public sealed partial class PreviewService(
             ["environment"] = plan.Environment,
             ["deploy_user"] = head.By,
             ["pull_request"] = head.Number.ToString(CultureInfo.InvariantCulture),
-            ["preview"] = "true",
+            // Which approval made it: a deployment found again after a lost answer must be this one, not an earlier one of the same commit.
+            [ListedPayload.PreviewKey] = head.At.UtcTicks.ToString(CultureInfo.InvariantCulture),
             ["delivery"] = head.DeliveryId,
             [DeploymentMarker.Key] = DeploymentMarker.Value,
         };
@@ -224,7 +238,8 @@ public sealed partial class PreviewService(
         }
 
         if (approval.CreateSentAt is not null &&
-            await OwnDeployments.FindAsync(github, clients, head.Repository, head.HeadSha, plan.Environment, d => d.Task == Task, cancellationToken) is { } existing)
+            await OwnDeployments.FindAsync(github, clients, head.Repository, head.HeadSha, plan.Environment,
+                d => d.Task == Task && d.Payload?.Preview == payload[ListedPayload.PreviewKey], cancellationToken) is { } existing)
         {
             await ledger.RecordCreatedAsync(approval, existing, cancellationToken);
             return existing;

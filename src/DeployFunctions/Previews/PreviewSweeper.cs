@@ -45,12 +45,12 @@ public sealed partial class PreviewSweeper(
                     continue;
                 }
 
-                var outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken);
+                var outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken, preview.ETag);
                 if (outcome is HandlerOutcome.RetryLater { Delay: var delay } && delay <= ShortWait)
                 {
                     // Another change to it held its lease for a moment (a status being shown): once more, rather than an hour later.
                     await Task.Delay(delay, clock, cancellationToken);
-                    outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken);
+                    outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken, preview.ETag);
                 }
 
                 LogSwept(logger, preview.Repository, preview.Number, why.Reason, outcome.Reason);

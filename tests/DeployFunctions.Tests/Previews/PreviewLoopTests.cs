@@ -144,6 +144,148 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_writers_preview_is_refused_when_the_head_moved_since_the_push_the_app_saw_or_is_not_the_commit_named()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
+        room.Pipeline.GitHub.Opened(pull);
+        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the comment says why not");
+        await Task.Delay(1100);
+
+        // mallory pushes just before bob's comment; GitHub has not delivered the push yet.
+        lock (room.State.Gate)
+        {
+            pull.HeadSha = Second;
+        }
+
+        var moved = await room.AnsweredAsync(room.Say("bob", ".preview", pull), "confused", pull);
+        Assert.Contains("the pull request's head moved after the comment", moved.Body, StringComparison.Ordinal);
+        var named = await room.AnsweredAsync(room.Say("bob", ".preview " + Head, pull), "confused", pull);
+        Assert.Contains("the head is `b2b2b2b` now, not `1111111`", named.Body, StringComparison.Ordinal);
+        var own = await room.AnsweredAsync(room.Say("bob", ".preview"), "confused");
+        Assert.Contains("deploys by itself on every push", own.Body, StringComparison.Ordinal);
+        await Task.Delay(300);
+        Assert.Empty(Previews(room, "pr-8"));
+        Assert.Empty(hook.Received);
+    }
+
+    [Fact]
+    public async Task A_lock_holds_a_preview_until_it_is_released_and_the_operators_freeze_on_its_target_refuses_it()
+    {
+        var until = DateTimeOffset.UtcNow.AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var (room, hook) = await OpenAsync(azurite, s =>
+        {
+            s["Commands:LockPollSeconds"] = "0.3";
+            s["Freezes:0:Environment"] = "frozen-previews";
+            s["Freezes:0:From"] = DateTimeOffset.UtcNow.AddHours(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+            s["Freezes:0:Until"] = until;
+            s["Freezes:0:Reason"] = "release week";
+            s["Targets:frozen-previews:Provider"] = "simulated";
+            s["Targets:frozen-previews:Repositories"] = "octo/*";
+        });
+        await using var _ = room;
+        await using var __ = hook;
+        await room.AnsweredAsync(room.Say("bob", ".lock --global --reason demo"), "rocket");
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room).Count == 1, "the preview's deployment created");
+        await Task.Delay(1500);
+        Assert.Empty(hook.Received);
+        Assert.DoesNotContain("in_progress", States(room, Assert.Single(Previews(room))));
+
+        await room.AnsweredAsync(room.Say("bob", ".unlock --global"), "rocket");
+        await Eventually.TrueAsync(() => States(room, Assert.Single(Previews(room))).Contains("success"), "it runs once the lock is released");
+
+        room.State.Files[(CommandRoom.Repository, File)] = "previews:\n  target: frozen-previews\n";
+        var frozen = room.Open(9, Third);
+        room.Pipeline.GitHub.Opened(frozen);
+        await Eventually.TrueAsync(() => PreviewComments(room, 9) is [var c] && c.Body.Contains("frozen", StringComparison.Ordinal), "the comment says it is frozen");
+        Assert.DoesNotContain("success", States(room, Assert.Single(Previews(room, "pr-9"))));
+    }
+
+    [Fact]
+    public async Task Out_of_order_deliveries_never_bring_back_an_older_head_nor_a_closed_pull_requests_preview()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var github = room.Pipeline.GitHub;
+
+        // Two pushes in the same second, delivered newest first: the older one is not the pull request's head any more.
+        var opened = github.PullRequestPayload(room.Pull, "opened", "alice");
+        await room.Pipeline.DeliverAsync("pull_request", opened);
+        await Eventually.TrueAsync(() => Previews(room).Count == 1, "the first head's deployment");
+        JsonObject older, newer;
+        lock (room.State.Gate)
+        {
+            room.Pull.UpdatedAt = DateTimeOffset.UtcNow.AddSeconds(5);
+            room.Pull.HeadSha = Second;
+            older = github.PullRequestPayload(room.Pull, "synchronize", "alice", Head, Second);
+            room.Pull.HeadSha = Third;
+            newer = github.PullRequestPayload(room.Pull, "synchronize", "alice", Second, Third);
+        }
+
+        await room.Pipeline.DeliverAsync("pull_request", newer);
+        await Eventually.TrueAsync(() => Previews(room).Any(d => d.Sha == Third), "the newest head's deployment");
+        await room.Pipeline.DeliverAsync("pull_request", older);
+        await Task.Delay(1000);
+        Assert.DoesNotContain(Previews(room), d => d.Sha == Second);
+
+        // A close handled before the open of another pull request: the late open deploys nothing.
+        var late = room.Open(9, Second);
+        var lateOpen = github.PullRequestPayload(late, "opened", "alice");
+        github.Close(late);
+        var store = room.Pipeline.Services.GetRequiredService<IPreviewStore>();
+        await Eventually.TrueAsync(async () => await store.GetAsync(CommandRoom.Repository, 9, CancellationToken.None) is { State: PreviewState.Removed }, "the close is remembered");
+        await room.Pipeline.DeliverAsync("pull_request", lateOpen);
+        await Task.Delay(1000);
+        Assert.Empty(Previews(room, "pr-9"));
+        Assert.Empty(PreviewComments(room, 9));
+    }
+
+    [Fact]
+    public async Task A_close_being_retried_does_not_remove_the_preview_of_the_pull_request_reopened_since()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:TeardownRetrySeconds"] = "2");
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal), "the preview is live");
+
+        hook.Status = 500;
+        room.Pipeline.GitHub.Close(room.Pull);
+        await Eventually.TrueAsync(() => HookBodies(hook).Any(b => (string?)b["action"] == "destroy"), "the first teardown failed");
+        hook.Status = 200;
+        room.Pipeline.GitHub.Reopen(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room).Count == 2 && States(room, Previews(room).MaxBy(d => d.Id)!).Contains("success"), "the reopened pull request's preview");
+        await Task.Delay(3500); // past the close's retry
+
+        Assert.Single(HookBodies(hook), b => (string?)b["action"] == "destroy");
+        Assert.DoesNotContain("inactive", States(room, Previews(room).MaxBy(d => d.Id)!));
+        Assert.Empty(room.State.DeletedEnvironments);
+        Assert.Contains("✅ Live", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_close_waits_for_a_deployment_the_hook_is_still_carrying_out()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        hook.Status = 202; // accepted: the hook reports later
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("in_progress") && hook.Received.Count == 1, "the hook took it");
+
+        room.Pipeline.GitHub.Close(room.Pull);
+        await Task.Delay(1500);
+
+        Assert.DoesNotContain(HookBodies(hook), b => (string?)b["action"] == "destroy");
+        Assert.Empty(room.State.DeletedEnvironments);
+        Assert.DoesNotContain("Removed", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Closing_tears_down_through_the_hook_marks_every_deployment_inactive_and_deletes_the_environment()
     {
         var (room, hook) = await OpenAsync(azurite);
