@@ -286,6 +286,39 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_push_to_a_preview_costs_five_counted_calls_and_a_close_three_plus_one_per_deployment()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal), "the preview is live");
+        await Task.Delay(500);
+
+        var before = room.State.Requests.Count;
+        room.Pipeline.GitHub.Push(room.Pull, Second);
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("`b2b2b2b`", StringComparison.Ordinal) &&
+                                         c.Body.Contains("✅ Live", StringComparison.Ordinal), "the push is live");
+        await Task.Delay(500); // anything late would show
+        var push = room.State.Requests.Skip(before).Where(r => r.Status != 304).Select(r => $"{r.Method} {r.Path}").ToList();
+
+        before = room.State.Requests.Count;
+        room.Pipeline.GitHub.Close(room.Pull);
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("🧹 Removed", StringComparison.Ordinal), "removed");
+        await Task.Delay(500);
+        var close = room.State.Requests.Skip(before).Where(r => r.Status != 304).Select(r => $"{r.Method} {r.Path}").ToList();
+
+        // A push: the deployment, in_progress and success, and the comment edited twice (deploying, live); never a new comment.
+        Assert.True(push.Count == 5, $"push: {string.Join(", ", push)}");
+        Assert.Equal(2, push.Count(c => c.StartsWith("PATCH /repos/octo/app/issues/comments/", StringComparison.Ordinal)));
+        Assert.Single(push, c => c == "POST /repos/octo/app/deployments");
+        // A close: the list, an inactive status per deployment (two), the environment, the comment.
+        Assert.True(close.Count == 5, $"close: {string.Join(", ", close)}");
+        Assert.Equal(2, close.Count(c => c.EndsWith("/statuses", StringComparison.Ordinal)));
+        Assert.Single(close, c => c == "DELETE /repos/octo/app/environments/pr-7");
+    }
+
+    [Fact]
     public async Task Closing_tears_down_through_the_hook_marks_every_deployment_inactive_and_deletes_the_environment()
     {
         var (room, hook) = await OpenAsync(azurite);
