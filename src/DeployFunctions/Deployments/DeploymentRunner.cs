@@ -423,7 +423,8 @@ public sealed partial class DeploymentRunner(
             : EnvironmentOptions.Problem(entry.Environment, settings, settings.Provider ?? options.DefaultProvider);
     }
 
-    private static DeploymentJob Job(
+    /// <summary>The provider's job for a ledger deployment: everything that decides what runs comes from the ledger.</summary>
+    internal static DeploymentJob Job(
         LedgerEntry entry, long deploymentId, string environment, string deliveryId, string defaultBranch, EnvironmentOptions settings, IGitHubClient github)
     {
         var (owner, name) = GitHubNames.Split(entry.Repository);

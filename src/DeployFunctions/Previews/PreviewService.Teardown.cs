@@ -54,7 +54,7 @@ public sealed partial class PreviewService
                 await store.SaveAsync(new Preview
                 {
                     Repository = repository, Number = number, Environment = "", Target = "", HeadSha = "", HeadAt = DateTimeOffset.MinValue,
-                    LastPushAt = DateTimeOffset.MinValue, State = PreviewState.Removed, ClosedAt = at, RemovalReason = reason,
+                    LastPushAt = DateTimeOffset.MinValue, State = PreviewState.Removed, ClosedAt = at, RemovalReason = reason, RemovedAt = clock.GetUtcNow(),
                 }, cancellationToken);
             }
 
@@ -116,7 +116,7 @@ public sealed partial class PreviewService
             // once, and it is left for a person.
             await ShowAsync(github, preview with
             {
-                State = PreviewState.Removed, TeardownReported = true,
+                State = PreviewState.Removed, TeardownReported = true, RemovedAt = clock.GetUtcNow(),
                 Status = $"⚠️ Could not be removed after {attempts} attempts ({failure}); the operator was told. It may still be running.",
             }, cancellationToken);
             await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +
@@ -126,7 +126,10 @@ public sealed partial class PreviewService
         }
 
         var (inactive, deleted) = await RetireAsync(github, preview, cancellationToken);
-        await ShowAsync(github, preview with { State = PreviewState.Removed, TeardownError = null, Status = Statuses.Removed(preview.RemovalReason ?? reason) }, cancellationToken);
+        await ShowAsync(github, preview with
+        {
+            State = PreviewState.Removed, TeardownError = null, RemovedAt = clock.GetUtcNow(), Status = Statuses.Removed(preview.RemovalReason ?? reason),
+        }, cancellationToken);
         return new HandlerOutcome.Completed($"{what} removed ({preview.RemovalReason ?? reason}): torn down, {inactive} deployments inactive, " +
                                             (deleted ? $"environment {preview.Environment} deleted" : $"environment {preview.Environment} kept (the credentials may not delete it)"));
     }
@@ -156,22 +159,9 @@ public sealed partial class PreviewService
 
         var settings = (environments.Value.Find(entry.Environment, entry.Target) ?? new EnvironmentOptions()).For(entry.EnvironmentUrl, entry.Workflow);
         var provider = providers[settings.Provider ?? deployOptions.Value.DefaultProvider];
-        var (owner, name) = GitHubNames.Split(entry.Repository);
-        var job = new DeploymentJob
+        var job = Deployments.DeploymentRunner.Job(entry, id, entry.Environment, entry.DeliveryId, entry.BaseBranch, settings, github) with
         {
-            Owner = owner,
-            Repository = name,
-            DeploymentId = id,
-            Sha = entry.Sha,
-            Ref = entry.Ref,
-            Environment = entry.Environment,
-            Task = Task,
             Action = DeploymentJob.Destroy,
-            PayloadJson = entry.Payload,
-            DeliveryId = entry.DeliveryId,
-            DefaultBranch = entry.BaseBranch,
-            Settings = settings,
-            GitHub = github,
         };
         try
         {

@@ -79,6 +79,9 @@ public sealed record Preview
 
     public bool TeardownReported { get; init; }
 
+    /// <summary>When it became <see cref="PreviewState.Removed"/>: the row is kept a while after (a late push is then recognised) and pruned.</summary>
+    public DateTimeOffset? RemovedAt { get; init; }
+
     public ETag ETag { get; init; }
 
     /// <summary>Deploying, deployed, or waiting to be allowed or to fit under the cap: anything but being or having been removed.</summary>
@@ -101,6 +104,9 @@ public interface IPreviewStore
 
     /// <summary>Every preview not yet removed, of every repository (the timer's round).</summary>
     IAsyncEnumerable<Preview> NotRemovedAsync(CancellationToken cancellationToken);
+
+    /// <summary>Deletes the rows of previews removed before <paramref name="before"/>; returns how many.</summary>
+    Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken);
 }
 
 public sealed class TablePreviewStore(TableServiceClient tables, IOptions<StorageNamesOptions> names) : IPreviewStore
@@ -155,6 +161,28 @@ public sealed class TablePreviewStore(TableServiceClient tables, IOptions<Storag
         }
     }
 
+    public async Task<int> PruneAsync(DateTimeOffset before, CancellationToken cancellationToken)
+    {
+        var client = await table.GetAsync(cancellationToken);
+        var removed = nameof(PreviewState.Removed);
+        var pruned = 0;
+        await foreach (var entity in client.QueryAsync<TableEntity>(
+                           TableClient.CreateQueryFilter($"State eq {removed} and RemovedAt lt {before}"), select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        {
+            try
+            {
+                // Only the row as read: a pull request reopened since has written it again.
+                await client.DeleteEntityAsync(entity.PartitionKey, entity.RowKey, entity.ETag, cancellationToken);
+                pruned++;
+            }
+            catch (RequestFailedException exception) when (exception.Status is 404 or 412)
+            {
+            }
+        }
+
+        return pruned;
+    }
+
     private static string Row(long number) => number.ToString("D10", CultureInfo.InvariantCulture);
 
     private static TableEntity ToEntity(Preview p) => new(StorageKey.Escape(p.Repository), Row(p.Number))
@@ -179,6 +207,7 @@ public sealed class TablePreviewStore(TableServiceClient tables, IOptions<Storag
         ["TeardownAttempts"] = p.TeardownAttempts,
         ["TeardownError"] = p.TeardownError,
         ["TeardownReported"] = p.TeardownReported,
+        ["RemovedAt"] = p.RemovedAt,
     };
 
     private static Preview FromEntity(TableEntity e) => new()
@@ -203,6 +232,7 @@ public sealed class TablePreviewStore(TableServiceClient tables, IOptions<Storag
         TeardownAttempts = e.GetInt32("TeardownAttempts") ?? 0,
         TeardownError = e.GetString("TeardownError"),
         TeardownReported = e.GetBoolean("TeardownReported") ?? false,
+        RemovedAt = e.GetDateTimeOffset("RemovedAt"),
         ETag = e.ETag,
     };
 }

@@ -64,8 +64,15 @@ public sealed partial class PreviewSweeper(
             }
         }
 
+        // Removed rows are kept a while (a late push or open is recognised as older than the close), then pruned, so the
+        // table and this round's read stay the size of the open previews.
+        var pruned = await store.PruneAsync(clock.GetUtcNow() - KeptAfterRemoval, cancellationToken);
+        LogRound(logger, list.Count, removed, pruned);
         return removed;
     }
+
+    /// <summary>How long a removed preview's row is kept.</summary>
+    public static readonly TimeSpan KeptAfterRemoval = TimeSpan.FromDays(30);
 
     /// <summary>Why the preview should go now (and when its pull request closed), or null: it stays.</summary>
     private async Task<(string Reason, DateTimeOffset? ClosedAt)?> WhyRemoveAsync(Preview preview, CancellationToken cancellationToken)
@@ -95,6 +102,9 @@ public sealed partial class PreviewSweeper(
             return ("the pull request is gone", clock.GetUtcNow());
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Preview sweep: {Open} open previews looked at, {Removed} removed, {Pruned} old rows pruned")]
+    private static partial void LogRound(ILogger logger, int open, int removed, int pruned);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Preview sweep: {Repository}#{Number} ({Why}): {Outcome}")]
     private static partial void LogSwept(ILogger logger, string repository, long number, string why, string outcome);
