@@ -343,6 +343,26 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task Without_the_right_to_delete_environments_the_environment_is_kept_and_the_preview_still_removed()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        room.State.AddFault(new Fault("DELETE", "/environments/pr-7", 403,
+            """{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/deployments/environments#delete-an-environment","status":"403"}"""));
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the preview deployed");
+
+        room.Pipeline.GitHub.Close(room.Pull);
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("🧹 Removed", StringComparison.Ordinal), "the comment says removed");
+        Assert.Empty(room.State.DeletedEnvironments);
+        Assert.Equal("inactive", States(room, Assert.Single(Previews(room))).Last());
+        Assert.Single(HookBodies(hook), b => (string?)b["action"] == "destroy");
+        Assert.Equal(0, await room.Pipeline.PoisonCountAsync("previews"));
+    }
+
+    [Fact]
     public async Task A_lost_close_and_an_idle_preview_are_removed_by_the_timer()
     {
         var (room, hook) = await OpenAsync(azurite);
