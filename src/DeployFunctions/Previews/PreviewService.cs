@@ -139,6 +139,12 @@ public sealed partial class PreviewService(
         {
             return new HandlerOutcome.Skipped($"{what}: a newer head or the close is recorded already; an older push changes nothing");
         }
+        else if (preview is { IsOpen: true } && preview.HeadAt == head.At && string.Equals(preview.HeadSha, head.HeadSha, StringComparison.OrdinalIgnoreCase) &&
+                 (preview.State != PreviewState.Active || preview.DeploymentId is not null))
+        {
+            // The same push delivered again (a redelivery): its deployment exists, or it waits as before; the comment stays as it is.
+            return new HandlerOutcome.Completed($"{what}: this push was handled already");
+        }
         else if (preview is { IsOpen: true } && preview.HeadAt == head.At && !string.Equals(preview.HeadSha, head.HeadSha, StringComparison.OrdinalIgnoreCase) &&
                  !string.Equals(await LiveHeadAsync(github, head, cancellationToken), head.HeadSha, StringComparison.OrdinalIgnoreCase))
         {
@@ -177,8 +183,9 @@ public sealed partial class PreviewService(
             return new HandlerOutcome.Skipped($"{what} not deployed: {head.Repository} has {active} previews already (Previews__MaxPerRepository)");
         }
 
-        // Saved before the deployment exists: the runner takes only the head the row names.
-        preview = await store.SaveAsync(preview with { State = PreviewState.Active, Status = Statuses.Deploying }, cancellationToken);
+        // Saved before the deployment exists: the runner takes only the head the row names, and until this head's deployment is
+        // known the row names none (an older head's result then changes nothing).
+        preview = await store.SaveAsync(preview with { State = PreviewState.Active, Status = Statuses.Deploying, DeploymentId = null }, cancellationToken);
         var created = await CreateAsync(github, head, plan, what, cancellationToken);
         if (created is not long id)
         {

@@ -71,6 +71,14 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal), "the comment says live");
         var comment = Assert.Single(PreviewComments(room));
         Assert.Contains("https://pr-7.preview.example.com", comment.Body, StringComparison.Ordinal);
+
+        // The same delivery again (GitHub's redelivery keeps its payload): nothing new, and the comment still says live.
+        var edits = comment.Edits;
+        await room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(room.Pull, "opened", "alice"));
+        await Task.Delay(1000);
+        Assert.Single(Previews(room));
+        Assert.Equal(edits, Assert.Single(PreviewComments(room)).Edits);
+        Assert.Contains("✅ Live", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
         Assert.Contains("`1111111`", comment.Body, StringComparison.Ordinal);
         Assert.DoesNotContain(room.Deployments(), d => d.Environment == "production");
 
@@ -134,6 +142,8 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         var reply = await room.AnsweredAsync(bob, "rocket", pull);
         Assert.Contains("allowed `1111111`", reply.Body, StringComparison.Ordinal);
         await Eventually.TrueAsync(() => Previews(room, "pr-8") is [var d] && States(room, d).Contains("success"), "the allowed head deployed");
+        await Eventually.TrueAsync(() => PreviewComments(room, 8) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal) &&
+                                         c.Body.Contains("allowed by @bob", StringComparison.Ordinal), "the comment says live and who allowed it");
         Assert.Equal(Head, Assert.Single(Previews(room, "pr-8")).Sha);
 
         room.Pipeline.GitHub.Push(pull, Second, pusher: "mallory");
@@ -245,6 +255,80 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task An_older_push_delivered_late_is_not_deployed_and_a_newer_one_in_the_same_second_is()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var github = room.Pipeline.GitHub;
+        github.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room).Count == 1, "the first head's deployment");
+        JsonObject older, newer, newest;
+        lock (room.State.Gate)
+        {
+            room.Pull.UpdatedAt = DateTimeOffset.UtcNow.AddSeconds(5);
+            room.Pull.HeadSha = Second;
+            older = github.PullRequestPayload(room.Pull, "synchronize", "alice", Head, Second);
+            room.Pull.UpdatedAt = DateTimeOffset.UtcNow.AddSeconds(10);
+            room.Pull.HeadSha = Third;
+            newer = github.PullRequestPayload(room.Pull, "synchronize", "alice", Second, Third);
+        }
+
+        await room.Pipeline.DeliverAsync("pull_request", newer);
+        await Eventually.TrueAsync(() => Previews(room).Any(d => d.Sha == Third), "the newer head's deployment");
+        await room.Pipeline.DeliverAsync("pull_request", older); // five seconds older, delivered late
+        await Task.Delay(1000);
+        Assert.DoesNotContain(Previews(room), d => d.Sha == Second);
+
+        // A push in the same second as the head shown, and the pull request's live head: it wins.
+        const string Fourth = "d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4d4";
+        lock (room.State.Gate)
+        {
+            room.Pull.HeadSha = Fourth;
+            newest = github.PullRequestPayload(room.Pull, "synchronize", "alice", Third, Fourth);
+        }
+
+        await room.Pipeline.DeliverAsync("pull_request", newest);
+        await Eventually.TrueAsync(() => Previews(room).FirstOrDefault(d => d.Sha == Fourth) is { } d && States(room, d).Contains("success"), "the newest head deployed");
+    }
+
+    [Fact]
+    public async Task A_deployment_held_by_a_lock_never_runs_once_its_pull_request_closed()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Commands:LockPollSeconds"] = "0.3");
+        await using var _ = room;
+        await using var __ = hook;
+        await room.AnsweredAsync(room.Say("bob", ".lock --global"), "rocket");
+        room.Pipeline.GitHub.Opened(room.Pull);
+        await Eventually.TrueAsync(() => Previews(room).Count == 1, "the preview's deployment created, held");
+
+        room.Pipeline.GitHub.Close(room.Pull);
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("🧹 Removed", StringComparison.Ordinal), "removed");
+        await room.AnsweredAsync(room.Say("bob", ".unlock --global"), "rocket");
+        await Eventually.TrueAsync(() => States(room, Assert.Single(Previews(room))).Any(s => s is "failure" or "error"), "the held deployment is refused");
+
+        Assert.DoesNotContain(HookBodies(hook), b => (string?)b["action"] == "deploy");
+        Assert.DoesNotContain("success", States(room, Assert.Single(Previews(room))));
+    }
+
+    [Fact]
+    public async Task A_create_whose_answer_was_lost_is_found_again_not_made_twice()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        // GitHub creates the deployment, but its answer is held past the client's timeout (5 s here).
+        room.State.AddFault(new Fault("POST", "/repos/octo/app/deployments", 0) { AfterHandling = true, Delay = TimeSpan.FromSeconds(8) });
+        room.Pipeline.GitHub.Opened(room.Pull);
+
+        await Eventually.TrueAsync(() => PreviewComments(room) is [var c] && c.Body.Contains("✅ Live", StringComparison.Ordinal),
+            "the preview is live", TimeSpan.FromSeconds(40));
+        var deployment = Assert.Single(Previews(room));
+        Assert.Contains("success", States(room, deployment));
+        Assert.Single(HookBodies(hook));
+    }
+
+    [Fact]
     public async Task A_close_being_retried_does_not_remove_the_preview_of_the_pull_request_reopened_since()
     {
         var (room, hook) = await OpenAsync(azurite, s => s["Previews:TeardownRetrySeconds"] = "2");
@@ -335,6 +419,9 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal("inactive", States(room, Assert.Single(Previews(room))).Last());
         Assert.Contains((CommandRoom.Repository, "pr-7"), room.State.DeletedEnvironments);
         Assert.DoesNotContain("https://pr-7.preview.example.com", Assert.Single(PreviewComments(room)).Body, StringComparison.Ordinal);
+        var removed = Assert.Single(PreviewComments(room));
+        await Task.Delay(2000); // the inactive statuses come back as webhooks: they change nothing
+        Assert.Equal((removed.Edits, removed.Body), (Assert.Single(PreviewComments(room)).Edits, Assert.Single(PreviewComments(room)).Body));
 
         // A push delivered late, after the close, deploys nothing.
         await room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(room.Pull, "synchronize", "alice", Head, Head));
@@ -383,6 +470,8 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Single(HookBodies(hook), b => (string?)b["action"] == "destroy");
         Assert.DoesNotContain("inactive", States(room, Assert.Single(Previews(room, "pr-9"))));
         Assert.Equal(0, await sweeper.RunAsync(CancellationToken.None)); // the open, recently pushed one stays
+        var kept = await room.Pipeline.Services.GetRequiredService<IPreviewStore>().GetAsync(CommandRoom.Repository, 7, CancellationToken.None);
+        Assert.Equal(PreviewState.Removed, kept!.State); // the removed row is kept (pruned after 30 days), so a late push is known to be older
     }
 
     [Fact]
@@ -425,7 +514,9 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         await Eventually.TrueAsync(() => slack.Received.Any(r => r.Body.Contains("could not remove", StringComparison.Ordinal)), "the operator is told");
         Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));
 
-        // The timer does not try it again, nor report it again.
+        // A repeat of the close, and the timer, neither try it again nor report it again.
+        await room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(room.Pull, "closed", "alice"));
+        await Task.Delay(1000);
         Assert.Equal(0, await room.Pipeline.Services.GetRequiredService<PreviewSweeper>().RunAsync(CancellationToken.None));
         Assert.Equal(3, HookBodies(hook).Count(b => (string?)b["action"] == "destroy"));
         Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));

@@ -60,6 +60,9 @@ public sealed class PreviewPolicyTests
         var policy = Policy();
         Assert.Contains(policy.Widens(Valid("previews:\n  target: hooks\n  url: https://{branch}.example.com\n"), "main", "octo/web"),
             p => p.StartsWith("previews.url:", StringComparison.Ordinal));
+        Assert.IsType<ConfigRead.Invalid>(RepositoryConfigParser.Parse("previews:\n  target: hooks\n  url: http://pr-{number}.example.com\n", "sha"));
+        Assert.Contains(policy.Widens(Valid("previews:\n  target: hooks\n  url: https://{number}:99999\n"), "main", "octo/web"),
+            p => p.StartsWith("previews.url:", StringComparison.Ordinal));
         Assert.Contains(policy.Widens(Valid("previews:\n  target: hooks\n  workflow: preview.yml\n"), "main", "octo/web"),
             p => p.StartsWith("previews.workflow:", StringComparison.Ordinal));
     }
