@@ -182,6 +182,46 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task A_writers_preview_never_allows_a_push_made_after_the_comment_even_when_the_comment_is_handled_later()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
+        room.Pipeline.GitHub.Opened(pull);
+        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the comment says why not");
+        await Task.Delay(1100);
+
+        // bob comments on what he read; mallory pushes a second later; bob's comment reaches the app after the push.
+        var comment = room.State.AddComment(pull.Repository, 8, "bob", "User", ".preview", DateTimeOffset.UtcNow);
+        await Task.Delay(1100);
+        room.Pipeline.GitHub.Push(pull, Second, pusher: "mallory");
+        await Eventually.TrueAsync(() => PreviewComments(room, 8) is [var c] && c.Body.Contains("`b2b2b2b`", StringComparison.Ordinal), "the push is seen");
+        await room.Pipeline.DeliverAsync("issue_comment", room.Pipeline.GitHub.CommentPayload(pull, comment));
+
+        var reply = await room.AnsweredAsync(comment, "confused", pull);
+        Assert.Contains("the pull request's head moved after the comment", reply.Body, StringComparison.Ordinal);
+        Assert.Empty(Previews(room, "pr-8"));
+        Assert.Empty(hook.Received);
+    }
+
+    [Fact]
+    public async Task The_cap_counts_only_deployed_previews_not_those_waiting_for_a_writer()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:MaxPerRepository"] = "1");
+        await using var _ = room;
+        await using var __ = hook;
+        var fork = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
+        room.Pipeline.GitHub.Opened(fork);
+        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the fork's preview waits");
+
+        room.Pipeline.GitHub.Opened(room.Pull);
+
+        await Eventually.TrueAsync(() => Previews(room) is [var d] && States(room, d).Contains("success"), "the repository's own pull request deploys");
+        Assert.Empty(Previews(room, "pr-8"));
+    }
+
+    [Fact]
     public async Task A_lock_holds_a_preview_until_it_is_released_and_the_operators_freeze_on_its_target_refuses_it()
     {
         var until = DateTimeOffset.UtcNow.AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
