@@ -3,7 +3,8 @@
 # end-to-end merge latency through the WebJobs queue listener, under the host harness. Ends with one JSON line.
 # Options pass through: --starts N (fresh starts per variant, default 10), --merges N (default 100), and --org for an
 # organization's load instead (100 repositories, 500 merges and 200 commands over a minute, one worker process then two,
-# GitHub's limits scaled down; exits non-zero when an invariant breaks; see bench/HostBench/OrgLoad.cs).
+# GitHub's limits scaled down; exits non-zero when an invariant breaks; see bench/HostBench/OrgLoad.cs), or --previews
+# [--pushes N] for preview environments (push -> deployment created -> comment live; close -> removed; PreviewLoad.cs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm ci --no-audit --no-fund --loglevel=error

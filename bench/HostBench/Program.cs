@@ -22,6 +22,8 @@ using static HostBench.Kit;
 //   --org: an organization's load instead (see OrgLoad): --repositories 100, --org-merges 500, --org-commands 200 over
 //          --over 60 s, with one worker process and then two (--processes 1,2), the primary limit scaled to --rate-limit
 //          calls per --rate-window seconds; exits 1 when an invariant breaks.
+//   --previews: preview environments instead (see PreviewLoad): --pushes 40 opens and pushes one every 2.5 s, accepted ->
+//               deployment created and -> comment live, then each pull request closed -> comment removed.
 // Ends with one JSON line. usage: HostBench --variants name=dir,... [--starts 10] [--merges 100] [--commands 40] [--org ...]
 var root = FindRoot();
 var starts = (int)Option("--starts", 10);
@@ -38,6 +40,25 @@ Console.WriteLine($"calls once warm: {calls.PerDeployment} per deployment ({call
 if (args.Contains("--org"))
 {
     return await OrgAsync();
+}
+
+if (args.Contains("--previews"))
+{
+    var previews = await PreviewLoad.RunAsync(variants["app"], azurite, (int)Option("--pushes", 40));
+    Console.WriteLine($"previews over {previews.ToDeployment.Count} opens and pushes at idle polling: accepted -> deployment created p50 " +
+                      $"{Percentile(previews.ToDeployment, 0.5):F0} ms, p99 {Percentile(previews.ToDeployment, 0.99):F0} ms; -> comment live p50 " +
+                      $"{Percentile(previews.ToLive, 0.5):F0} ms, p99 {Percentile(previews.ToLive, 0.99):F0} ms; close -> comment removed p50 " +
+                      $"{Percentile(previews.ToRemoved, 0.5):F0} ms; GitHub calls per push once live {previews.CallsPerPush:F1}");
+    Console.WriteLine(JsonSerializer.Serialize(new
+    {
+        preview_created_p50_ms = Math.Round(Percentile(previews.ToDeployment, 0.5)),
+        preview_created_p99_ms = Math.Round(Percentile(previews.ToDeployment, 0.99)),
+        preview_live_p50_ms = Math.Round(Percentile(previews.ToLive, 0.5)),
+        preview_live_p99_ms = Math.Round(Percentile(previews.ToLive, 0.99)),
+        preview_removed_p50_ms = Math.Round(Percentile(previews.ToRemoved, 0.5)),
+        preview_github_calls_per_push = Math.Round(previews.CallsPerPush, 1),
+    }));
+    return 0;
 }
 
 var cold = new Dictionary<string, double>();
