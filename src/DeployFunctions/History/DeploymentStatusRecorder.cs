@@ -71,7 +71,9 @@ public sealed partial class DeploymentStatusRecorder(
         }
 
         var notified = false;
-        if (owed && NotifiedStates.Contains(state))
+        // A preview is deployed on every push: the channel hears of one only when it fails.
+        var quiet = state == "success" && deployment.Task == Previews.PreviewService.Task;
+        if (owed && NotifiedStates.Contains(state) && !quiet)
         {
             await notifier.NotifyAsync(
                 $"Deployment {deployment.Id} of {repository}@{deployment.Sha[..Math.Min(7, deployment.Sha.Length)]} to {environment}: " +

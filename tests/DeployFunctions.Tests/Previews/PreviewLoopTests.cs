@@ -553,6 +553,7 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal(3, HookBodies(hook).Count(b => (string?)b["action"] == "destroy"));
         await Eventually.TrueAsync(() => slack.Received.Any(r => r.Body.Contains("could not remove", StringComparison.Ordinal)), "the operator is told");
         Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));
+        Assert.DoesNotContain(slack.Received, r => r.Body.Contains("to pr-7: success", StringComparison.Ordinal)); // a preview's success is not news
 
         // A repeat of the close, and the timer, neither try it again nor report it again.
         await room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(room.Pull, "closed", "alice"));
