@@ -80,6 +80,25 @@ internal static class Kit
         return response.StatusCode;
     }
 
+    /// <summary>Polls until <paramref name="found"/> gives something, for at most a minute; then fails with the worker's output.</summary>
+    public static async Task<T> UntilAsync<T>(Func<T?> found, FunctionsHost host) where T : class
+    {
+        ArgumentNullException.ThrowIfNull(found);
+        ArgumentNullException.ThrowIfNull(host);
+        var deadline = DateTime.UtcNow.AddMinutes(1);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (found() is { } value)
+            {
+                return value;
+            }
+
+            await Task.Delay(20);
+        }
+
+        throw new InvalidOperationException($"nothing within a minute.\n{host.WorkerOutput}");
+    }
+
     public static double Median(List<double> values) => Percentile([.. values.Order()], 0.5);
 
     public static double Percentile(List<double> sorted, double p) => sorted[(int)Math.Min(sorted.Count - 1, Math.Ceiling(p * sorted.Count) - 1)];

@@ -120,20 +120,4 @@ internal static class PreviewLoad
 
     private static StandInComment? LiveComment(StandInServer gitHub, long number, string sha) =>
         Comment(gitHub, number) is { } c && c.Body.Contains("✅ Live", StringComparison.Ordinal) && c.Body.Contains($"`{sha[..7]}`", StringComparison.Ordinal) ? c : null;
-
-    private static async Task<T> UntilAsync<T>(Func<T?> found, FunctionsHost host) where T : class
-    {
-        var deadline = DateTime.UtcNow.AddMinutes(1);
-        while (DateTime.UtcNow < deadline)
-        {
-            if (found() is { } value)
-            {
-                return value;
-            }
-
-            await Task.Delay(20);
-        }
-
-        throw new InvalidOperationException($"nothing within a minute.\n{host.WorkerOutput}");
-    }
 }

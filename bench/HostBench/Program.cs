@@ -307,22 +307,6 @@ async Task<(double QuestionP50, double ConfirmedP50, double ConfirmedP99)> Confi
     return (Median(toQuestion), Percentile(toDeployment, 0.50), Percentile(toDeployment, 0.99));
 }
 
-static async Task<T> UntilAsync<T>(Func<T?> found, FunctionsHost host) where T : class
-{
-    var deadline = DateTime.UtcNow.AddMinutes(1);
-    while (DateTime.UtcNow < deadline)
-    {
-        if (found() is { } value)
-        {
-            return value;
-        }
-
-        await Task.Delay(20);
-    }
-
-    throw new InvalidOperationException($"nothing within a minute.\n{host.WorkerOutput}");
-}
-
 double Option(string name, double fallback) =>
     Array.IndexOf(args, name) is var at and >= 0 ? double.Parse(args[at + 1], CultureInfo.InvariantCulture) : fallback;
 

@@ -36,6 +36,19 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         return (room, hook);
     }
 
+    /// <summary>
+    /// mallory's pull request #8 from her fork, opened and shown waiting for a writer; a second later (GitHub's times are whole
+    /// seconds: a comment in the push's own second cannot be told to come after it).
+    /// </summary>
+    private static async Task<StandInPullRequest> OpenForkAsync(CommandRoom room)
+    {
+        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
+        room.Pipeline.GitHub.Opened(pull);
+        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the comment says why not");
+        await Task.Delay(1100);
+        return pull;
+    }
+
     private static List<StandInDeployment> Previews(CommandRoom room, string environment = "pr-7") =>
         [.. room.Deployments().Where(d => d.Environment == environment)];
 
@@ -159,10 +172,7 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         var (room, hook) = await OpenAsync(azurite);
         await using var _ = room;
         await using var __ = hook;
-        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
-        room.Pipeline.GitHub.Opened(pull);
-        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the comment says why not");
-        await Task.Delay(1100);
+        var pull = await OpenForkAsync(room);
 
         // mallory pushes just before bob's comment; GitHub has not delivered the push yet.
         lock (room.State.Gate)
@@ -187,10 +197,7 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         var (room, hook) = await OpenAsync(azurite);
         await using var _ = room;
         await using var __ = hook;
-        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
-        room.Pipeline.GitHub.Opened(pull);
-        await Eventually.TrueAsync(() => PreviewComments(room, 8).Count == 1, "the comment says why not");
-        await Task.Delay(1100);
+        var pull = await OpenForkAsync(room);
 
         // bob comments on what he read; mallory pushes a second later; bob's comment reaches the app after the push.
         var comment = room.State.AddComment(pull.Repository, 8, "bob", "User", ".preview", DateTimeOffset.UtcNow);
