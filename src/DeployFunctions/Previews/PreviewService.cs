@@ -175,17 +175,28 @@ public sealed partial class PreviewService(
             return new HandlerOutcome.Completed($"{what} waits: the head is a fork's, and a writer must allow it with .preview");
         }
 
-        if (!wasActive &&
-            (await store.OfRepositoryAsync(head.Repository, cancellationToken)).Count(p => p.Number != head.Number && p.State == PreviewState.Active) is var active &&
-            active >= options.MaxPerRepository)
+        // A preview that becomes active counts against the cap: counted and saved under the repository's cap lease, so two
+        // pull requests opened at once cannot both take the last place.
+        await using (var cap = wasActive ? null : await locks.TryAcquireAsync(LockKeys.PreviewCap(head.Repository), cancellationToken))
         {
-            preview = await ShowAsync(github, preview with { State = PreviewState.OverCap, Status = Statuses.OverCap(active) }, cancellationToken);
-            return new HandlerOutcome.Skipped($"{what} not deployed: {head.Repository} has {active} previews already (Previews__MaxPerRepository)");
+            if (!wasActive && cap is null)
+            {
+                return new HandlerOutcome.RetryLater(TimeSpan.FromSeconds(1), $"{what} waits: another preview of {head.Repository} is being counted", IsFault: false);
+            }
+
+            if (!wasActive &&
+                (await store.OfRepositoryAsync(head.Repository, cancellationToken)).Count(p => p.Number != head.Number && p.State == PreviewState.Active) is var active &&
+                active >= options.MaxPerRepository)
+            {
+                await ShowAsync(github, preview with { State = PreviewState.OverCap, Status = Statuses.OverCap(active) }, cancellationToken);
+                return new HandlerOutcome.Skipped($"{what} not deployed: {head.Repository} has {active} previews already (Previews__MaxPerRepository)");
+            }
+
+            // Saved before the deployment exists: the runner takes only the head the row names, and until this head's deployment
+            // is known the row names none (an older head's result then changes nothing).
+            preview = await store.SaveAsync(preview with { State = PreviewState.Active, Status = Statuses.Deploying, DeploymentId = null }, cancellationToken);
         }
 
-        // Saved before the deployment exists: the runner takes only the head the row names, and until this head's deployment is
-        // known the row names none (an older head's result then changes nothing).
-        preview = await store.SaveAsync(preview with { State = PreviewState.Active, Status = Statuses.Deploying, DeploymentId = null }, cancellationToken);
         var created = await CreateAsync(github, head, plan, what, cancellationToken);
         if (created is not long id)
         {

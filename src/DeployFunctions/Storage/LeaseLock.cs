@@ -49,6 +49,9 @@ public static class LockKeys
     public static string Preview(string repository, long number) =>
         "previews/" + StorageKey.Join('/', repository, number.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>One preview at a time of a repository becomes active, so that the cap (<c>Previews__MaxPerRepository</c>) holds.</summary>
+    public static string PreviewCap(string repository) => "previews/" + StorageKey.Escape(repository) + "/~cap";
+
     /// <summary>One handling at a time of a pull request comment (a command and its reply).</summary>
     public static string Comment(string repository, long commentId) =>
         "comments/" + StorageKey.Join('/', repository, commentId.ToString(System.Globalization.CultureInfo.InvariantCulture));

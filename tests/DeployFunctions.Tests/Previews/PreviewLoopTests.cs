@@ -229,6 +229,21 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task Two_pull_requests_opened_at_once_never_both_take_the_last_place()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:MaxPerRepository"] = "1");
+        await using var _ = room;
+        await using var __ = hook;
+        var pulls = new[] { room.Open(9, Second), room.Open(10, Third) };
+        await Task.WhenAll(pulls.Select(p => room.Pipeline.DeliverAsync("pull_request", room.Pipeline.GitHub.PullRequestPayload(p, "opened", "alice"))));
+
+        await Eventually.TrueAsync(() => PreviewComments(room, 9).Count == 1 && PreviewComments(room, 10).Count == 1, "both told");
+        await Task.Delay(1000);
+        Assert.Single(room.Deployments(), d => d.Environment is "pr-9" or "pr-10");
+        Assert.Single(new[] { 9, 10 }, n => PreviewComments(room, n).Single().Body.Contains("previews already", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_lock_holds_a_preview_until_it_is_released_and_the_operators_freeze_on_its_target_refuses_it()
     {
         var until = DateTimeOffset.UtcNow.AddHours(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
