@@ -57,6 +57,18 @@ public sealed class BoardBrowserTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal(202, await room.Pipeline.DeliverAsync("pull_request", Merged("2222222222222222222222222222222222222222", TimeSpan.FromMinutes(5))));
         await Eventually.TrueAsync(async () => (await locks.ListWaitingAsync(HelloWorld, default)).Count == 1, "the merge waiting behind bob's lock");
 
+        // Two previews of octo/app, as the app's own rows hold them; one row carries a script address (never a link).
+        var previews = room.Pipeline.Services.GetRequiredService<DeployFunctions.Previews.IPreviewStore>();
+        foreach (var (number, url) in new[] { (11L, "https://pr-11.preview.example.com/"), (12L, "javascript:alert(1)") })
+        {
+            await previews.SaveAsync(new DeployFunctions.Previews.Preview
+            {
+                Repository = CommandRoom.Repository, Number = number, Environment = $"pr-{number}", Target = "previews",
+                State = DeployFunctions.Previews.PreviewState.Active, Status = "✅ Live", Url = url,
+                HeadSha = "abcdef0123456789abcdef0123456789abcdef01", HeadAt = DateTimeOffset.UtcNow, LastPushAt = DateTimeOffset.UtcNow,
+            }, default);
+        }
+
         await using var server = await BoardServer.StartAsync(room.Pipeline.Services);
         var (playwright, browser) = await Browser.LaunchAsync();
         using var _ = playwright;
@@ -106,6 +118,14 @@ public sealed class BoardBrowserTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Contains("rolled back", await page.Locator("[data-figure='Change failure rate']").GetAttributeAsync("title"), StringComparison.Ordinal);
         Assert.True(await PaintedAsync(page, "#frequency-chart"), "the deployment frequency chart has bars");
         Assert.True(await PaintedAsync(page, "#lead-chart"), "the lead time chart has bars");
+
+        // Previews, apart from the environments: none of them is an environment card.
+        var preview = page.Locator("#previews tr[data-environment='pr-11']");
+        await Assertions.Expect(preview).ToContainTextAsync("✅ Live");
+        await Assertions.Expect(preview).ToContainTextAsync("abcdef0");
+        await Assertions.Expect(preview.Locator("a[href='https://pr-11.preview.example.com/']")).ToHaveCountAsync(1);
+        await Assertions.Expect(page.Locator("#previews tr[data-environment='pr-12'] a[href^='javascript']")).ToHaveCountAsync(0);
+        await Assertions.Expect(page.Locator("article[data-environment='pr-11']")).ToHaveCountAsync(0);
 
         Directory.CreateDirectory(RepositoryRoot.Combine("TestResults"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryRoot.Combine("TestResults", "board.png"), FullPage = true });
