@@ -122,7 +122,8 @@ public sealed partial class PreviewService
             await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +
                                        "It may still be running; remove it by hand.", cancellationToken);
             LogGaveUp(logger, repository, number, preview.Environment, attempts, failure);
-            return new HandlerOutcome.Failed($"{what} could not be removed after {attempts} attempts: {failure}");
+            // Reported, so done: not a poisoned delivery (the poison watch would report it a second time, a replay would do nothing).
+            return new HandlerOutcome.Completed($"{what} could not be removed after {attempts} attempts ({failure}); reported");
         }
 
         var (inactive, deleted) = await RetireAsync(github, preview, cancellationToken);

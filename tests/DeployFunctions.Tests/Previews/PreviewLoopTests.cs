@@ -583,6 +583,7 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
         Assert.Equal(0, await room.Pipeline.Services.GetRequiredService<PreviewSweeper>().RunAsync(CancellationToken.None));
         Assert.Equal(3, HookBodies(hook).Count(b => (string?)b["action"] == "destroy"));
         Assert.Single(slack.Received, r => r.Body.Contains("could not remove", StringComparison.Ordinal));
+        Assert.Equal(0, await room.Pipeline.PoisonCountAsync("previews")); // reported once: not poisoned, which the poison watch would report again
     }
 
     [Fact]
