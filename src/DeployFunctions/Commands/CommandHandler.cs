@@ -284,7 +284,8 @@ public sealed class CommandHandler(
     }
 
     /// <summary>
-    /// <c>.preview</c>: a writer allows the fork's head they read to deploy to the pull request's preview. Only that commit, and
+    /// <c>.preview</c>: a writer allows the fork's head they read to deploy to the pull request's preview (every command needs
+    /// at least write permission: <c>Commands__MinimumPermission</c> accepts nothing lower, and the file can only raise it). Only that commit, and
     /// only if it is still the head and was pushed before the comment (or is the commit the comment names:
     /// <c>.preview &lt;sha&gt;</c>); a later push needs another <c>.preview</c>.
     /// </summary>
@@ -294,11 +295,6 @@ public sealed class CommandHandler(
         if (previews is not { Enabled: true })
         {
             return CommandAnswer.Refuse($"@{context.Commenter}, previews are off in this app (Previews__Enabled).");
-        }
-
-        if (!PermissionLevels.AtLeast(context.Permission, "write"))
-        {
-            return CommandAnswer.Refuse($"@{context.Commenter}, `{options.Prefix}preview` needs write permission on {context.Repository}; you have {context.Permission ?? "none"}.");
         }
 
         var pull = await conversation.GitHub.PullRequest.Get(conversation.Owner, conversation.Name, (int)context.PullRequest);
@@ -330,14 +326,7 @@ public sealed class CommandHandler(
             Allowed = true,
             DeliveryId = context.DeliveryId,
         };
-        var outcome = await previews.HeadAsync(head, cancellationToken);
-        if (outcome is HandlerOutcome.RetryLater { Delay: var delay } && delay <= TimeSpan.FromSeconds(5))
-        {
-            // The preview was busy a moment (a status being shown): once more, rather than refusing the writer.
-            await Task.Delay(delay, clock, cancellationToken);
-            outcome = await previews.HeadAsync(head, cancellationToken);
-        }
-
+        var outcome = await previews.OnceMoreIfBusyAsync(() => previews.HeadAsync(head, cancellationToken), cancellationToken);
         return outcome is HandlerOutcome.Completed
             ? CommandAnswer.Done($"preview of {sha[..7]} allowed",
                 $"🔍 @{context.Commenter} allowed `{sha[..7]}` from the fork to deploy to this pull request's preview; the preview's comment shows how it goes. " +

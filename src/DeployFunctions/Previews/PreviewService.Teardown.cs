@@ -116,7 +116,7 @@ public sealed partial class PreviewService
             // once, and it is left for a person.
             await ShowAsync(github, preview with
             {
-                State = PreviewState.Removed, TeardownReported = true, RemovedAt = clock.GetUtcNow(),
+                State = PreviewState.Removed, RemovedAt = clock.GetUtcNow(),
                 Status = $"⚠️ Could not be removed after {attempts} attempts ({failure}); the operator was told. It may still be running.",
             }, cancellationToken);
             await notifier.NotifyAsync($"DeployFunctions could not remove {what} ({preview.Environment}) after {attempts} attempts: {failure}. " +

@@ -207,6 +207,24 @@ public sealed partial class PreviewService(
         return new HandlerOutcome.Completed($"created deployment {id} of {what} to {plan.Environment}");
     }
 
+    /// <summary>
+    /// Runs <paramref name="attempt"/>, and once more after its wait when that is short: another change held the preview's
+    /// lease for a moment (a status being shown), and a caller with no queue retry of its own (a writer's command, the timer's
+    /// round) should not give up on that.
+    /// </summary>
+    public async Task<HandlerOutcome> OnceMoreIfBusyAsync(Func<Task<HandlerOutcome>> attempt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(attempt);
+        var outcome = await attempt();
+        if (outcome is HandlerOutcome.RetryLater { Delay: var delay } && delay <= TimeSpan.FromSeconds(5))
+        {
+            await System.Threading.Tasks.Task.Delay(delay, clock, cancellationToken);
+            outcome = await attempt();
+        }
+
+        return outcome;
+    }
+
     private static async Task<string> LiveHeadAsync(IGitHubClient github, PreviewHead head, CancellationToken cancellationToken)
     {
         var (owner, name) = GitHubNames.Split(head.Repository);

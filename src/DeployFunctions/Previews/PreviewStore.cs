@@ -74,10 +74,8 @@ public sealed record Preview
 
     public int TeardownAttempts { get; init; }
 
-    /// <summary>The last teardown's failure; once past <c>Previews__TeardownAttempts</c>, reported once.</summary>
+    /// <summary>The last teardown's failure; once past <c>Previews__TeardownAttempts</c>, reported once (the row is then removed).</summary>
     public string? TeardownError { get; init; }
-
-    public bool TeardownReported { get; init; }
 
     /// <summary>When it became <see cref="PreviewState.Removed"/>: the row is kept a while after (a late push is then recognised) and pruned.</summary>
     public DateTimeOffset? RemovedAt { get; init; }
@@ -206,7 +204,6 @@ public sealed class TablePreviewStore(TableServiceClient tables, IOptions<Storag
         ["RemovalReason"] = p.RemovalReason,
         ["TeardownAttempts"] = p.TeardownAttempts,
         ["TeardownError"] = p.TeardownError,
-        ["TeardownReported"] = p.TeardownReported,
         ["RemovedAt"] = p.RemovedAt,
     };
 
@@ -231,7 +228,6 @@ public sealed class TablePreviewStore(TableServiceClient tables, IOptions<Storag
         RemovalReason = e.GetString("RemovalReason"),
         TeardownAttempts = e.GetInt32("TeardownAttempts") ?? 0,
         TeardownError = e.GetString("TeardownError"),
-        TeardownReported = e.GetBoolean("TeardownReported") ?? false,
         RemovedAt = e.GetDateTimeOffset("RemovedAt"),
         ETag = e.ETag,
     };

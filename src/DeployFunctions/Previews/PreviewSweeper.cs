@@ -19,9 +19,6 @@ public sealed partial class PreviewSweeper(
     TimeProvider clock,
     ILogger<PreviewSweeper> logger)
 {
-    /// <summary>A wait short enough to sit out within the round.</summary>
-    private static readonly TimeSpan ShortWait = TimeSpan.FromSeconds(5);
-
     public async Task<int> RunAsync(CancellationToken cancellationToken)
     {
         if (!options.Value.Enabled)
@@ -45,14 +42,8 @@ public sealed partial class PreviewSweeper(
                     continue;
                 }
 
-                var outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken, preview.ETag);
-                if (outcome is HandlerOutcome.RetryLater { Delay: var delay } && delay <= ShortWait)
-                {
-                    // Another change to it held its lease for a moment (a status being shown): once more, rather than an hour later.
-                    await Task.Delay(delay, clock, cancellationToken);
-                    outcome = await previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken, preview.ETag);
-                }
-
+                var outcome = await previews.OnceMoreIfBusyAsync(
+                    () => previews.RemoveAsync(preview.Repository, preview.Number, why.Reason, why.ClosedAt, null, cancellationToken, preview.ETag), cancellationToken);
                 LogSwept(logger, preview.Repository, preview.Number, why.Reason, outcome.Reason);
                 removed += outcome is HandlerOutcome.Completed ? 1 : 0;
             }

@@ -192,6 +192,38 @@ public sealed class PreviewLoopTests(Azurite azurite) : IClassFixture<Azurite>
     }
 
     [Fact]
+    public async Task Preview_on_a_closed_pull_request_deploys_nothing()
+    {
+        var (room, hook) = await OpenAsync(azurite);
+        await using var _ = room;
+        await using var __ = hook;
+        var pull = await OpenForkAsync(room);
+
+        room.Pipeline.GitHub.Close(pull);
+        await Eventually.TrueAsync(() => PreviewComments(room, 8) is [var c] && c.Body.Contains("Removed", StringComparison.Ordinal), "removed");
+        var closed = await room.AnsweredAsync(room.Say("bob", ".preview", pull), "confused", pull);
+        Assert.Contains("this pull request is closed", closed.Body, StringComparison.Ordinal);
+        Assert.Empty(Previews(room, "pr-8"));
+        Assert.Empty(hook.Received);
+    }
+
+    [Fact]
+    public async Task With_previews_off_preview_is_refused_and_nothing_is_deployed()
+    {
+        var (room, hook) = await OpenAsync(azurite, s => s["Previews:Enabled"] = "false");
+        await using var _ = room;
+        await using var __ = hook;
+        var pull = room.State.OpenPullRequest(room.Pull.Repository, 8, Head, author: "mallory", fork: room.State.ForkOf("mallory", "app"));
+        room.Pipeline.GitHub.Opened(pull);
+
+        var reply = await room.AnsweredAsync(room.Say("bob", ".preview", pull), "confused", pull);
+        Assert.Contains("previews are off", reply.Body, StringComparison.Ordinal);
+        Assert.Empty(PreviewComments(room, 8));
+        Assert.Empty(room.Deployments());
+        Assert.Empty(hook.Received);
+    }
+
+    [Fact]
     public async Task A_writers_preview_never_allows_a_push_made_after_the_comment_even_when_the_comment_is_handled_later()
     {
         var (room, hook) = await OpenAsync(azurite);
